@@ -1,0 +1,638 @@
+// Package chat is lanchat's room logic: the lobby and rooms, members and
+// names, per-room seq, history and resume, typing and rate limits. It does no
+// I/O of its own: transports hand it decoded frames and a Sink per connection,
+// and history goes through a Store.
+package chat
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"lanchat/backend/protocol"
+)
+
+// Lobby is the room every member is in and cannot leave.
+const Lobby = "lobby"
+
+// DefaultRooms are the rooms a host has besides the lobby unless configured.
+var DefaultRooms = []string{"general", "projects", "random"}
+
+// Config sets up a Hub. Zero fields take the defaults noted.
+type Config struct {
+	HostID   string
+	HostName string
+	Rooms    []string // besides the lobby; default DefaultRooms
+
+	HistoryOnJoin  int           // messages a joiner gets; default 100
+	ResumeMax      int           // most missed messages sent on resume; default 5000
+	MaxText        int           // bytes; default 4096
+	MaxFrame       int           // bytes, reported to clients; default 65536
+	RatePerSecond  int           // sends per second per member; default 10
+	RateBurst      int           // default 20
+	TypingInterval time.Duration // default 2 s
+	PingSeconds    int           // reported to clients; default 20
+	AllowCreate    bool          // members may create rooms
+	MaxRooms       int           // default 64
+
+	Store Store            // default NewMemoryStore(1000)
+	Now   func() time.Time // default time.Now
+}
+
+func (c *Config) defaults() {
+	if c.Rooms == nil {
+		c.Rooms = DefaultRooms
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.HistoryOnJoin, 100)
+	def(&c.ResumeMax, 5000)
+	def(&c.MaxText, 4096)
+	def(&c.MaxFrame, 64<<10)
+	def(&c.RatePerSecond, 10)
+	def(&c.RateBurst, 20)
+	def(&c.PingSeconds, 20)
+	def(&c.MaxRooms, 64)
+	if c.TypingInterval <= 0 {
+		c.TypingInterval = 2 * time.Second
+	}
+	if c.Store == nil {
+		c.Store = NewMemoryStore(1000)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.HostName == "" {
+		c.HostName = "lanchat"
+	}
+}
+
+// Sink is one connection's outbound side. Send must never block: a
+// transport whose queue is full drops the connection (the member then
+// disconnects like any other). Close asks the transport to end the
+// connection after what is queued, with an error frame first.
+type Sink interface {
+	Send(o *Out)
+	Close(p *protocol.Problem)
+}
+
+// Out is a frame on its way to one or many connections. It is encoded once,
+// on first use, however many members receive it.
+type Out struct {
+	Frame protocol.Frame
+	once  sync.Once
+	data  []byte
+}
+
+// NewOut wraps a frame.
+func NewOut(f protocol.Frame) *Out { return &Out{Frame: f} }
+
+// Bytes returns the frame's JSON encoding.
+func (o *Out) Bytes() []byte {
+	o.once.Do(func() { o.data = protocol.MustEncode(o.Frame) })
+	return o.data
+}
+
+// Hub holds a host's rooms and members. Lock order: Hub.mu, then room.mu.
+type Hub struct {
+	cfg Config
+
+	mu       sync.Mutex
+	rooms    map[string]*room // by RoomKey
+	order    []string         // room keys, lobby first
+	members  map[string]*Member
+	names    map[string]*Member // by NameKey
+	sessions map[string]*Member // by session token
+	closed   bool
+}
+
+type room struct {
+	name string
+
+	mu      sync.Mutex
+	lastSeq uint64
+	members []*Member // in join order
+	flags   RoomFlags
+	topic   string
+}
+
+// Member is one person on the host. Its fields are the hub's: transports
+// hold it as an opaque handle.
+type Member struct {
+	id      string
+	name    string
+	role    string
+	session string
+
+	// guarded by Hub.mu
+	conn  *Conn
+	rooms []string // room keys, join order
+
+	// guarded by room.mu of the room in question / the member's own conn
+	lastTyping map[string]time.Time
+}
+
+// Conn is one connection's handle on its member. After a takeover the old
+// Conn is stale and its calls do nothing.
+type Conn struct {
+	hub    *Hub
+	member *Member
+	sink   Sink
+
+	mu     sync.Mutex // serialises this connection's frames; guards the limiter
+	tokens float64
+	last   time.Time
+}
+
+// ErrClosed is returned by Connect after Close.
+var ErrClosed = errors.New("chat: hub closed")
+
+// NewHub creates the hub, loading rooms from the store.
+func NewHub(cfg Config) (*Hub, error) {
+	cfg.defaults()
+	h := &Hub{
+		cfg:      cfg,
+		rooms:    map[string]*room{},
+		members:  map[string]*Member{},
+		names:    map[string]*Member{},
+		sessions: map[string]*Member{},
+	}
+	stored, err := cfg.Store.Rooms()
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, sr := range stored {
+		known[sr.Key] = true
+		if sr.Closed {
+			continue
+		}
+		h.addRoomLocked(sr.Name, sr.LastSeq, sr.Flags, sr.Topic)
+	}
+	for _, name := range append([]string{Lobby}, cfg.Rooms...) {
+		clean, p := protocol.CleanRoom(name)
+		if p != nil {
+			return nil, p
+		}
+		key := protocol.RoomKey(clean)
+		if known[key] {
+			continue
+		}
+		if err := cfg.Store.SaveRoom(StoredRoom{Key: key, Name: clean}); err != nil {
+			return nil, err
+		}
+		h.addRoomLocked(clean, 0, RoomFlags{}, "")
+	}
+	// The lobby first, then the others in creation order.
+	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == Lobby })
+	h.order = append([]string{Lobby}, h.order...)
+	return h, nil
+}
+
+func (h *Hub) addRoomLocked(name string, lastSeq uint64, flags RoomFlags, topic string) *room {
+	key := protocol.RoomKey(name)
+	r := &room{name: name, lastSeq: lastSeq, flags: flags, topic: topic}
+	h.rooms[key] = r
+	h.order = append(h.order, key)
+	return r
+}
+
+// Config returns the hub's effective configuration.
+func (h *Hub) Config() Config { return h.cfg }
+
+// Limits returns the limits sent to clients in welcome.
+func (h *Hub) Limits() protocol.Limits {
+	c := h.cfg
+	return protocol.Limits{
+		MaxText: c.MaxText, MaxFrame: c.MaxFrame,
+		RatePerSecond: c.RatePerSecond, RateBurst: c.RateBurst,
+		History: c.HistoryOnJoin, TypingMillis: int(c.TypingInterval / time.Millisecond),
+		PingSeconds: c.PingSeconds, CanCreateRooms: c.AllowCreate,
+	}
+}
+
+// Stats is a snapshot for /api/info and discovery.
+type Stats struct {
+	Members int
+	Rooms   []protocol.RoomInfo
+}
+
+// Stats returns member and room counts.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Stats{Members: len(h.members), Rooms: h.roomsLocked()}
+}
+
+func (h *Hub) roomsLocked() []protocol.RoomInfo {
+	out := make([]protocol.RoomInfo, 0, len(h.order))
+	for _, k := range h.order {
+		r := h.rooms[k]
+		r.mu.Lock()
+		out = append(out, protocol.RoomInfo{Name: r.name, Members: len(r.members), Topic: r.topic, Locked: r.flags.Locked || r.flags.Announcements})
+		r.mu.Unlock()
+	}
+	return out
+}
+
+// Connect admits a member after its hello. On success the welcome and the
+// lobby's joined frame (plus one per resumed room) are already queued on sink.
+// A Problem means the hello was refused; the transport sends it and closes.
+func (h *Hub) Connect(hello protocol.Hello, sink Sink) (*Conn, *protocol.Problem) {
+	if hello.Version != protocol.Version {
+		return nil, protocol.Errorf(protocol.CodeVersion, "this host speaks protocol version %d, not %d", protocol.Version, hello.Version)
+	}
+	name, p := protocol.CleanName(hello.Name)
+	if p != nil {
+		return nil, p
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down")
+	}
+	var m *Member
+	var resumeSession bool
+	if hello.Resume != nil && hello.Resume.Session != "" {
+		if old, ok := h.sessions[hello.Resume.Session]; ok && protocol.NameKey(old.name) == protocol.NameKey(name) {
+			m, resumeSession = old, true
+		}
+	}
+	if !resumeSession {
+		if _, taken := h.names[protocol.NameKey(name)]; taken {
+			return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", name)
+		}
+		m = &Member{id: "m-" + randomHex(6), name: name, session: randomHex(16), lastTyping: map[string]time.Time{}}
+		h.members[m.id] = m
+		h.names[protocol.NameKey(name)] = m
+		h.sessions[m.session] = m
+	}
+	c := &Conn{hub: h, member: m, sink: sink, tokens: float64(h.cfg.RateBurst), last: h.cfg.Now()}
+	if old := m.conn; old != nil {
+		old.sink.Close(protocol.Errorf(protocol.CodeReplaced, "you connected again from another window or network"))
+	}
+	m.conn = c
+
+	sink.Send(NewOut(protocol.Welcome{
+		Version: protocol.Version,
+		Host:    protocol.HostInfo{ID: h.cfg.HostID, Name: h.cfg.HostName},
+		Member:  m.public(),
+		Session: m.session,
+		Limits:  h.Limits(),
+		Rooms:   h.roomsLocked(),
+	}))
+
+	want := []string{Lobby}
+	since := map[string]uint64{}
+	if hello.Resume != nil {
+		for name, seq := range hello.Resume.Rooms {
+			key := protocol.RoomKey(name)
+			if _, ok := h.rooms[key]; !ok {
+				sink.Send(NewOut(protocol.Errorf(protocol.CodeNoSuchRoom, "the room %q no longer exists", name).WithRef(name).Frame()))
+				continue
+			}
+			since[key] = seq
+			if key != Lobby {
+				want = append(want, key)
+			}
+		}
+	}
+	slices.Sort(want[1:])
+	if resumeSession {
+		for _, key := range slices.Clone(m.rooms) {
+			if !slices.Contains(want, key) {
+				h.leaveLocked(m, key, protocol.EventLeft)
+			}
+		}
+	}
+	changed := false
+	for _, key := range want {
+		var s *uint64
+		if seq, ok := since[key]; ok {
+			s = &seq
+		}
+		if h.joinLocked(c, key, s) {
+			changed = true
+		}
+	}
+	if changed {
+		h.broadcastRoomsLocked()
+	}
+	return c, nil
+}
+
+func (m *Member) public() protocol.Member {
+	return protocol.Member{ID: m.id, Name: m.name, Role: m.role}
+}
+
+// Member returns the connection's member as seen on the wire.
+func (c *Conn) Member() protocol.Member { return c.member.public() }
+
+// joinLocked puts the member in the room (if not yet) and sends it joined
+// with history. It reports whether membership changed.
+func (h *Hub) joinLocked(c *Conn, key string, since *uint64) bool {
+	m := c.member
+	r := h.rooms[key]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	added := false
+	if !slices.Contains(m.rooms, key) {
+		m.rooms = append(m.rooms, key)
+		r.members = append(r.members, m)
+		added = true
+		h.fanoutLocked(r, NewOut(protocol.Presence{Room: r.name, Event: protocol.EventJoined, Member: m.public(), TS: h.cfg.Now().UnixMilli()}), m)
+	}
+	j := protocol.Joined{Room: r.name, LastSeq: r.lastSeq, Members: make([]protocol.Member, 0, len(r.members))}
+	for _, o := range r.members {
+		j.Members = append(j.Members, o.public())
+	}
+	var hist []protocol.Message
+	var first uint64
+	var err error
+	switch {
+	case since == nil:
+		hist, first, err = h.cfg.Store.Last(key, h.cfg.HistoryOnJoin)
+	case *since >= r.lastSeq:
+		// nothing missed
+	case r.lastSeq-*since > uint64(h.cfg.ResumeMax):
+		hist, first, err = h.cfg.Store.Last(key, h.cfg.ResumeMax)
+		j.Truncated = true
+	default:
+		hist, first, err = h.cfg.Store.Since(key, *since, h.cfg.ResumeMax)
+		if first > *since+1 {
+			j.Truncated = true
+		}
+	}
+	if err != nil {
+		c.sink.Send(NewOut(protocol.Errorf(protocol.CodeInternal, "the history of %q could not be read", r.name).WithRef(r.name).Frame()))
+	}
+	if since != nil && *since < r.lastSeq && len(hist) == 0 {
+		j.Truncated = true
+	}
+	j.History = hist
+	j.FirstKept = first
+	c.sink.Send(NewOut(j))
+	return added
+}
+
+// leaveLocked removes the member from the room and tells the room.
+func (h *Hub) leaveLocked(m *Member, key, event string) {
+	r := h.rooms[key]
+	m.rooms = slices.DeleteFunc(m.rooms, func(k string) bool { return k == key })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.members = slices.DeleteFunc(r.members, func(o *Member) bool { return o == m })
+	delete(m.lastTyping, key)
+	h.fanoutLocked(r, NewOut(protocol.Presence{Room: r.name, Event: event, Member: m.public(), TS: h.cfg.Now().UnixMilli()}), nil)
+}
+
+// fanoutLocked queues o for every member of r except skip. r.mu is held.
+func (h *Hub) fanoutLocked(r *room, o *Out, skip *Member) {
+	for _, m := range r.members {
+		if m != skip && m.conn != nil {
+			m.conn.sink.Send(o)
+		}
+	}
+}
+
+func (h *Hub) broadcastRoomsLocked() {
+	o := NewOut(protocol.Rooms{Rooms: h.roomsLocked()})
+	for _, m := range h.members {
+		if m.conn != nil {
+			m.conn.sink.Send(o)
+		}
+	}
+}
+
+// Disconnect removes the connection's member from every room with a
+// "disconnected" notice. It does nothing for a connection that was taken over.
+func (c *Conn) Disconnect() {
+	h := c.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := c.member
+	if m.conn != c {
+		return
+	}
+	m.conn = nil
+	for _, key := range slices.Clone(m.rooms) {
+		h.leaveLocked(m, key, protocol.EventDisconnected)
+	}
+	delete(h.members, m.id)
+	delete(h.names, protocol.NameKey(m.name))
+	delete(h.sessions, m.session)
+	h.broadcastRoomsLocked()
+}
+
+// Handle carries out one frame from the connection. A refusal comes back as
+// a Problem for the transport to send; nothing else needs the caller.
+func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch f := f.(type) {
+	case protocol.Join:
+		return c.join(f)
+	case protocol.Leave:
+		return c.leave(f)
+	case protocol.Send:
+		return c.send(f)
+	case protocol.Typing:
+		return c.typing(f)
+	case protocol.CreateRoom:
+		return c.createRoom(f)
+	case protocol.Hello:
+		return protocol.Errorf(protocol.CodeAlreadyHello, "hello was already received on this connection")
+	}
+	return protocol.Errorf(protocol.CodeUnknownType, "the server does not accept %s frames", f.FrameType())
+}
+
+// roomOf resolves a room name for a frame, checking it exists.
+func (h *Hub) roomKey(name string) (string, *protocol.Problem) {
+	key := protocol.RoomKey(name)
+	if _, ok := h.rooms[key]; !ok {
+		return "", protocol.Errorf(protocol.CodeNoSuchRoom, "there is no room called %q", name).WithRef(name)
+	}
+	return key, nil
+}
+
+func (c *Conn) join(f protocol.Join) *protocol.Problem {
+	h := c.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c.member.conn != c {
+		return nil
+	}
+	key, p := h.roomKey(f.Room)
+	if p != nil {
+		return p
+	}
+	if h.joinLocked(c, key, f.Since) {
+		h.broadcastRoomsLocked()
+	}
+	return nil
+}
+
+func (c *Conn) leave(f protocol.Leave) *protocol.Problem {
+	h := c.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c.member.conn != c {
+		return nil
+	}
+	key, p := h.roomKey(f.Room)
+	if p != nil {
+		return p
+	}
+	if key == Lobby {
+		return protocol.Errorf(protocol.CodeCannotLeaveLobby, "everyone stays in the lobby").WithRef(f.Room)
+	}
+	if !slices.Contains(c.member.rooms, key) {
+		return protocol.Errorf(protocol.CodeNotInRoom, "you are not in %q", f.Room).WithRef(f.Room)
+	}
+	h.leaveLocked(c.member, key, protocol.EventLeft)
+	c.sink.Send(NewOut(protocol.Left{Room: h.rooms[key].name}))
+	h.broadcastRoomsLocked()
+	return nil
+}
+
+// memberRoom returns the room if it exists and the member is in it.
+func (c *Conn) memberRoom(name string) (*room, *protocol.Problem) {
+	h := c.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	key, p := h.roomKey(name)
+	if p != nil {
+		return nil, p
+	}
+	if !slices.Contains(c.member.rooms, key) || c.member.conn != c {
+		return nil, protocol.Errorf(protocol.CodeNotInRoom, "join %q before writing there", name).WithRef(name)
+	}
+	return h.rooms[key], nil
+}
+
+// allow takes one token from the member's rate limiter.
+func (c *Conn) allow() bool {
+	now := c.hub.cfg.Now()
+	cfg := c.hub.cfg
+	c.tokens = min(float64(cfg.RateBurst), c.tokens+now.Sub(c.last).Seconds()*float64(cfg.RatePerSecond))
+	c.last = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+func (c *Conn) send(f protocol.Send) *protocol.Problem {
+	if p := protocol.CheckClientID(f.ClientID); p != nil {
+		return p
+	}
+	r, p := c.memberRoom(f.Room)
+	if p != nil {
+		return p.WithRef(f.ClientID)
+	}
+	if p := protocol.CheckText(f.Text, c.hub.cfg.MaxText); p != nil {
+		return p.WithRef(f.ClientID)
+	}
+	h := c.hub
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := protocol.RoomKey(r.name)
+	if prev, ok, err := h.cfg.Store.ByClientID(key, f.ClientID); err != nil {
+		return protocol.Errorf(protocol.CodeInternal, "the message could not be checked").WithRef(f.ClientID)
+	} else if ok {
+		c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: prev.Seq, ID: prev.ID, TS: prev.TS}))
+		return nil
+	}
+	if !c.allow() {
+		return protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d messages per second", h.cfg.RatePerSecond).WithRef(f.ClientID)
+	}
+	msg := protocol.Message{
+		Type:     protocol.TypeMessage,
+		Room:     r.name,
+		Seq:      r.lastSeq + 1,
+		ID:       randomHex(8),
+		From:     c.member.public(),
+		Text:     f.Text,
+		TS:       h.cfg.Now().UnixMilli(),
+		ClientID: f.ClientID,
+	}
+	if err := h.cfg.Store.Append(msg); err != nil {
+		return protocol.Errorf(protocol.CodeInternal, "the message could not be stored; try again").WithRef(f.ClientID)
+	}
+	r.lastSeq = msg.Seq
+	c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}))
+	h.fanoutLocked(r, NewOut(msg), nil)
+	return nil
+}
+
+func (c *Conn) typing(f protocol.Typing) *protocol.Problem {
+	r, p := c.memberRoom(f.Room)
+	if p != nil {
+		return p
+	}
+	h := c.hub
+	key := protocol.RoomKey(r.name)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := h.cfg.Now()
+	if last, ok := c.member.lastTyping[key]; ok && now.Sub(last) < h.cfg.TypingInterval {
+		return nil // rate-limited silently: typing is a hint
+	}
+	c.member.lastTyping[key] = now
+	from := c.member.public()
+	h.fanoutLocked(r, NewOut(protocol.Typing{Room: r.name, From: &from}), c.member)
+	return nil
+}
+
+func (c *Conn) createRoom(f protocol.CreateRoom) *protocol.Problem {
+	h := c.hub
+	if !h.cfg.AllowCreate {
+		return protocol.Errorf(protocol.CodeRoomCreateOff, "this host does not let members create rooms").WithRef(f.Room)
+	}
+	name, p := protocol.CleanRoom(f.Room)
+	if p != nil {
+		return p
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	key := protocol.RoomKey(name)
+	if _, ok := h.rooms[key]; ok {
+		return protocol.Errorf(protocol.CodeRoomExists, "a room called %q already exists", name).WithRef(f.Room)
+	}
+	if len(h.rooms) >= h.cfg.MaxRooms {
+		return protocol.Errorf(protocol.CodeTooManyRooms, "this host has its maximum of %d rooms", h.cfg.MaxRooms).WithRef(f.Room)
+	}
+	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: key, Name: name}); err != nil {
+		return protocol.Errorf(protocol.CodeInternal, "the room could not be created").WithRef(f.Room)
+	}
+	h.addRoomLocked(name, 0, RoomFlags{}, "")
+	h.joinLocked(c, key, nil)
+	h.broadcastRoomsLocked()
+	return nil
+}
+
+// Close refuses new members and tells every connection the host is going
+// away. Transports then close their sockets (WebSocket code 1001).
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, m := range h.members {
+		if m.conn != nil {
+			m.conn.sink.Close(protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down"))
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,132 @@
+// Package host assembles one running lanchat host from the backend parts: the
+// chat hub, its store, the HTTP/WebSocket server and (when enabled) LAN
+// discovery. Both `lanchat serve` and the desktop app run a Host.
+package host
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"lanchat/backend/chat"
+	"lanchat/backend/server"
+)
+
+// Config describes a host.
+type Config struct {
+	Addr        string   // listen address; default ":47800"
+	Name        string   // display name; default the machine's hostname
+	DataDir     string   // where the host id (and history) live; default the user config dir
+	Rooms       []string // rooms besides the lobby; default chat.DefaultRooms
+	AllowCreate bool
+	History     int // messages a joiner gets
+	MaxText     int
+	Version     string
+	Assets      fs.FS
+	Logger      *slog.Logger
+
+	// Hub and Server tune the parts further; their Hub/Store/HostID fields are set here.
+	Hub    chat.Config
+	Server server.Config
+}
+
+// Host is a running host's parts.
+type Host struct {
+	cfg    Config
+	ID     string
+	Hub    *chat.Hub
+	Server *server.Server
+	ln     net.Listener
+	log    *slog.Logger
+}
+
+// DefaultDataDir is where a host keeps its files when none is given.
+func DefaultDataDir() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "lanchat")
+	}
+	return filepath.Join(os.TempDir(), "lanchat")
+}
+
+// New prepares a host and opens its listener (so the port is known before Run).
+func New(cfg Config) (*Host, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = ":47800"
+	}
+	if cfg.Name == "" {
+		cfg.Name, _ = os.Hostname()
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	id, err := LoadID(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.Hub
+	hc.HostID, hc.HostName = id, cfg.Name
+	if cfg.Rooms != nil {
+		hc.Rooms = cfg.Rooms
+	}
+	hc.AllowCreate = hc.AllowCreate || cfg.AllowCreate
+	if cfg.History > 0 {
+		hc.HistoryOnJoin = cfg.History
+	}
+	if cfg.MaxText > 0 {
+		hc.MaxText = cfg.MaxText
+	}
+	hub, err := chat.NewHub(hc)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := server.Listen(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	h := &Host{cfg: cfg, ID: id, Hub: hub, ln: ln, log: cfg.Logger}
+	sc := cfg.Server
+	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
+	sc.JoinURLs = h.JoinURLs
+	h.Server = server.New(sc)
+	return h, nil
+}
+
+// Port is the TCP port the host listens on.
+func (h *Host) Port() int { return h.ln.Addr().(*net.TCPAddr).Port }
+
+// JoinURLs are the links people on the LAN use to reach this host.
+func (h *Host) JoinURLs() []string {
+	port := strconv.Itoa(h.Port())
+	var urls []string
+	for _, ip := range LANAddrs() {
+		urls = append(urls, "http://"+net.JoinHostPort(ip.String(), port)+"/")
+	}
+	if len(urls) == 0 {
+		urls = append(urls, "http://"+net.JoinHostPort("127.0.0.1", port)+"/")
+	}
+	return urls
+}
+
+// Run serves until ctx ends, then shuts everything down cleanly.
+func (h *Host) Run(ctx context.Context) error {
+	wanted := h.cfg.Addr
+	if _, p, err := net.SplitHostPort(wanted); err == nil && p != "0" && p != strconv.Itoa(h.Port()) {
+		h.log.Warn("port taken; using another", "wanted", wanted, "port", h.Port())
+	}
+	h.log.Info("lanchat host running", "name", h.cfg.Name, "id", h.ID, "port", h.Port())
+	for _, u := range h.JoinURLs() {
+		h.log.Info("join link", "url", u)
+	}
+	return h.Server.Serve(ctx, h.ln)
+}

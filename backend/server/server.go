@@ -1,0 +1,301 @@
+// Package server is lanchat's HTTP and WebSocket transport: /ws speaks
+// protocol v1 to the chat hub, /api/info describes the host, and / serves the
+// web UI. It enforces the origin policy and the connection limits.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"lanchat/backend/chat"
+	"lanchat/backend/protocol"
+)
+
+// Config sets up a Server. Zero fields take the defaults noted.
+type Config struct {
+	Hub     *chat.Hub
+	Version string // the application's version, for /api/info
+
+	MaxConns     int           // default 1000
+	SendQueue    int           // frames queued per connection; default 256
+	MaxFrame     int           // bytes read per frame; default the hub's MaxFrame
+	MaxBatch     int           // bytes coalesced per written message; default 64 KiB
+	PingInterval time.Duration // default 20 s
+	PongWait     time.Duration // a silent connection is dead after this; default 45 s
+	WriteWait    time.Duration // default 10 s
+	HelloWait    time.Duration // default 10 s
+
+	// AllowedOrigins are accepted besides same-origin, the Wails webviews and
+	// requests with no Origin (for example "http://localhost:34115" for wails dev).
+	AllowedOrigins []string
+	// Assets is the built web UI; nil serves a placeholder page.
+	Assets fs.FS
+	// JoinURLs returns the links people use to reach this host.
+	JoinURLs func() []string
+	// JoinCodeRequired reports whether a join code is needed, for /api/info.
+	JoinCodeRequired func() bool
+
+	Logger *slog.Logger
+}
+
+// WebviewOrigins are the page origins of the desktop app's webview:
+// Linux and macOS use wails://wails, Windows http://wails.localhost.
+var WebviewOrigins = []string{"wails://wails", "http://wails.localhost", "https://wails.localhost"}
+
+// Server serves one host.
+type Server struct {
+	cfg      Config
+	hub      *chat.Hub
+	mux      *http.ServeMux
+	upgrader websocket.Upgrader
+	conns    atomic.Int64
+	wg       sync.WaitGroup // connection goroutines
+	port     atomic.Int64
+
+	mu       sync.Mutex
+	live     map[*wsConn]struct{}
+	stopping bool
+}
+
+// New creates a server for cfg.Hub.
+func New(cfg Config) *Server {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&cfg.MaxConns, 1000)
+	def(&cfg.SendQueue, 256)
+	def(&cfg.MaxFrame, cfg.Hub.Config().MaxFrame)
+	def(&cfg.MaxBatch, 64<<10)
+	dur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	dur(&cfg.PingInterval, 20*time.Second)
+	dur(&cfg.PongWait, 45*time.Second)
+	dur(&cfg.WriteWait, 10*time.Second)
+	dur(&cfg.HelloWait, 10*time.Second)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.JoinURLs == nil {
+		cfg.JoinURLs = func() []string { return nil }
+	}
+	if cfg.JoinCodeRequired == nil {
+		cfg.JoinCodeRequired = func() bool { return false }
+	}
+	s := &Server{cfg: cfg, hub: cfg.Hub, mux: http.NewServeMux(), live: map[*wsConn]struct{}{}}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.originAllowed,
+	}
+	s.mux.HandleFunc("GET /ws", s.handleWS)
+	s.mux.HandleFunc("GET /api/info", s.handleInfo)
+	s.mux.Handle("GET /", s.uiHandler())
+	return s
+}
+
+// Handle adds a route, for the packages wired next to the server
+// (discovery's /api/peers, for instance).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// originAllowed is the origin policy: no Origin (a native client),
+// same-origin, the Wails webviews and configured extras. Anything else,
+// such as a foreign web page in someone's browser, is refused with 403.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	for _, o := range WebviewOrigins {
+		if strings.EqualFold(origin, o) {
+			return true
+		}
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if strings.EqualFold(origin, o) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+	if !s.originAllowed(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newWSConn(s, ws)
+	if n := s.conns.Add(1); n > int64(s.cfg.MaxConns) {
+		s.conns.Add(-1)
+		c.writeFinal(protocol.Errorf(protocol.CodeServerFull, "this host is full (%d connections); try again later", s.cfg.MaxConns))
+		ws.Close()
+		return
+	}
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		s.conns.Add(-1)
+		c.writeFinal(protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down"))
+		ws.Close()
+		return
+	}
+	s.live[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.live, c)
+		s.mu.Unlock()
+		s.conns.Add(-1)
+		s.wg.Done()
+	}()
+	c.serve()
+}
+
+// Info is the JSON of GET /api/info.
+type Info struct {
+	ID       string              `json:"id"`
+	Name     string              `json:"name"`
+	Version  string              `json:"version"`
+	Protocol int                 `json:"protocol"`
+	Port     int                 `json:"port"`
+	URLs     []string            `json:"urls"`
+	Members  int                 `json:"members"`
+	Rooms    []protocol.RoomInfo `json:"rooms"`
+	JoinCode bool                `json:"join_code"`
+}
+
+// Info describes the host.
+func (s *Server) Info() Info {
+	st := s.hub.Stats()
+	cfg := s.hub.Config()
+	urls := s.cfg.JoinURLs()
+	if urls == nil {
+		urls = []string{}
+	}
+	return Info{
+		ID: cfg.HostID, Name: cfg.HostName, Version: s.cfg.Version, Protocol: protocol.Version,
+		Port: int(s.port.Load()), URLs: urls, Members: st.Members, Rooms: st.Rooms,
+		JoinCode: s.cfg.JoinCodeRequired(),
+	}
+}
+
+func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, s.Info())
+}
+
+// WriteJSON answers with v as JSON, uncached.
+func WriteJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+const placeholder = `<!doctype html><html lang="en"><meta charset="utf-8"><title>lanchat</title>
+<body style="font-family:sans-serif;max-width:40em;margin:3em auto"><h1>lanchat</h1>
+<p>This host is running. The web interface is not built into this binary; run <code>make build</code>.</p>
+<p>Host information: <a href="/api/info">/api/info</a></p></body></html>`
+
+func (s *Server) uiHandler() http.Handler {
+	if s.cfg.Assets != nil {
+		if _, err := fs.Stat(s.cfg.Assets, "index.html"); err == nil {
+			files := http.FileServerFS(s.cfg.Assets)
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Content-Type-Options", "nosniff")
+				if r.URL.Path == "/" || r.URL.Path == "/index.html" {
+					w.Header().Set("Cache-Control", "no-cache")
+				}
+				files.ServeHTTP(w, r)
+			})
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, placeholder)
+	})
+}
+
+// Listen opens addr. If its port is taken it tries the next 20 ports, then
+// any free port. The caller learns the port from the listener.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+		return ln, err
+	}
+	host, portStr, splitErr := net.SplitHostPort(addr)
+	if splitErr != nil {
+		return nil, err
+	}
+	port, _ := strconv.Atoi(portStr)
+	for p := port + 1; port > 0 && p <= port+20 && p < 65536; p++ {
+		if ln, err2 := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p))); err2 == nil {
+			return ln, nil
+		}
+	}
+	return net.Listen("tcp", net.JoinHostPort(host, "0"))
+}
+
+// Serve serves on ln until ctx ends, then shuts down: members are told the
+// host is going away (close code 1001) and every connection goroutine is
+// waited for.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.port.Store(int64(ln.Addr().(*net.TCPAddr).Port))
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	s.stopping = true
+	s.hub.Close()
+	for c := range s.live {
+		c.stopBeforeHello()
+	}
+	s.mu.Unlock()
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteWait)
+	defer cancel()
+	err := hs.Shutdown(shutCtx)
+	<-errc
+	s.wg.Wait()
+	return err
+}
+
+// Port is the port Serve listens on (0 before Serve).
+func (s *Server) Port() int { return int(s.port.Load()) }

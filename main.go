@@ -1,0 +1,73 @@
+// Command lanchat is a LAN chat where every running copy is a host.
+//
+//	lanchat          opens the desktop app (and hosts)
+//	lanchat serve    hosts with no window: room server and LAN discovery
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"lanchat/backend/host"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		os.Exit(serve(os.Args[2:]))
+	}
+	os.Exit(desktop(os.Args[1:]))
+}
+
+// hostFlags registers the flags shared by serve and the desktop app.
+func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
+	fs.StringVar(&cfg.Name, "name", "", "host display name (default: this machine's hostname)")
+	fs.StringVar(&cfg.DataDir, "data-dir", host.DefaultDataDir(), "where the host keeps its id and history")
+	fs.Func("rooms", "comma-separated rooms besides the lobby (default general,projects,random)", func(s string) error {
+		cfg.Rooms = nil
+		for _, r := range strings.Split(s, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				cfg.Rooms = append(cfg.Rooms, r)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&cfg.AllowCreate, "allow-create", false, "let members create rooms")
+	fs.IntVar(&cfg.History, "history", 100, "messages a member gets on joining a room")
+	fs.IntVar(&cfg.MaxText, "max-text", 4096, "longest message, in bytes")
+	fs.Func("allow-origin", "also accept WebSocket connections from this page origin (repeatable)", func(s string) error {
+		cfg.Server.AllowedOrigins = append(cfg.Server.AllowedOrigins, s)
+		return nil
+	})
+}
+
+func serve(args []string) int {
+	fs := flag.NewFlagSet("lanchat serve", flag.ContinueOnError)
+	cfg := host.Config{Version: version, Assets: webAssets()}
+	fs.StringVar(&cfg.Addr, "addr", ":47800", "listen address; if the port is taken a free one is used")
+	hostFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	h, err := host.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lanchat:", err)
+		return 1
+	}
+	if err := h.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "lanchat:", err)
+		return 1
+	}
+	return 0
+}
