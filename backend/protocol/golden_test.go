@@ -1,0 +1,125 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the examples in docs/protocol.md from the code")
+
+const docPath = "../../docs/protocol.md"
+
+func u64(v uint64) *uint64 { return &v }
+
+var alice = Member{ID: "m-3f2a9c1b7d4e", Name: "Alice"}
+var bob = Member{ID: "m-8c01d2e3f4a5", Name: "Bob"}
+
+// examples are the frames shown in docs/protocol.md, by the label of their block.
+var examples = map[string]Frame{
+	"hello": Hello{Version: 1, Name: "Alice", Device: "d-5b1e0c9a",
+		Resume: &Resume{Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9", Rooms: map[string]uint64{"lobby": 41, "general": 7}}},
+	"welcome": Welcome{Version: 1, Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "lab-pc-3"}, Member: alice,
+		Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9",
+		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20},
+		Rooms:   []RoomInfo{{Name: "lobby", Members: 2}, {Name: "general", Members: 1}, {Name: "projects"}, {Name: "random"}}},
+	"join":  Join{Room: "general", Since: u64(7)},
+	"leave": Leave{Room: "general"},
+	"joined": Joined{Room: "general", LastSeq: 9, Members: []Member{bob, alice},
+		History: []Message{{Type: TypeMessage, Room: "general", Seq: 8, ID: "5d1c9e2a7b3f4c60", From: bob, Text: "who has the slides?", TS: 1764067200000, ClientID: "c-71ad"},
+			{Type: TypeMessage, Room: "general", Seq: 9, ID: "a2b4c6d8e0f13579", From: bob, Text: "found them", TS: 1764067215000, ClientID: "c-71ae"}}},
+	"left":         Left{Room: "general"},
+	"send":         Send{Room: "general", ClientID: "c-0193a7f2", Text: "hi everyone"},
+	"ack":          Ack{ClientID: "c-0193a7f2", Room: "general", Seq: 10, ID: "e4f5a6b7c8d9e0f1", TS: 1764067230000},
+	"message":      Message{Room: "general", Seq: 10, ID: "e4f5a6b7c8d9e0f1", From: alice, Text: "hi everyone", TS: 1764067230000, ClientID: "c-0193a7f2"},
+	"typing":       Typing{Room: "general"},
+	"typing-relay": Typing{Room: "general", From: &alice},
+	"presence":     Presence{Room: "general", Event: EventJoined, Member: alice, TS: 1764067201000},
+	"rooms":        Rooms{Rooms: []RoomInfo{{Name: "lobby", Members: 3}, {Name: "general", Members: 2}, {Name: "projects"}, {Name: "random"}}},
+	"create_room":  CreateRoom{Room: "robotics"},
+	"error":        Error{Code: CodeNoSuchRoom, Message: `there is no room called "sala9"`, Ref: "sala9"},
+}
+
+var blockRE = regexp.MustCompile("(?s)```json frame=([a-z_-]+)\n(.*?)```")
+
+func render(t *testing.T, f Frame) string {
+	t.Helper()
+	raw, err := Encode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String() + "\n"
+}
+
+// TestDocExamples keeps docs/protocol.md and the code in step: every example
+// block in the doc is exactly what the code encodes for that frame, every
+// example decodes back (for client frames), and every frame type and error
+// code is documented.
+func TestDocExamples(t *testing.T) {
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		doc = blockRE.ReplaceAllFunc(doc, func(b []byte) []byte {
+			label := blockRE.FindSubmatch(b)[1]
+			f, ok := examples[string(label)]
+			if !ok {
+				return b
+			}
+			return []byte("```json frame=" + string(label) + "\n" + render(t, f) + "```")
+		})
+		if err := os.WriteFile(docPath, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, m := range blockRE.FindAllSubmatch(doc, -1) {
+		label, body := string(m[1]), string(m[2])
+		f, ok := examples[label]
+		if !ok {
+			t.Errorf("doc has an example %q that the code does not know", label)
+			continue
+		}
+		seen[label] = true
+		if want := render(t, f); body != want {
+			t.Errorf("example %q in the doc differs from the code (go test ./backend/protocol -run TestDocExamples -update rewrites it)\n--- doc\n%s--- code\n%s", label, body, want)
+		}
+		if _, isClient := clientFrames[f.FrameType()]; isClient && label != "typing-relay" {
+			got, err := Decode([]byte(body))
+			if err != nil {
+				t.Errorf("example %q does not decode: %v", label, err)
+			} else if render(t, got) != body {
+				t.Errorf("example %q does not survive decode and encode", label)
+			}
+		}
+	}
+	for label := range examples {
+		if !seen[label] {
+			t.Errorf("example %q is missing from the doc", label)
+		}
+	}
+	// Every frame type a client may send has an example.
+	for typ := range clientFrames {
+		if !seen[typ] {
+			t.Errorf("client frame %q has no example in the doc", typ)
+		}
+	}
+	// Every error code appears in the doc's code table, in order.
+	var documented []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		documented = append(documented, m[1])
+	}
+	if !slices.Equal(documented, Codes) {
+		t.Errorf("error codes in the doc:\n%s\ncodes in the code:\n%s", strings.Join(documented, " "), strings.Join(Codes, " "))
+	}
+}
