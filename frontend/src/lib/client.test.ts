@@ -1,0 +1,481 @@
+import { describe, expect, it } from 'vitest';
+import { LanchatClient, mentions, type MessageEntry, type RoomView } from './client';
+import { parseBatch, utf8Length } from './protocol';
+import { bob, joined, ManualClock, msg, Sockets, welcome } from './testing/fakes';
+
+function setup(opts: Partial<ConstructorParameters<typeof LanchatClient>[0]> = {}) {
+  const sockets = new Sockets();
+  const clock = new ManualClock();
+  const client = new LanchatClient({
+    url: 'ws://127.0.0.1:47800/ws',
+    name: ' Alice ',
+    device: 'd-1',
+    socket: sockets.factory,
+    clock,
+    backoff: { baseMs: 1000, maxMs: 8000 },
+    ackTimeoutMs: 5000,
+    ...opts,
+  });
+  return { client, sockets, clock };
+}
+
+function room(c: LanchatClient, key: string): RoomView {
+  const r = c.state.rooms.find((x) => x.key === key);
+  if (!r) throw new Error('no room ' + key);
+  return r;
+}
+
+function messages(c: LanchatClient, key: string): MessageEntry[] {
+  return room(c, key).entries.filter((e): e is MessageEntry => e.kind === 'message');
+}
+
+function texts(c: LanchatClient, key: string): string[] {
+  return messages(c, key).map((m) => m.text);
+}
+
+/** online connects and answers hello with welcome + joined lobby (+ general when asked). */
+function online(c: LanchatClient, sockets: Sockets, session = 'sess-1') {
+  c.connect();
+  const s = sockets.last;
+  s.open();
+  s.push(welcome(session), joined('lobby', [], 0));
+  return s;
+}
+
+describe('parseBatch', () => {
+  it('splits frames on newlines and skips broken parts', () => {
+    const fs = parseBatch('{"type":"a"}\n{"type":"b"}\nnot json\n[1]\n{"x":1}\n\n{"type":"c"}');
+    expect(fs.map((f) => f.type)).toEqual(['a', 'b', 'c']);
+  });
+  it('counts UTF-8 bytes', () => {
+    expect(utf8Length('abc')).toBe(3);
+    expect(utf8Length('ação')).toBe(6);
+    expect(utf8Length('😀')).toBe(4);
+  });
+});
+
+describe('connecting', () => {
+  it('says hello with name, device and host token, and takes batched frames', () => {
+    const { client, sockets } = setup({ hostToken: 'secret' });
+    client.connect();
+    expect(client.state.status.kind).toBe('connecting');
+    const s = sockets.last;
+    expect(s.url).toBe('ws://127.0.0.1:47800/ws');
+    s.open();
+    expect(s.sent).toEqual([{ type: 'hello', version: 1, name: 'Alice', host_token: 'secret', device: 'd-1' }]);
+    // welcome, the lobby and a live message, all in one WebSocket message
+    s.push(welcome(), joined('lobby', [msg('lobby', 1, 'one')], 1), msg('lobby', 2, 'two'));
+    expect(client.state.status.kind).toBe('online');
+    expect(client.state.me?.name).toBe('Alice');
+    expect(texts(client, 'lobby')).toEqual(['one', 'two']);
+    expect(client.state.rooms.map((r) => r.key)).toEqual(['lobby', 'general', 'random']);
+  });
+
+  it('joins the rooms it was asked for after welcome', () => {
+    const { client, sockets } = setup({ rooms: ['General'] });
+    const s = online(client, sockets);
+    // the host's spelling of the room (from welcome.rooms) wins
+    expect(s.of('join')).toEqual([{ type: 'join', room: 'general' }]);
+    s.push(joined('general', [msg('general', 1, 'hi')], 1));
+    expect(room(client, 'general').joined).toBe(true);
+    expect(texts(client, 'general')).toEqual(['hi']);
+  });
+
+  it('notifies subscribers once per burst of changes', async () => {
+    const { client, sockets } = setup();
+    const seen: number[] = [];
+    client.subscribe((st) => seen.push(st.rooms.length));
+    online(client, sockets);
+    await Promise.resolve();
+    expect(seen.length).toBe(2); // the initial call and one after the burst
+  });
+});
+
+describe('reconnecting', () => {
+  it('backs off exponentially with jitter, up to the ceiling', () => {
+    const { client, sockets, clock } = setup();
+    client.connect();
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      clock.rnd = i % 2 === 0 ? 0 : 0.999;
+      sockets.last.drop();
+      const st = client.state.status;
+      expect(st.kind).toBe('waiting');
+      if (st.kind !== 'waiting') return;
+      delays.push(st.retryAt - clock.now());
+      const before = sockets.all.length;
+      clock.advance(delays[i] - 1);
+      expect(sockets.all.length).toBe(before); // not yet
+      clock.advance(1);
+      expect(sockets.all.length).toBe(before + 1);
+    }
+    // ceilings 1000, 2000, 4000, 8000, 8000, 8000; half fixed, half random
+    expect(delays[0]).toBe(500);
+    expect(delays[1]).toBeCloseTo(1999, 0);
+    expect(delays[2]).toBe(2000);
+    expect(delays[3]).toBeCloseTo(7996, 0);
+    expect(delays[4]).toBe(4000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(8000);
+  });
+
+  it('resets the backoff after a welcome and lets the user skip the wait', () => {
+    const { client, sockets, clock } = setup();
+    clock.rnd = 0;
+    online(client, sockets);
+    sockets.last.drop();
+    client.reconnectNow();
+    expect(sockets.all.length).toBe(2);
+    expect(clock.pending()).toBe(0);
+    sockets.last.open();
+    sockets.last.push(welcome(), joined('lobby', [], 0));
+    sockets.last.drop();
+    const st = client.state.status;
+    expect(st.kind === 'waiting' && st.retryAt - clock.now()).toBe(500);
+  });
+
+  it('resumes with the session and the last seq of every room it is in', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2), msg('lobby', 1, 'l1'), msg('general', 3, 'c'));
+    s.drop();
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    expect(s2.sent[0]).toEqual({
+      type: 'hello',
+      version: 1,
+      name: 'Alice',
+      device: 'd-1',
+      resume: { session: 'sess-1', rooms: { lobby: 1, general: 3 } },
+    });
+    // The host sends joined for the resumed rooms; no explicit join goes out.
+    s2.push(welcome('sess-1'), joined('lobby', [], 1), joined('general', [msg('general', 4, 'd')], 4));
+    expect(s2.of('join')).toEqual([]);
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('does not reconnect after a refusal the user must fix', () => {
+    const { client, sockets, clock } = setup();
+    client.connect();
+    sockets.last.open();
+    sockets.last.push({ type: 'error', code: 'name_taken', message: 'taken' });
+    sockets.last.drop(1008);
+    expect(client.state.status).toEqual({ kind: 'refused', code: 'name_taken' });
+    clock.advance(60_000);
+    expect(sockets.all.length).toBe(1);
+    client.setName('Alice 2');
+    client.reconnectNow();
+    sockets.last.open();
+    expect(sockets.last.sent[0].name).toBe('Alice 2');
+    expect(sockets.last.sent[0].resume).toBeUndefined();
+  });
+
+  it('keeps reconnecting after the host shuts down, and says why', () => {
+    const { client, sockets } = setup();
+    online(client, sockets);
+    sockets.last.push({ type: 'error', code: 'shutting_down', message: 'bye' });
+    sockets.last.drop(1001);
+    expect(client.state.status).toMatchObject({ kind: 'waiting', reason: 'shutting_down' });
+  });
+
+  it('stops for good on close', () => {
+    const { client, sockets, clock } = setup();
+    const s = online(client, sockets);
+    client.close();
+    expect(s.closed?.code).toBe(1000);
+    expect(client.state.status.kind).toBe('closed');
+    clock.advance(60_000);
+    expect(sockets.all.length).toBe(1);
+  });
+});
+
+describe('receiving', () => {
+  it('drops duplicates by (room, seq) and by message id', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2));
+    s.push(msg('general', 2, 'b'), msg('general', 1, 'a'), msg('general', 3, 'c'), msg('general', 3, 'c'));
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c']);
+    // a re-join (resynchronising) repeats what we have
+    client.join('general');
+    s.push(joined('general', [msg('general', 2, 'b'), msg('general', 3, 'c'), msg('general', 4, 'd')], 4));
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c', 'd']);
+    expect(room(client, 'general').lastSeq).toBe(4);
+  });
+
+  it('keeps rooms apart', () => {
+    const { client, sockets } = setup({ rooms: ['general', 'random'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0), joined('random', [], 0), msg('general', 1, 'to general'), msg('random', 1, 'to random'));
+    expect(texts(client, 'general')).toEqual(['to general']);
+    expect(texts(client, 'random')).toEqual(['to random']);
+  });
+
+  it('detects a gap and re-joins with since', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a')], 1));
+    s.sent = [];
+    s.push(msg('general', 4, 'd'), msg('general', 5, 'e'));
+    expect(s.of('join')).toEqual([{ type: 'join', room: 'general', since: 1 }]); // once
+    expect(texts(client, 'general')).toEqual(['a']);
+    s.push(joined('general', [msg('general', 2, 'b'), msg('general', 3, 'c'), msg('general', 4, 'd'), msg('general', 5, 'e')], 5));
+    s.push(msg('general', 5, 'e'), msg('general', 6, 'f'));
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('starts from the first kept message when history is truncated', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push({ ...joined('general', [msg('general', 50, 'x'), msg('general', 51, 'y')], 51), truncated: true, first_kept: 50 });
+    expect(texts(client, 'general')).toEqual(['x', 'y']);
+    s.push(msg('general', 52, 'z'));
+    expect(texts(client, 'general')).toEqual(['x', 'y', 'z']);
+    expect(s.of('join').length).toBe(1);
+  });
+
+  it('tracks members with presence, shows notices, and shows typing for a while', () => {
+    const { client, sockets, clock } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0, [{ id: 'm-me', name: 'Alice' }]));
+    s.push({ type: 'presence', room: 'general', event: 'joined', member: bob, ts: 5 });
+    expect(room(client, 'general').members.map((m) => m.name)).toEqual(['Alice', 'Bob']);
+    s.push({ type: 'typing', room: 'general', from: bob });
+    expect(room(client, 'general').typing.map((m) => m.name)).toEqual(['Bob']);
+    clock.advance(4100);
+    expect(room(client, 'general').typing).toEqual([]);
+    s.push({ type: 'presence', room: 'general', event: 'left', member: bob, ts: 6 });
+    expect(room(client, 'general').members.map((m) => m.name)).toEqual(['Alice']);
+    const notices = room(client, 'general').entries.filter((e) => e.kind === 'notice');
+    expect(notices.map((n) => n.kind === 'notice' && n.event)).toEqual(['joined', 'left']);
+  });
+
+  it('counts unread messages and mentions outside the active room', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'old')], 1));
+    const events: string[] = [];
+    client.on((e) => e.type === 'message' && events.push(e.entry.text));
+    s.push(msg('general', 2, 'hey @alice'), msg('general', 3, 'x'), msg('lobby', 1, 'in lobby'));
+    expect(room(client, 'general').unread).toBe(2);
+    expect(room(client, 'general').mentions).toBe(1);
+    expect(room(client, 'lobby').unread).toBe(0); // the lobby is active
+    expect(events).toEqual(['hey @alice', 'x', 'in lobby']); // history is not an event
+    client.setActive('General');
+    expect(room(client, 'general').unread).toBe(0);
+  });
+
+  it('updates member counts from the rooms list', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    s.push({ type: 'rooms', rooms: [{ name: 'lobby', members: 3 }, { name: 'general', members: 2 }] });
+    expect(room(client, 'general').count).toBe(2);
+    expect(room(client, 'random').listed).toBe(false);
+  });
+});
+
+describe('sending', () => {
+  it('goes pending -> sent on ack, and the echo is not shown twice', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    const { clientId } = client.send('general', 'hello');
+    expect(clientId).toBeTruthy();
+    expect(messages(client, 'general')[0]).toMatchObject({ text: 'hello', state: 'pending', own: true });
+    expect(s.of('send')).toEqual([{ type: 'send', room: 'general', client_id: clientId, text: 'hello' }]);
+    s.push({ type: 'ack', client_id: clientId, room: 'general', seq: 1, id: 'x1', ts: 9 }, msg('general', 1, 'hello', { id: 'm-me', name: 'Alice' }, clientId, 'x1'));
+    expect(messages(client, 'general')).toHaveLength(1);
+    expect(messages(client, 'general')[0]).toMatchObject({ state: 'sent', seq: 1, id: 'x1' });
+    expect(room(client, 'general').lastSeq).toBe(1);
+  });
+
+  it('waits while offline, then sends once the room is joined again, under the same client_id', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    s.drop();
+    const { clientId } = client.send('general', 'while away');
+    expect(messages(client, 'general')[0].state).toBe('pending');
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    s2.push(welcome('sess-1'), joined('lobby', [], 0));
+    expect(s2.of('send')).toEqual([]); // not before the room is joined
+    s2.push(joined('general', [], 0));
+    expect(s2.of('send')).toEqual([{ type: 'send', room: 'general', client_id: clientId, text: 'while away' }]);
+  });
+
+  it('resends an unacknowledged message after a reconnect, and the host’s dedupe leaves one copy', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    const { clientId } = client.send('general', 'once');
+    // the host stored it, but the ack was lost with the connection
+    s.drop();
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    expect(s2.sent[0].resume.rooms.general).toBe(0);
+    // the resumed join brings the stored copy; the resend is answered with the original ack
+    s2.push(welcome('sess-1'), joined('lobby', [], 0), joined('general', [msg('general', 1, 'once', { id: 'm-me', name: 'Alice' }, clientId, 'x1')], 1));
+    expect(messages(client, 'general')).toHaveLength(1);
+    expect(messages(client, 'general')[0].state).toBe('sent');
+    expect(s2.of('send')).toEqual([]); // the history already confirmed it
+  });
+
+  it('fails after the ack timeout, retries with the same client_id, and resends timed-out ones after reconnecting', () => {
+    const { client, sockets, clock } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    const { clientId } = client.send('general', 'slow');
+    clock.advance(5001);
+    expect(messages(client, 'general')[0]).toMatchObject({ state: 'failed', error: 'timeout' });
+    client.retry(clientId!);
+    expect(messages(client, 'general')[0].state).toBe('pending');
+    expect(s.of('send').map((f) => f.client_id)).toEqual([clientId, clientId]);
+    clock.advance(5001);
+    expect(messages(client, 'general')[0].state).toBe('failed');
+    s.drop();
+    client.reconnectNow();
+    sockets.last.open();
+    sockets.last.push(welcome('sess-1'), joined('lobby', [], 0), joined('general', [], 0));
+    expect(sockets.last.of('send').map((f) => f.client_id)).toEqual([clientId]);
+    expect(messages(client, 'general')[0].state).toBe('pending');
+  });
+
+  it('fails on an error that names the message, in words the UI can translate', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    const errors: string[] = [];
+    client.on((e) => e.type === 'error' && errors.push(e.code));
+    const { clientId } = client.send('general', 'spam');
+    s.push({ type: 'error', code: 'rate_limited', message: 'slow down', ref: clientId });
+    expect(messages(client, 'general')[0]).toMatchObject({ state: 'failed', error: 'rate_limited' });
+    expect(errors).toEqual(['rate_limited']);
+    client.discard(clientId!);
+    expect(messages(client, 'general')).toEqual([]);
+  });
+
+  it('refuses empty and too long text before sending', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    expect(client.send('general', '  \n ')).toEqual({ error: 'empty_text' });
+    expect(client.send('general', 'ç'.repeat(26))).toEqual({ error: 'text_too_long' }); // 52 bytes > 50
+    expect(client.send('general', 'ç'.repeat(25)).clientId).toBeTruthy();
+    expect(s.of('send')).toHaveLength(1);
+  });
+
+  it('sends typing at most once per typing_ms', () => {
+    const { client, sockets, clock } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    client.typing('general');
+    client.typing('general');
+    clock.advance(1999);
+    client.typing('general');
+    clock.advance(1);
+    client.typing('general');
+    expect(s.of('typing')).toHaveLength(2);
+  });
+});
+
+describe('rooms that do not exist', () => {
+  it('shows the unknown-room error and marks the room gone', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    const errors: { code: string; ref?: string }[] = [];
+    client.on((e) => e.type === 'error' && errors.push({ code: e.code, ref: e.ref }));
+    client.join('sala9');
+    expect(s.of('join')).toEqual([{ type: 'join', room: 'sala9' }]);
+    s.push({ type: 'error', code: 'no_such_room', message: 'no', ref: 'sala9' });
+    expect(errors).toEqual([{ code: 'no_such_room', ref: 'sala9' }]);
+    expect(room(client, 'sala9')).toMatchObject({ gone: true, wanted: false, joined: false });
+  });
+
+  it('marks a resumed room gone when the host no longer has it', () => {
+    const { client, sockets } = setup({ rooms: ['random'] });
+    const s = online(client, sockets);
+    s.push(joined('random', [msg('random', 1, 'r')], 1));
+    s.drop();
+    client.reconnectNow();
+    sockets.last.open();
+    sockets.last.push(welcome('sess-2'), { type: 'error', code: 'no_such_room', message: 'gone', ref: 'random' }, joined('lobby', [], 0));
+    expect(room(client, 'random')).toMatchObject({ gone: true, wanted: false });
+    expect(room(client, 'random').entries.at(-1)).toMatchObject({ kind: 'notice', event: 'gone' });
+    sockets.last.drop();
+    client.reconnectNow();
+    sockets.last.open();
+    expect(sockets.last.sent[0].resume.rooms).toEqual({ lobby: 0 });
+  });
+});
+
+describe('a host that restarted without its history', () => {
+  it('notices fewer messages than it saw, keeps what it shows, and fetches the new ones', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b'), msg('general', 3, 'c')], 3));
+    s.drop();
+    const { clientId } = client.send('general', 'during restart');
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    // a new host process: the session is unknown and the room holds one newer message
+    s2.push(welcome('sess-new'), joined('lobby', [], 0), joined('general', [], 1));
+    expect(s2.of('join')).toEqual([{ type: 'join', room: 'general', since: 0 }]);
+    expect(s2.of('send')).toEqual([]);
+    s2.push(joined('general', [msg('general', 1, 'new from bob', bob, 'cb', 'n1')], 1));
+    expect(s2.of('send').map((f) => f.client_id)).toEqual([clientId]);
+    s2.push({ type: 'ack', client_id: clientId, room: 'general', seq: 2, id: 'n2', ts: 1 }, msg('general', 2, 'during restart', { id: 'm-me2', name: 'Alice' }, clientId, 'n2'));
+    // what was typed during the outage stays where it was typed
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c', 'during restart', 'new from bob']);
+    expect(messages(client, 'general').every((m) => m.state === 'sent')).toBe(true);
+    expect(room(client, 'general').entries.some((e) => e.kind === 'notice' && e.event === 'reset')).toBe(true);
+    s2.push(msg('general', 2, 'during restart', { id: 'm-me2', name: 'Alice' }, clientId, 'n2'), msg('general', 3, 'after', bob, undefined, 'n3'));
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c', 'during restart', 'new from bob', 'after']);
+  });
+
+  it('compares the last message it has when the host did not know its session', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2));
+    s.drop();
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    // the restarted host already has 3 new messages: seq alone cannot tell
+    s2.push(welcome('sess-new'), joined('lobby', [], 0), joined('general', [msg('general', 3, 'new3', bob, undefined, 'n3')], 3));
+    expect(s2.of('join')).toEqual([{ type: 'join', room: 'general', since: 1 }]);
+    s2.push(joined('general', [msg('general', 2, 'new2', bob, undefined, 'n2'), msg('general', 3, 'new3', bob, undefined, 'n3')], 3));
+    expect(s2.of('join').at(-1)).toEqual({ type: 'join', room: 'general', since: 0 });
+    s2.push(joined('general', [msg('general', 1, 'new1', bob, undefined, 'n1'), msg('general', 2, 'new2', bob, undefined, 'n2'), msg('general', 3, 'new3', bob, undefined, 'n3')], 3));
+    const t = texts(client, 'general');
+    expect(t.sort()).toEqual(['a', 'b', 'new1', 'new2', 'new3']);
+  });
+
+  it('trusts a host whose last message matches', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2));
+    s.drop();
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    s2.push(welcome('sess-new'), joined('lobby', [], 0), joined('general', [], 2));
+    s2.push(joined('general', [msg('general', 2, 'b')], 2));
+    expect(s2.of('join')).toEqual([{ type: 'join', room: 'general', since: 1 }]);
+    expect(texts(client, 'general')).toEqual(['a', 'b']);
+  });
+});
+
+describe('mentions', () => {
+  it('finds the name as a word, with or without @', () => {
+    expect(mentions('hi @Ana!', 'ana')).toBe(true);
+    expect(mentions('Ana, look', 'Ana')).toBe(true);
+    expect(mentions('Anabel here', 'Ana')).toBe(false);
+    expect(mentions('hi João', 'joão')).toBe(true);
+    expect(mentions('a.b', 'a.b')).toBe(true);
+    expect(mentions('axb', 'a.b')).toBe(false);
+  });
+});

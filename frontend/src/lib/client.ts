@@ -1,0 +1,1026 @@
+// The lanchat client: one instance per host. It speaks protocol v1
+// (docs/protocol.md) over a WebSocket, reconnects with backoff and jitter,
+// resumes with the last seq per room, dedupes what it receives, and tracks
+// outgoing messages (pending -> sent, or failed) with retries under the same
+// client_id. The desktop app and the browser UI both use it.
+
+import {
+  FATAL_CODES,
+  LOBBY,
+  PROTOCOL_VERSION,
+  parseBatch,
+  roomKey,
+  utf8Length,
+  type ClientFrame,
+  type ErrorFrame,
+  type Joined,
+  type Limits,
+  type Member,
+  type Message,
+  type Presence,
+  type RoomInfo,
+  type ServerFrame,
+  type Welcome,
+} from './protocol';
+
+/** The parts of a WebSocket the client uses, so tests can hand it a fake. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+/** Timers and randomness, replaceable in tests. */
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+  random(): number;
+}
+
+const OPEN = 1;
+
+export type Status =
+  | { kind: 'idle' }
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'online' }
+  /** waiting to reconnect; retryAt is a clock time in ms */
+  | { kind: 'waiting'; attempt: number; retryAt: number; reason?: string }
+  /** the host refused us for a reason the user must fix (name taken, join code...) */
+  | { kind: 'refused'; code: string }
+  | { kind: 'closed' };
+
+export type OutState = 'pending' | 'sent' | 'failed';
+
+export interface MessageEntry {
+  kind: 'message';
+  key: string;
+  room: string;
+  seq?: number;
+  epoch: number;
+  id?: string;
+  from: Member;
+  text: string;
+  ts: number;
+  clientId?: string;
+  own: boolean;
+  state: OutState;
+  /** why a message failed: an error code or "timeout" */
+  error?: string;
+}
+
+export interface NoticeEntry {
+  kind: 'notice';
+  key: string;
+  room: string;
+  /** joined/left/disconnected: presence; gap: older messages are not available;
+   * reset: the host restarted without its history; gone: the room no longer exists */
+  event: 'joined' | 'left' | 'disconnected' | 'gap' | 'reset' | 'gone';
+  member?: Member;
+  ts: number;
+}
+
+export type Entry = MessageEntry | NoticeEntry;
+
+export interface RoomView {
+  key: string;
+  name: string;
+  /** in the room right now (the host confirmed) */
+  joined: boolean;
+  /** the client wants to be in the room (it re-joins after reconnecting) */
+  wanted: boolean;
+  /** the host said the room does not exist */
+  gone: boolean;
+  /** member count from the rooms list */
+  count: number;
+  topic?: string;
+  locked?: boolean;
+  /** whether the room is in the host's rooms list */
+  listed: boolean;
+  members: Member[];
+  entries: Entry[];
+  lastSeq: number;
+  unread: number;
+  mentions: number;
+  typing: Member[];
+}
+
+export interface ClientState {
+  status: Status;
+  host?: { id: string; name: string };
+  me?: Member;
+  limits?: Limits;
+  rooms: RoomView[];
+  active: string;
+}
+
+export interface ClientOptions {
+  url: string;
+  name: string;
+  /** proves the host role: only ever give this to the own host's client */
+  hostToken?: string;
+  joinCode?: string;
+  device?: string;
+  /** a session token from an earlier page of the same tab */
+  session?: string;
+  /** rooms to be in besides the lobby */
+  rooms?: string[];
+  socket?: SocketFactory;
+  clock?: Clock;
+  backoff?: { baseMs?: number; maxMs?: number };
+  ackTimeoutMs?: number;
+  /** how long a typing hint lasts */
+  typingMs?: number;
+}
+
+export type ClientEvent =
+  | { type: 'message'; room: string; entry: MessageEntry }
+  | { type: 'error'; code: string; ref?: string; message: string }
+  | { type: 'status'; status: Status };
+
+interface Room {
+  key: string;
+  name: string;
+  joined: boolean;
+  wanted: boolean;
+  /** joined at least once on some connection: the resume can name it */
+  known: boolean;
+  joining: boolean;
+  gone: boolean;
+  listed: boolean;
+  count: number;
+  topic?: string;
+  locked?: boolean;
+  members: Member[];
+  entries: Entry[];
+  lastSeq: number;
+  epoch: number;
+  bySeq: Map<number, string>;
+  ids: Set<string>;
+  resyncing: boolean;
+  verify?: { seq: number; id: string; sent: boolean };
+  unread: number;
+  mentions: number;
+  typing: Map<string, { member: Member; until: number }>;
+  lastTypingSent: number;
+  view?: RoomView;
+}
+
+interface Outgoing {
+  clientId: string;
+  room: string;
+  text: string;
+  state: OutState;
+  error?: string;
+  timer?: unknown;
+  seq: number;
+}
+
+const browserClock: Clock = {
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+  random: () => Math.random(),
+};
+
+function randomId(prefix: string, clock: Clock): string {
+  const c = globalThis.crypto;
+  if (c && typeof c.getRandomValues === 'function') {
+    const b = new Uint8Array(8);
+    c.getRandomValues(b);
+    return prefix + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+  return prefix + Math.floor(clock.random() * 2 ** 52).toString(16) + clock.now().toString(16);
+}
+
+/** mentions reports whether text mentions name (as "@name" or the name as a word). */
+export function mentions(text: string, name: string | undefined): boolean {
+  if (!name) return false;
+  const esc = name.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (!esc) return false;
+  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${esc}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
+}
+
+export class LanchatClient {
+  readonly url: string;
+  private name: string;
+  private hostToken?: string;
+  private joinCode?: string;
+  private device?: string;
+  private session?: string;
+  private sock?: SocketLike;
+  private readonly socket: SocketFactory;
+  private readonly clock: Clock;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+  private readonly ackTimeoutMs: number;
+  private readonly typingMs: number;
+
+  private status: Status = { kind: 'idle' };
+  private attempt = 0;
+  private retryTimer?: unknown;
+  private stopped = false;
+  private refused?: string;
+  private welcomed = false;
+  private host?: { id: string; name: string };
+  private me?: Member;
+  private limits?: Limits;
+  private rooms = new Map<string, Room>();
+  private order: string[] = [LOBBY];
+  private outgoing = new Map<string, Outgoing>();
+  private outSeq = 0;
+  private active = LOBBY;
+  /** rooms named in the last hello's resume: the host joins us to them by itself */
+  private resuming = new Set<string>();
+
+  private listeners = new Set<(s: ClientState) => void>();
+  private eventListeners = new Set<(e: ClientEvent) => void>();
+  private snapshot?: ClientState;
+  private notifyQueued = false;
+
+  constructor(opts: ClientOptions) {
+    this.url = opts.url;
+    this.name = opts.name.trim();
+    this.hostToken = opts.hostToken || undefined;
+    this.joinCode = opts.joinCode || undefined;
+    this.device = opts.device;
+    this.session = opts.session;
+    this.clock = opts.clock ?? browserClock;
+    this.socket = opts.socket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
+    this.baseMs = opts.backoff?.baseMs ?? 500;
+    this.maxMs = opts.backoff?.maxMs ?? 15000;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 10000;
+    this.typingMs = opts.typingMs ?? 4000;
+    const lobby = this.room(LOBBY, LOBBY);
+    lobby.wanted = true;
+    for (const r of opts.rooms ?? []) {
+      if (roomKey(r) !== LOBBY) this.room(r).wanted = true;
+    }
+  }
+
+  // ---- public API -------------------------------------------------------
+
+  get state(): ClientState {
+    if (!this.snapshot) this.snapshot = this.buildSnapshot();
+    return this.snapshot;
+  }
+
+  /** subscribe follows the state; fn runs now and after each change. */
+  subscribe(fn: (s: ClientState) => void): () => void {
+    this.listeners.add(fn);
+    fn(this.state);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** on follows events: live messages from others, errors, status changes. */
+  on(fn: (e: ClientEvent) => void): () => void {
+    this.eventListeners.add(fn);
+    return () => this.eventListeners.delete(fn);
+  }
+
+  get sessionToken(): string | undefined {
+    return this.session;
+  }
+
+  connect(): void {
+    this.stopped = false;
+    this.refused = undefined;
+    if (this.sock) return;
+    this.clearRetry();
+    this.open();
+  }
+
+  /** reconnectNow skips the wait before the next attempt. */
+  reconnectNow(): void {
+    if (this.stopped && this.status.kind === 'closed') return;
+    this.refused = undefined;
+    this.clearRetry();
+    if (this.sock) return;
+    this.stopped = false;
+    this.open();
+  }
+
+  /** close ends the connection for good (until connect is called again). */
+  close(): void {
+    this.stopped = true;
+    this.clearRetry();
+    const s = this.sock;
+    if (s) {
+      this.detach();
+      try {
+        s.close(1000, 'bye');
+      } catch {
+        /* already closed */
+      }
+    }
+    this.dropped();
+    this.setStatus({ kind: 'closed' });
+  }
+
+  /** setName changes the name used for the next hello (after name_taken, say). */
+  setName(name: string): void {
+    this.name = name.trim();
+    this.session = undefined;
+  }
+
+  setJoinCode(code: string): void {
+    this.joinCode = code.trim() || undefined;
+  }
+
+  join(name: string): void {
+    const key = roomKey(name);
+    if (!key) return;
+    const r = this.room(name);
+    r.wanted = true;
+    r.gone = false;
+    this.touch(r);
+    if (this.isOnline() && !r.joined) this.sendJoin(r);
+  }
+
+  leave(name: string): void {
+    const r = this.rooms.get(roomKey(name));
+    if (!r || r.key === LOBBY) return;
+    r.wanted = false;
+    this.touch(r);
+    if (this.isOnline() && (r.joined || r.joining)) this.transmit({ type: 'leave', room: r.name });
+  }
+
+  createRoom(name: string): void {
+    if (this.isOnline()) this.transmit({ type: 'create_room', room: name.trim() });
+  }
+
+  /**
+   * send posts text to a room and returns its client_id, or an error code
+   * when the text cannot be sent at all (empty_text, text_too_long). The
+   * message shows at once as pending; it goes out when the room is joined.
+   */
+  send(roomName: string, text: string): { clientId?: string; error?: string } {
+    if (!text.trim()) return { error: 'empty_text' };
+    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    const r = this.room(roomName);
+    const clientId = randomId('c-', this.clock);
+    const out: Outgoing = { clientId, room: r.key, text, state: 'pending', seq: ++this.outSeq };
+    this.outgoing.set(clientId, out);
+    r.entries = [
+      ...r.entries,
+      {
+        kind: 'message',
+        key: 'c:' + clientId,
+        room: r.name,
+        epoch: r.epoch,
+        from: this.me ?? { id: '', name: this.name },
+        text,
+        ts: this.clock.now(),
+        clientId,
+        own: true,
+        state: 'pending',
+      },
+    ];
+    this.touch(r);
+    if (this.isOnline() && r.joined && !r.resyncing) this.transmitSend(out);
+    return { clientId };
+  }
+
+  /** retry sends a failed message again under the same client_id. */
+  retry(clientId: string): void {
+    const out = this.outgoing.get(clientId);
+    if (!out || out.state !== 'failed') return;
+    this.setOut(out, 'pending');
+    const r = this.rooms.get(out.room);
+    if (r && this.isOnline() && r.joined && !r.resyncing) this.transmitSend(out);
+  }
+
+  /** discard removes a failed message from the view. */
+  discard(clientId: string): void {
+    const out = this.outgoing.get(clientId);
+    if (!out || out.state !== 'failed') return;
+    this.outgoing.delete(clientId);
+    const r = this.rooms.get(out.room);
+    if (r) {
+      r.entries = r.entries.filter((e) => e.key !== 'c:' + clientId);
+      this.touch(r);
+    }
+  }
+
+  /** typing tells the room the user is typing, at most once per limits.typing_ms. */
+  typing(roomName: string): void {
+    const r = this.rooms.get(roomKey(roomName));
+    if (!r || !r.joined || !this.isOnline()) return;
+    const every = this.limits?.typing_ms ?? 2000;
+    const now = this.clock.now();
+    if (now - r.lastTypingSent < every) return;
+    r.lastTypingSent = now;
+    this.transmit({ type: 'typing', room: r.name });
+  }
+
+  /** setActive marks the room the user is looking at: its unread count clears. */
+  setActive(roomName: string): void {
+    const key = roomKey(roomName);
+    this.active = key;
+    const r = this.rooms.get(key);
+    if (r && (r.unread || r.mentions)) {
+      r.unread = 0;
+      r.mentions = 0;
+      this.touch(r);
+    } else this.changed();
+  }
+
+  // ---- connection -------------------------------------------------------
+
+  private isOnline(): boolean {
+    return this.welcomed && !!this.sock && this.sock.readyState === OPEN;
+  }
+
+  private open(): void {
+    this.welcomed = false;
+    this.setStatus({ kind: 'connecting', attempt: this.attempt });
+    let s: SocketLike;
+    try {
+      s = this.socket(this.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.sock = s;
+    s.onopen = () => this.onOpen();
+    s.onmessage = (ev) => {
+      if (typeof ev.data === 'string') for (const f of parseBatch(ev.data)) this.handle(f);
+    };
+    s.onclose = () => this.onClose(s);
+    s.onerror = () => {
+      /* onclose follows */
+    };
+  }
+
+  private detach(): void {
+    const s = this.sock;
+    if (!s) return;
+    s.onopen = s.onmessage = s.onclose = s.onerror = null;
+    this.sock = undefined;
+  }
+
+  private onOpen(): void {
+    const rooms: Record<string, number> = {};
+    this.resuming.clear();
+    for (const r of this.rooms.values()) {
+      if (r.wanted && r.known && !r.gone) {
+        rooms[r.name] = r.lastSeq;
+        this.resuming.add(r.key);
+      }
+    }
+    const hello: ClientFrame = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
+    if (this.session || this.resuming.size) {
+      hello.resume = {};
+      if (this.session) hello.resume.session = this.session;
+      if (Object.keys(rooms).length) hello.resume.rooms = rooms;
+    }
+    if (this.joinCode) hello.join_code = this.joinCode;
+    if (this.hostToken) hello.host_token = this.hostToken;
+    if (this.device) hello.device = this.device;
+    this.transmit(hello);
+  }
+
+  private onClose(s: SocketLike): void {
+    if (s !== this.sock) return;
+    this.detach();
+    this.dropped();
+    if (this.stopped) {
+      this.setStatus({ kind: 'closed' });
+    } else if (this.refused) {
+      this.setStatus({ kind: 'refused', code: this.refused });
+    } else {
+      this.scheduleReconnect();
+    }
+  }
+
+  /** dropped forgets what only lives as long as a connection. */
+  private dropped(): void {
+    this.welcomed = false;
+    for (const out of this.outgoing.values()) {
+      if (out.timer !== undefined) {
+        this.clock.clearTimeout(out.timer);
+        out.timer = undefined;
+      }
+    }
+    for (const r of this.rooms.values()) {
+      if (r.joined || r.joining || r.typing.size || r.resyncing) {
+        r.joined = r.joining = r.resyncing = false;
+        r.typing.clear();
+        this.touch(r);
+      }
+    }
+  }
+
+  private lastReason?: string;
+
+  private scheduleReconnect(): void {
+    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(this.attempt, 20));
+    // "equal jitter": half the delay is fixed, half random, so that many
+    // clients of a restarted host do not all come back at the same moment.
+    const delay = ceiling / 2 + this.clock.random() * (ceiling / 2);
+    this.attempt++;
+    this.setStatus({ kind: 'waiting', attempt: this.attempt, retryAt: this.clock.now() + delay, reason: this.lastReason });
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped && !this.sock) this.open();
+    }, delay);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) {
+      this.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+  }
+
+  private transmit(f: ClientFrame): void {
+    const s = this.sock;
+    if (!s || s.readyState !== OPEN) return;
+    try {
+      s.send(JSON.stringify(f));
+    } catch {
+      /* the close handler takes over */
+    }
+  }
+
+  private transmitSend(out: Outgoing): void {
+    this.transmit({ type: 'send', room: this.rooms.get(out.room)?.name ?? out.room, client_id: out.clientId, text: out.text });
+    if (out.timer !== undefined) this.clock.clearTimeout(out.timer);
+    out.timer = this.clock.setTimeout(() => {
+      out.timer = undefined;
+      if (out.state === 'pending') this.setOut(out, 'failed', 'timeout');
+    }, this.ackTimeoutMs);
+  }
+
+  private sendJoin(r: Room, since?: number): void {
+    r.joining = true;
+    const f: ClientFrame = { type: 'join', room: r.name };
+    if (since !== undefined) f.since = since;
+    else if (r.known) f.since = r.lastSeq;
+    this.transmit(f);
+  }
+
+  /** flush sends what waits for the room: pending messages and those that timed out. */
+  private flush(r: Room): void {
+    const waiting = [...this.outgoing.values()]
+      .filter((o) => o.room === r.key && (o.state === 'pending' || (o.state === 'failed' && o.error === 'timeout')))
+      .sort((a, b) => a.seq - b.seq);
+    for (const out of waiting) {
+      if (out.state === 'failed') this.setOut(out, 'pending');
+      this.transmitSend(out);
+    }
+  }
+
+  // ---- frames -----------------------------------------------------------
+
+  private handle(f: ServerFrame): void {
+    switch (f.type) {
+      case 'welcome':
+        return this.onWelcome(f);
+      case 'joined':
+        return this.onJoined(f);
+      case 'left': {
+        const r = this.rooms.get(roomKey(f.room));
+        if (r) {
+          r.joined = r.joining = false;
+          r.typing.clear();
+          this.touch(r);
+        }
+        return;
+      }
+      case 'ack':
+        return this.onAck(f.client_id, f.seq, f.id, f.ts);
+      case 'message': {
+        const r = this.rooms.get(roomKey(f.room));
+        if (r) this.accept(r, f, true);
+        return;
+      }
+      case 'typing': {
+        const r = this.rooms.get(roomKey(f.room));
+        if (!r || !f.from || f.from.id === this.me?.id) return;
+        r.typing.set(f.from.id, { member: f.from, until: this.clock.now() + this.typingMs });
+        this.touch(r);
+        this.clock.setTimeout(() => this.pruneTyping(r), this.typingMs + 10);
+        return;
+      }
+      case 'presence':
+        return this.onPresence(f);
+      case 'rooms':
+        return this.onRooms(f.rooms);
+      case 'error':
+        return this.onError(f);
+    }
+  }
+
+  private onWelcome(w: Welcome): void {
+    const resumed = !!this.session && this.session === w.session;
+    const reconnect = !!this.host;
+    if (this.host && this.host.id !== w.host.id) {
+      // A different host answers at this address: nothing carries over.
+      for (const r of this.rooms.values()) this.reset(r);
+    }
+    this.host = w.host;
+    this.me = w.member;
+    this.session = w.session;
+    this.limits = w.limits;
+    this.welcomed = true;
+    this.attempt = 0;
+    this.lastReason = undefined;
+    this.onRooms(w.rooms ?? []);
+    for (const r of this.rooms.values()) {
+      if (!r.wanted || r.gone) continue;
+      if (this.resuming.has(r.key)) {
+        // Named in hello.resume: the host sends joined by itself. When it did
+        // not know our session, it may have restarted and lost its history:
+        // ask again for the last message we have, to compare its id.
+        r.joining = true;
+        if (reconnect && !resumed && r.lastSeq > 0) {
+          const id = r.bySeq.get(r.lastSeq);
+          const e = id ? r.entries.find((x) => x.key === id) : undefined;
+          if (e && e.kind === 'message' && e.id) r.verify = { seq: r.lastSeq, id: e.id, sent: false };
+        }
+      } else if (r.key !== LOBBY) {
+        this.sendJoin(r);
+      } else {
+        r.joining = true;
+      }
+    }
+    this.setStatus({ kind: 'online' });
+  }
+
+  private onJoined(j: Joined): void {
+    const r = this.room(j.room, j.room);
+    const hist = j.history ?? [];
+    r.joining = false;
+    r.joined = true;
+    r.gone = false;
+    r.wanted = true;
+    r.members = j.members ?? [];
+    this.touch(r);
+    if (j.last_seq < r.lastSeq) {
+      // The host has fewer messages than we saw: it restarted without its
+      // history. Keep what we show, start counting afresh, fetch the new ones.
+      this.reset(r);
+      this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'reset', ts: this.clock.now() });
+      r.resyncing = true;
+      this.sendJoin(r, 0);
+      return;
+    }
+    if (r.verify?.sent) {
+      const v = r.verify;
+      r.verify = undefined;
+      const m = hist.find((x) => x.seq === v.seq);
+      if (m && m.id !== v.id) {
+        this.reset(r);
+        this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'reset', ts: this.clock.now() });
+        r.resyncing = true;
+        this.sendJoin(r, 0);
+        return;
+      }
+    }
+    r.known = true;
+    if (hist.length && hist[0].seq > r.lastSeq + 1) {
+      if (r.lastSeq > 0) this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'gap', ts: this.clock.now() });
+      r.lastSeq = hist[0].seq - 1;
+    }
+    for (const m of hist) this.accept(r, m, false);
+    if (j.last_seq > r.lastSeq) {
+      if (r.lastSeq > 0) this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'gap', ts: this.clock.now() });
+      r.lastSeq = j.last_seq;
+    }
+    r.resyncing = false;
+    if (r.verify && !r.verify.sent) {
+      r.verify.sent = true;
+      this.sendJoin(r, r.verify.seq - 1);
+    }
+    this.flush(r);
+  }
+
+  /** reset forgets a room's seq bookkeeping: the host's history started over. */
+  private reset(r: Room): void {
+    r.epoch++;
+    r.lastSeq = 0;
+    r.bySeq.clear();
+    r.verify = undefined;
+    this.touch(r);
+  }
+
+  /**
+   * accept takes a message into a room: drops duplicates (by seq, by id, and
+   * copies of our own messages by client_id) and detects gaps in live
+   * messages, which make the client re-join with since.
+   */
+  private accept(r: Room, m: Message, live: boolean): void {
+    if (typeof m.seq !== 'number') return;
+    if (m.seq <= r.lastSeq) return;
+    if (live && m.seq > r.lastSeq + 1) {
+      if (!r.resyncing && r.joined) {
+        r.resyncing = true;
+        this.sendJoin(r, r.lastSeq);
+      }
+      return;
+    }
+    r.lastSeq = m.seq;
+    if (r.ids.has(m.id)) return;
+    r.ids.add(m.id);
+    const out = m.client_id ? this.outgoing.get(m.client_id) : undefined;
+    if (out && out.room === r.key) {
+      if (out.timer !== undefined) this.clock.clearTimeout(out.timer);
+      out.timer = undefined;
+      out.state = 'sent';
+      out.error = undefined;
+      const key = 'c:' + out.clientId;
+      r.bySeq.set(m.seq, key);
+      this.replace(r, key, (e) => ({ ...e, seq: m.seq, epoch: r.epoch, id: m.id, ts: m.ts, from: m.from, state: 'sent', error: undefined }));
+      return;
+    }
+    const entry: MessageEntry = {
+      kind: 'message',
+      key: 'm:' + m.id,
+      room: r.name,
+      seq: m.seq,
+      epoch: r.epoch,
+      id: m.id,
+      from: m.from,
+      text: m.text,
+      ts: m.ts,
+      clientId: m.client_id,
+      own: false,
+      state: 'sent',
+    };
+    if (this.me && m.from.id === this.me.id) entry.own = true;
+    r.bySeq.set(m.seq, entry.key);
+    this.insert(r, entry);
+    r.typing.delete(m.from.id);
+    if (live && !entry.own) {
+      if (r.key !== this.active) {
+        r.unread++;
+        if (mentions(m.text, this.me?.name)) r.mentions++;
+      }
+      this.emit({ type: 'message', room: r.name, entry });
+    }
+  }
+
+  private onAck(clientId: string, seq: number, id: string, ts: number): void {
+    const out = this.outgoing.get(clientId);
+    if (!out) return;
+    if (out.timer !== undefined) this.clock.clearTimeout(out.timer);
+    out.timer = undefined;
+    const r = this.rooms.get(out.room);
+    out.state = 'sent';
+    out.error = undefined;
+    if (!r) return;
+    const key = 'c:' + clientId;
+    r.ids.add(id);
+    r.bySeq.set(seq, key);
+    this.replace(r, key, (e) => ({ ...e, seq, epoch: r.epoch, id, ts, state: 'sent', error: undefined }));
+  }
+
+  private onPresence(p: Presence): void {
+    const r = this.rooms.get(roomKey(p.room));
+    if (!r) return;
+    if (p.event === 'joined') {
+      if (!r.members.some((m) => m.id === p.member.id)) r.members = [...r.members, p.member];
+    } else {
+      r.members = r.members.filter((m) => m.id !== p.member.id);
+      r.typing.delete(p.member.id);
+    }
+    if (p.member.id !== this.me?.id) {
+      this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: p.event, member: p.member, ts: p.ts || this.clock.now() });
+    }
+    this.touch(r);
+  }
+
+  private onRooms(list: RoomInfo[]): void {
+    const seen = new Set<string>();
+    for (const info of list) {
+      const r = this.room(info.name, info.name);
+      seen.add(r.key);
+      r.name = info.name;
+      r.count = info.members;
+      r.topic = info.topic;
+      r.locked = info.locked;
+      r.listed = true;
+      this.touch(r);
+    }
+    for (const r of this.rooms.values()) {
+      if (!seen.has(r.key) && r.listed) {
+        r.listed = false;
+        this.touch(r);
+      }
+    }
+    const listed = list.map((i) => roomKey(i.name));
+    const rest = this.order.filter((k) => !seen.has(k));
+    this.order = [...new Set([LOBBY, ...listed, ...rest])];
+    this.changed();
+  }
+
+  private onError(e: ErrorFrame): void {
+    if (FATAL_CODES.has(e.code)) this.refused = e.code;
+    if (e.code === 'shutting_down' || e.code === 'server_full' || e.code === 'join_code_throttled') this.lastReason = e.code;
+    const ref = e.ref ?? '';
+    const out = ref ? this.outgoing.get(ref) : undefined;
+    if (out) {
+      if (out.timer !== undefined) this.clock.clearTimeout(out.timer);
+      out.timer = undefined;
+      const r = this.rooms.get(out.room);
+      if (e.code === 'not_in_room' && r && r.wanted && !r.gone) {
+        // We thought we were in; join again and the message goes out after.
+        r.joined = false;
+        if (!r.joining) this.sendJoin(r);
+        this.touch(r);
+      } else if (e.code === 'no_such_room' && r) {
+        this.markGone(r);
+        this.setOut(out, 'failed', e.code);
+      } else {
+        this.setOut(out, 'failed', e.code);
+      }
+    } else if (ref) {
+      const r = this.rooms.get(roomKey(ref));
+      if (r && e.code === 'no_such_room') this.markGone(r);
+      else if (r && (e.code === 'bad_room_name' || e.code === 'forbidden' || e.code === 'room_exists' || e.code === 'too_many_rooms')) {
+        r.joining = false;
+        this.touch(r);
+      }
+    }
+    this.emit({ type: 'error', code: e.code, ref: e.ref, message: e.message });
+  }
+
+  private markGone(r: Room): void {
+    const was = r.joined || r.known || r.entries.length > 0;
+    r.gone = true;
+    r.wanted = false;
+    r.joined = r.joining = r.resyncing = false;
+    if (was) this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'gone', ts: this.clock.now() });
+    this.touch(r);
+  }
+
+  private pruneTyping(r: Room): void {
+    const now = this.clock.now();
+    let changed = false;
+    for (const [id, t] of r.typing) {
+      if (t.until <= now) {
+        r.typing.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) this.touch(r);
+  }
+
+  // ---- bookkeeping ------------------------------------------------------
+
+  private room(name: string, display?: string): Room {
+    const key = roomKey(name);
+    let r = this.rooms.get(key);
+    if (!r) {
+      r = {
+        key,
+        name: display ?? name.trim(),
+        joined: false,
+        wanted: false,
+        known: false,
+        joining: false,
+        gone: false,
+        listed: false,
+        count: 0,
+        members: [],
+        entries: [],
+        lastSeq: 0,
+        epoch: 0,
+        bySeq: new Map(),
+        ids: new Set(),
+        resyncing: false,
+        unread: 0,
+        mentions: 0,
+        typing: new Map(),
+        lastTypingSent: -Infinity,
+      };
+      this.rooms.set(key, r);
+      if (!this.order.includes(key)) this.order.push(key);
+      this.changed();
+    } else if (display) {
+      r.name = display;
+    }
+    return r;
+  }
+
+  private setOut(out: Outgoing, state: OutState, error?: string): void {
+    out.state = state;
+    out.error = error;
+    const r = this.rooms.get(out.room);
+    if (r) this.replace(r, 'c:' + out.clientId, (e) => ({ ...e, state, error }));
+  }
+
+  private replace(r: Room, key: string, fn: (e: MessageEntry) => MessageEntry): void {
+    for (let i = r.entries.length - 1; i >= 0; i--) {
+      const e = r.entries[i];
+      if (e.key === key && e.kind === 'message') {
+        const next = r.entries.slice();
+        next[i] = fn(e);
+        r.entries = next;
+        this.touch(r);
+        return;
+      }
+    }
+  }
+
+  private push(r: Room, e: Entry): void {
+    r.entries = [...r.entries, e];
+    this.touch(r);
+  }
+
+  /** insert puts a message in seq order: before later messages and before our own still-unsent ones. */
+  private insert(r: Room, m: MessageEntry): void {
+    let i = r.entries.length;
+    while (i > 0) {
+      const e = r.entries[i - 1];
+      if (e.kind !== 'message') break;
+      if (e.seq === undefined) {
+        i--;
+        continue;
+      }
+      if (e.epoch > m.epoch || (e.epoch === m.epoch && e.seq > (m.seq ?? 0))) {
+        i--;
+        continue;
+      }
+      break;
+    }
+    const next = r.entries.slice();
+    next.splice(i, 0, m);
+    r.entries = next;
+    this.touch(r);
+  }
+
+  private touch(r: Room): void {
+    r.view = undefined;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.snapshot = undefined;
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      const s = this.state;
+      for (const fn of this.listeners) fn(s);
+    });
+  }
+
+  private setStatus(s: Status): void {
+    this.status = s;
+    this.changed();
+    this.emit({ type: 'status', status: s });
+  }
+
+  private emit(e: ClientEvent): void {
+    for (const fn of this.eventListeners) {
+      try {
+        fn(e);
+      } catch (err) {
+        console.error(err);
+      }
+    }
+  }
+
+  private buildSnapshot(): ClientState {
+    const rooms: RoomView[] = [];
+    for (const key of this.order) {
+      const r = this.rooms.get(key);
+      if (!r) continue;
+      if (!r.view) {
+        r.view = {
+          key: r.key,
+          name: r.name,
+          joined: r.joined,
+          wanted: r.wanted,
+          gone: r.gone,
+          count: r.count,
+          topic: r.topic,
+          locked: r.locked,
+          listed: r.listed,
+          members: r.members,
+          entries: r.entries,
+          lastSeq: r.lastSeq,
+          unread: r.unread,
+          mentions: r.mentions,
+          typing: [...r.typing.values()].map((t) => t.member),
+        };
+      }
+      rooms.push(r.view);
+    }
+    return {
+      status: this.status,
+      host: this.host,
+      me: this.me,
+      limits: this.limits,
+      rooms,
+      active: this.active,
+    };
+  }
+}

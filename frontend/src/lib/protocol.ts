@@ -1,0 +1,211 @@
+// Protocol v1 wire types (docs/protocol.md). Field names are the wire's.
+
+export const PROTOCOL_VERSION = 1;
+export const LOBBY = 'lobby';
+
+export interface Member {
+  id: string;
+  name: string;
+  role?: string;
+}
+
+export interface Limits {
+  max_text: number;
+  max_frame: number;
+  rate_per_second: number;
+  rate_burst: number;
+  history: number;
+  typing_ms: number;
+  ping_seconds: number;
+  can_create_rooms: boolean;
+}
+
+export interface RoomInfo {
+  name: string;
+  members: number;
+  topic?: string;
+  locked?: boolean;
+}
+
+export interface Message {
+  type: 'message';
+  room: string;
+  seq: number;
+  id: string;
+  from: Member;
+  text: string;
+  ts: number;
+  client_id?: string;
+}
+
+// Client frames.
+export interface Hello {
+  type: 'hello';
+  version: number;
+  name: string;
+  resume?: { session?: string; rooms?: Record<string, number> };
+  join_code?: string;
+  host_token?: string;
+  device?: string;
+}
+export interface Join {
+  type: 'join';
+  room: string;
+  since?: number;
+}
+export interface Leave {
+  type: 'leave';
+  room: string;
+}
+export interface Send {
+  type: 'send';
+  room: string;
+  client_id: string;
+  text: string;
+}
+export interface TypingOut {
+  type: 'typing';
+  room: string;
+}
+export interface CreateRoom {
+  type: 'create_room';
+  room: string;
+}
+export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom;
+
+// Server frames.
+export interface Welcome {
+  type: 'welcome';
+  version: number;
+  host: { id: string; name: string };
+  member: Member;
+  session: string;
+  limits: Limits;
+  rooms: RoomInfo[];
+}
+export interface Joined {
+  type: 'joined';
+  room: string;
+  members: Member[];
+  history: Message[] | null;
+  last_seq: number;
+  truncated?: boolean;
+  first_kept?: number;
+}
+export interface Left {
+  type: 'left';
+  room: string;
+}
+export interface Ack {
+  type: 'ack';
+  client_id: string;
+  room: string;
+  seq: number;
+  id: string;
+  ts: number;
+}
+export interface TypingIn {
+  type: 'typing';
+  room: string;
+  from: Member;
+}
+export interface Presence {
+  type: 'presence';
+  room: string;
+  event: 'joined' | 'left' | 'disconnected';
+  member: Member;
+  ts: number;
+}
+export interface Rooms {
+  type: 'rooms';
+  rooms: RoomInfo[];
+}
+export interface ErrorFrame {
+  type: 'error';
+  code: string;
+  message: string;
+  ref?: string;
+}
+export type ServerFrame = Welcome | Joined | Left | Ack | Message | TypingIn | Presence | Rooms | ErrorFrame;
+
+// Error codes (docs/protocol.md, "Error codes"). The UI has words for each.
+export const ERROR_CODES = [
+  'bad_frame',
+  'unknown_type',
+  'hello_required',
+  'already_hello',
+  'version_unsupported',
+  'bad_name',
+  'name_taken',
+  'bad_room_name',
+  'no_such_room',
+  'not_in_room',
+  'cannot_leave_lobby',
+  'room_exists',
+  'room_create_disabled',
+  'bad_client_id',
+  'empty_text',
+  'text_too_long',
+  'rate_limited',
+  'server_full',
+  'too_many_rooms',
+  'shutting_down',
+  'replaced',
+  'slow_consumer',
+  'internal',
+  'forbidden',
+  'join_code_required',
+  'join_code_wrong',
+  'join_code_throttled',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+// Codes after which reconnecting on our own would not help: the user must act.
+export const FATAL_CODES: ReadonlySet<string> = new Set([
+  'version_unsupported',
+  'bad_name',
+  'name_taken',
+  'replaced',
+  'join_code_required',
+  'join_code_wrong',
+]);
+
+/** roomKey is the case-insensitive key of a room name, as the host keys it. */
+export function roomKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+/**
+ * parseBatch splits one WebSocket text message into frames: the host may put
+ * several frames in one message, separated by "\n". Parts that are not JSON
+ * objects with a string "type" are skipped.
+ */
+export function parseBatch(data: string): ServerFrame[] {
+  const out: ServerFrame[] = [];
+  for (const part of data.split('\n')) {
+    const s = part.trim();
+    if (!s) continue;
+    try {
+      const v = JSON.parse(s);
+      if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.type === 'string') out.push(v as ServerFrame);
+    } catch {
+      // a broken part does not spoil the rest of the batch
+    }
+  }
+  return out;
+}
+
+/** utf8Length is the length of s in UTF-8 bytes, the unit of limits.max_text. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
