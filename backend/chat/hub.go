@@ -6,6 +6,7 @@ package chat
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"slices"
@@ -38,6 +39,16 @@ type Config struct {
 	AllowCreate    bool          // members may create rooms
 	MaxRooms       int           // default 64
 
+	// HostToken, when set, gives the host role to a hello that carries it.
+	// Only the host's own desktop app knows it.
+	HostToken string
+	// JoinCode, when set, must be in every guest's hello.
+	JoinCode string
+	// JoinFailLimit wrong codes from one address within JoinFailWindow
+	// block that address for JoinFailWindow. Defaults 5 and 1 minute.
+	JoinFailLimit  int
+	JoinFailWindow time.Duration
+
 	Store Store            // default NewMemoryStore(1000)
 	Now   func() time.Time // default time.Now
 }
@@ -59,6 +70,10 @@ func (c *Config) defaults() {
 	def(&c.RateBurst, 20)
 	def(&c.PingSeconds, 20)
 	def(&c.MaxRooms, 64)
+	def(&c.JoinFailLimit, 5)
+	if c.JoinFailWindow <= 0 {
+		c.JoinFailWindow = time.Minute
+	}
 	if c.TypingInterval <= 0 {
 		c.TypingInterval = 2 * time.Second
 	}
@@ -110,10 +125,20 @@ type Hub struct {
 	names    map[string]*Member // by NameKey
 	sessions map[string]*Member // by session token
 	closed   bool
+
+	joinCode  string
+	joinFails map[string]*failCount // by remote address
+	cohosts   map[string]bool       // by identity
+	mutes     map[string]bool       // by identity
+	bannedIDs map[string]bool       // by identity
+	bannedDev map[string]bool       // by device
 }
 
 type room struct {
+	key  string // the store's key: stable across renames
 	name string
+	// dm holds the two identities of a private room; empty for rooms.
+	dm [2]string
 
 	mu      sync.Mutex
 	lastSeq uint64
@@ -125,17 +150,21 @@ type room struct {
 // Member is one person on the host. Its fields are the hub's: transports
 // hold it as an opaque handle.
 type Member struct {
-	id      string
-	name    string
-	role    string
-	session string
+	id       string
+	name     string
+	role     string
+	session  string
+	identity string // stable for a name on one device; keys mutes, bans, co-hosts and DMs
+	device   string
+	muted    bool
 
 	// guarded by Hub.mu
 	conn  *Conn
 	rooms []string // room keys, join order
 
-	// guarded by room.mu of the room in question / the member's own conn
+	// guarded by room.mu of the room in question
 	lastTyping map[string]time.Time
+	lastSend   map[string]time.Time
 }
 
 // Conn is one connection's handle on its member. After a takeover the old
@@ -157,11 +186,17 @@ var ErrClosed = errors.New("chat: hub closed")
 func NewHub(cfg Config) (*Hub, error) {
 	cfg.defaults()
 	h := &Hub{
-		cfg:      cfg,
-		rooms:    map[string]*room{},
-		members:  map[string]*Member{},
-		names:    map[string]*Member{},
-		sessions: map[string]*Member{},
+		cfg:       cfg,
+		rooms:     map[string]*room{},
+		members:   map[string]*Member{},
+		names:     map[string]*Member{},
+		sessions:  map[string]*Member{},
+		joinCode:  cfg.JoinCode,
+		joinFails: map[string]*failCount{},
+		cohosts:   map[string]bool{},
+		mutes:     map[string]bool{},
+		bannedIDs: map[string]bool{},
+		bannedDev: map[string]bool{},
 	}
 	stored, err := cfg.Store.Rooms()
 	if err != nil {
@@ -173,7 +208,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		if sr.Closed {
 			continue
 		}
-		h.addRoomLocked(sr.Name, sr.LastSeq, sr.Flags, sr.Topic)
+		h.addRoomLocked(sr.Key, sr.Name, sr.LastSeq, sr.Flags, sr.Topic)
 	}
 	for _, name := range append([]string{Lobby}, cfg.Rooms...) {
 		clean, p := protocol.CleanRoom(name)
@@ -187,7 +222,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		if err := cfg.Store.SaveRoom(StoredRoom{Key: key, Name: clean}); err != nil {
 			return nil, err
 		}
-		h.addRoomLocked(clean, 0, RoomFlags{}, "")
+		h.addRoomLocked(key, clean, 0, RoomFlags{}, "")
 	}
 	// The lobby first, then the others in creation order.
 	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == Lobby })
@@ -195,11 +230,17 @@ func NewHub(cfg Config) (*Hub, error) {
 	return h, nil
 }
 
-func (h *Hub) addRoomLocked(name string, lastSeq uint64, flags RoomFlags, topic string) *room {
-	key := protocol.RoomKey(name)
-	r := &room{name: name, lastSeq: lastSeq, flags: flags, topic: topic}
-	h.rooms[key] = r
-	h.order = append(h.order, key)
+// addRoomLocked adds a room under its store key. Rooms are found by the
+// key of their current name; private rooms are never listed.
+func (h *Hub) addRoomLocked(key, name string, lastSeq uint64, flags RoomFlags, topic string) *room {
+	r := &room{key: key, name: name, lastSeq: lastSeq, flags: flags, topic: topic}
+	if dm, ok := parseDMKey(key); ok {
+		r.dm = dm
+		h.rooms[key] = r
+		return r
+	}
+	h.rooms[protocol.RoomKey(name)] = r
+	h.order = append(h.order, protocol.RoomKey(name))
 	return r
 }
 
@@ -208,12 +249,19 @@ func (h *Hub) Config() Config { return h.cfg }
 
 // Limits returns the limits sent to clients in welcome.
 func (h *Hub) Limits() protocol.Limits {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.limitsLocked()
+}
+
+func (h *Hub) limitsLocked() protocol.Limits {
 	c := h.cfg
 	return protocol.Limits{
 		MaxText: c.MaxText, MaxFrame: c.MaxFrame,
 		RatePerSecond: c.RatePerSecond, RateBurst: c.RateBurst,
 		History: c.HistoryOnJoin, TypingMillis: int(c.TypingInterval / time.Millisecond),
 		PingSeconds: c.PingSeconds, CanCreateRooms: c.AllowCreate,
+		JoinCode: h.joinCode != "",
 	}
 }
 
@@ -235,7 +283,8 @@ func (h *Hub) roomsLocked() []protocol.RoomInfo {
 	for _, k := range h.order {
 		r := h.rooms[k]
 		r.mu.Lock()
-		out = append(out, protocol.RoomInfo{Name: r.name, Members: len(r.members), Topic: r.topic, Locked: r.flags.Locked || r.flags.Announcements})
+		out = append(out, protocol.RoomInfo{Name: r.name, Members: len(r.members), Topic: r.topic,
+			Locked: r.flags.Locked || r.flags.Announcements, Announcements: r.flags.Announcements, SlowSeconds: r.flags.SlowSeconds})
 		r.mu.Unlock()
 	}
 	return out
@@ -245,6 +294,12 @@ func (h *Hub) roomsLocked() []protocol.RoomInfo {
 // lobby's joined frame (plus one per resumed room) are already queued on sink.
 // A Problem means the hello was refused; the transport sends it and closes.
 func (h *Hub) Connect(hello protocol.Hello, sink Sink) (*Conn, *protocol.Problem) {
+	return h.ConnectFrom(hello, "", sink)
+}
+
+// ConnectFrom is Connect for a client at a remote address (without port),
+// which the join-code throttle counts wrong guesses by.
+func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, *protocol.Problem) {
 	if hello.Version != protocol.Version {
 		return nil, protocol.Errorf(protocol.CodeVersion, "this host speaks protocol version %d, not %d", protocol.Version, hello.Version)
 	}
@@ -257,6 +312,16 @@ func (h *Hub) Connect(hello protocol.Hello, sink Sink) (*Conn, *protocol.Problem
 	if h.closed {
 		return nil, protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down")
 	}
+	isHost := h.cfg.HostToken != "" && subtle.ConstantTimeCompare([]byte(hello.HostToken), []byte(h.cfg.HostToken)) == 1
+	if !isHost {
+		if p := h.checkJoinCodeLocked(hello.JoinCode, addr); p != nil {
+			return nil, p
+		}
+	}
+	identity := identityOf(name, hello.Device)
+	if !isHost && (h.bannedIDs[identity] || (hello.Device != "" && h.bannedDev[hello.Device])) {
+		return nil, protocol.Errorf(protocol.CodeBanned, "the host has banned you from this session")
+	}
 	var m *Member
 	var resumeSession bool
 	if hello.Resume != nil && hello.Resume.Session != "" {
@@ -268,7 +333,19 @@ func (h *Hub) Connect(hello protocol.Hello, sink Sink) (*Conn, *protocol.Problem
 		if _, taken := h.names[protocol.NameKey(name)]; taken {
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", name)
 		}
-		m = &Member{id: "m-" + randomHex(6), name: name, session: randomHex(16), lastTyping: map[string]time.Time{}}
+		m = &Member{id: "m-" + randomHex(6), name: name, session: randomHex(16), device: hello.Device,
+			lastTyping: map[string]time.Time{}, lastSend: map[string]time.Time{}}
+		m.identity = identity
+		if hello.Device == "" {
+			m.identity = identityOf(name, m.session) // no device: private rooms last one connection
+		}
+		switch {
+		case isHost:
+			m.role = protocol.RoleHost
+		case h.cohosts[m.identity]:
+			m.role = protocol.RoleCohost
+		}
+		m.muted = h.mutes[m.identity]
 		h.members[m.id] = m
 		h.names[protocol.NameKey(name)] = m
 		h.sessions[m.session] = m
@@ -284,7 +361,7 @@ func (h *Hub) Connect(hello protocol.Hello, sink Sink) (*Conn, *protocol.Problem
 		Host:    protocol.HostInfo{ID: h.cfg.HostID, Name: h.cfg.HostName},
 		Member:  m.public(),
 		Session: m.session,
-		Limits:  h.Limits(),
+		Limits:  h.limitsLocked(),
 		Rooms:   h.roomsLocked(),
 	}))
 
@@ -293,7 +370,7 @@ func (h *Hub) Connect(hello protocol.Hello, sink Sink) (*Conn, *protocol.Problem
 	if hello.Resume != nil {
 		for name, seq := range hello.Resume.Rooms {
 			key := protocol.RoomKey(name)
-			if _, ok := h.rooms[key]; !ok {
+			if r, ok := h.rooms[key]; !ok || !r.admits(m) {
 				sink.Send(NewOut(protocol.Errorf(protocol.CodeNoSuchRoom, "the room %q no longer exists", name).WithRef(name).Frame()))
 				continue
 			}
@@ -328,7 +405,16 @@ func (h *Hub) Connect(hello protocol.Hello, sink Sink) (*Conn, *protocol.Problem
 }
 
 func (m *Member) public() protocol.Member {
-	return protocol.Member{ID: m.id, Name: m.name, Role: m.role}
+	return protocol.Member{ID: m.id, Name: m.name, Role: m.role, Muted: m.muted}
+}
+
+// isHost reports whether the member holds the host or co-host role.
+func (m *Member) isHost() bool { return m.role == protocol.RoleHost || m.role == protocol.RoleCohost }
+
+// admits reports whether m may be in the room: anyone for rooms, the two
+// members of a private room.
+func (r *room) admits(m *Member) bool {
+	return r.dm[0] == "" || r.dm[0] == m.identity || r.dm[1] == m.identity
 }
 
 // Member returns the connection's member as seen on the wire.
@@ -357,14 +443,14 @@ func (h *Hub) joinLocked(c *Conn, key string, since *uint64) bool {
 	var err error
 	switch {
 	case since == nil:
-		hist, first, err = h.cfg.Store.Last(key, h.cfg.HistoryOnJoin)
+		hist, first, err = h.cfg.Store.Last(r.key, h.cfg.HistoryOnJoin)
 	case *since >= r.lastSeq:
 		// nothing missed
 	case r.lastSeq-*since > uint64(h.cfg.ResumeMax):
-		hist, first, err = h.cfg.Store.Last(key, h.cfg.ResumeMax)
+		hist, first, err = h.cfg.Store.Last(r.key, h.cfg.ResumeMax)
 		j.Truncated = true
 	default:
-		hist, first, err = h.cfg.Store.Since(key, *since, h.cfg.ResumeMax)
+		hist, first, err = h.cfg.Store.Since(r.key, *since, h.cfg.ResumeMax)
 		if first > *since+1 {
 			j.Truncated = true
 		}
@@ -374,6 +460,9 @@ func (h *Hub) joinLocked(c *Conn, key string, since *uint64) bool {
 	}
 	if since != nil && *since < r.lastSeq && len(hist) == 0 {
 		j.Truncated = true
+	}
+	for i := range hist {
+		hist[i].Room = r.name // the room may have been renamed since
 	}
 	j.History = hist
 	j.FirstKept = first
@@ -388,7 +477,8 @@ func (h *Hub) leaveLocked(m *Member, key, event string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.members = slices.DeleteFunc(r.members, func(o *Member) bool { return o == m })
-	delete(m.lastTyping, key)
+	delete(m.lastTyping, r.key)
+	delete(m.lastSend, r.key)
 	h.fanoutLocked(r, NewOut(protocol.Presence{Room: r.name, Event: event, Member: m.public(), TS: h.cfg.Now().UnixMilli()}), nil)
 }
 
@@ -446,6 +536,10 @@ func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
 		return c.typing(f)
 	case protocol.CreateRoom:
 		return c.createRoom(f)
+	case protocol.Control:
+		return c.control(f)
+	case protocol.DM:
+		return c.openDM(f)
 	case protocol.Hello:
 		return protocol.Errorf(protocol.CodeAlreadyHello, "hello was already received on this connection")
 	}
@@ -453,9 +547,9 @@ func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
 }
 
 // roomOf resolves a room name for a frame, checking it exists.
-func (h *Hub) roomKey(name string) (string, *protocol.Problem) {
+func (h *Hub) roomKey(name string, m *Member) (string, *protocol.Problem) {
 	key := protocol.RoomKey(name)
-	if _, ok := h.rooms[key]; !ok {
+	if r, ok := h.rooms[key]; !ok || !r.admits(m) {
 		return "", protocol.Errorf(protocol.CodeNoSuchRoom, "there is no room called %q", name).WithRef(name)
 	}
 	return key, nil
@@ -468,7 +562,7 @@ func (c *Conn) join(f protocol.Join) *protocol.Problem {
 	if c.member.conn != c {
 		return nil
 	}
-	key, p := h.roomKey(f.Room)
+	key, p := h.roomKey(f.Room, c.member)
 	if p != nil {
 		return p
 	}
@@ -485,7 +579,7 @@ func (c *Conn) leave(f protocol.Leave) *protocol.Problem {
 	if c.member.conn != c {
 		return nil
 	}
-	key, p := h.roomKey(f.Room)
+	key, p := h.roomKey(f.Room, c.member)
 	if p != nil {
 		return p
 	}
@@ -501,19 +595,27 @@ func (c *Conn) leave(f protocol.Leave) *protocol.Problem {
 	return nil
 }
 
-// memberRoom returns the room if it exists and the member is in it.
-func (c *Conn) memberRoom(name string) (*room, *protocol.Problem) {
+// memberRoom returns the room if it exists and the member is in it, with
+// the member's role and mute as they are now.
+func (c *Conn) memberRoom(name string) (*room, memberState, *protocol.Problem) {
 	h := c.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	key, p := h.roomKey(name)
+	key, p := h.roomKey(name, c.member)
 	if p != nil {
-		return nil, p
+		return nil, memberState{}, p
 	}
 	if !slices.Contains(c.member.rooms, key) || c.member.conn != c {
-		return nil, protocol.Errorf(protocol.CodeNotInRoom, "join %q before writing there", name).WithRef(name)
+		return nil, memberState{}, protocol.Errorf(protocol.CodeNotInRoom, "join %q before writing there", name).WithRef(name)
 	}
-	return h.rooms[key], nil
+	return h.rooms[key], memberState{host: c.member.isHost(), muted: c.member.muted, public: c.member.public()}, nil
+}
+
+// memberState is a member's standing, read under the hub lock.
+type memberState struct {
+	host   bool
+	muted  bool
+	public protocol.Member
 }
 
 // allow takes one token from the member's rate limiter.
@@ -533,7 +635,7 @@ func (c *Conn) send(f protocol.Send) *protocol.Problem {
 	if p := protocol.CheckClientID(f.ClientID); p != nil {
 		return p
 	}
-	r, p := c.memberRoom(f.Room)
+	r, st, p := c.memberRoom(f.Room)
 	if p != nil {
 		return p.WithRef(f.ClientID)
 	}
@@ -543,12 +645,26 @@ func (c *Conn) send(f protocol.Send) *protocol.Problem {
 	h := c.hub
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	key := protocol.RoomKey(r.name)
-	if prev, ok, err := h.cfg.Store.ByClientID(key, f.ClientID); err != nil {
+	if prev, ok, err := h.cfg.Store.ByClientID(r.key, f.ClientID); err != nil {
 		return protocol.Errorf(protocol.CodeInternal, "the message could not be checked").WithRef(f.ClientID)
 	} else if ok {
 		c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: prev.Seq, ID: prev.ID, TS: prev.TS}))
 		return nil
+	}
+	now := h.cfg.Now()
+	if !st.host {
+		if st.muted {
+			return protocol.Errorf(protocol.CodeMuted, "the host has muted you").WithRef(f.ClientID)
+		}
+		if r.flags.Locked || r.flags.Announcements {
+			return protocol.Errorf(protocol.CodeRoomLocked, "only the host posts in %q", r.name).WithRef(f.ClientID)
+		}
+		if slow := time.Duration(r.flags.SlowSeconds) * time.Second; slow > 0 {
+			if last, ok := c.member.lastSend[r.key]; ok && now.Sub(last) < slow {
+				wait := (slow - now.Sub(last) + time.Second - 1) / time.Second
+				return protocol.Errorf(protocol.CodeSlowMode, "slow mode: wait %d s before writing again in %q", int(wait), r.name).WithRef(f.ClientID)
+			}
+		}
 	}
 	if !c.allow() {
 		return protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d messages per second", h.cfg.RatePerSecond).WithRef(f.ClientID)
@@ -558,36 +674,38 @@ func (c *Conn) send(f protocol.Send) *protocol.Problem {
 		Room:     r.name,
 		Seq:      r.lastSeq + 1,
 		ID:       randomHex(8),
-		From:     c.member.public(),
+		From:     st.public,
 		Text:     f.Text,
-		TS:       h.cfg.Now().UnixMilli(),
+		TS:       now.UnixMilli(),
 		ClientID: f.ClientID,
 	}
 	if err := h.cfg.Store.Append(msg); err != nil {
 		return protocol.Errorf(protocol.CodeInternal, "the message could not be stored; try again").WithRef(f.ClientID)
 	}
 	r.lastSeq = msg.Seq
+	c.member.lastSend[r.key] = now
 	c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}))
 	h.fanoutLocked(r, NewOut(msg), nil)
 	return nil
 }
 
 func (c *Conn) typing(f protocol.Typing) *protocol.Problem {
-	r, p := c.memberRoom(f.Room)
+	r, st, p := c.memberRoom(f.Room)
 	if p != nil {
 		return p
 	}
 	h := c.hub
-	key := protocol.RoomKey(r.name)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !st.host && (st.muted || r.flags.Locked || r.flags.Announcements) {
+		return nil // they cannot write here, so they are not typing here
+	}
 	now := h.cfg.Now()
-	if last, ok := c.member.lastTyping[key]; ok && now.Sub(last) < h.cfg.TypingInterval {
+	if last, ok := c.member.lastTyping[r.key]; ok && now.Sub(last) < h.cfg.TypingInterval {
 		return nil // rate-limited silently: typing is a hint
 	}
-	c.member.lastTyping[key] = now
-	from := c.member.public()
-	h.fanoutLocked(r, NewOut(protocol.Typing{Room: r.name, From: &from}), c.member)
+	c.member.lastTyping[r.key] = now
+	h.fanoutLocked(r, NewOut(protocol.Typing{Room: r.name, From: &st.public}), c.member)
 	return nil
 }
 
@@ -612,7 +730,7 @@ func (c *Conn) createRoom(f protocol.CreateRoom) *protocol.Problem {
 	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: key, Name: name}); err != nil {
 		return protocol.Errorf(protocol.CodeInternal, "the room could not be created").WithRef(f.Room)
 	}
-	h.addRoomLocked(name, 0, RoomFlags{}, "")
+	h.addRoomLocked(key, name, 0, RoomFlags{}, "")
 	h.joinLocked(c, key, nil)
 	h.broadcastRoomsLocked()
 	return nil

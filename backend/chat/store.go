@@ -24,6 +24,9 @@ type Store interface {
 	Last(room string, n int) ([]protocol.Message, uint64, error)
 	// ByClientID finds a message of room sent with clientID, if kept.
 	ByClientID(room, clientID string) (protocol.Message, bool, error)
+	// MarkDeleted turns message seq of room into a tombstone: Deleted set,
+	// Text emptied. Since and Last return it that way from then on.
+	MarkDeleted(room string, seq uint64) error
 }
 
 // StoredRoom is a room as the store keeps it. Key is protocol.RoomKey(Name).
@@ -160,4 +163,17 @@ func (s *MemoryStore) ByClientID(room, clientID string) (protocol.Message, bool,
 	}
 	first := s.firstKept(mr)
 	return mr.msgs[seq-first], true, nil
+}
+
+func (s *MemoryStore) MarkDeleted(room string, seq uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mr := s.room(protocol.RoomKey(room))
+	first := s.firstKept(mr)
+	if seq < first || seq-first >= uint64(len(mr.msgs)) {
+		return nil
+	}
+	m := &mr.msgs[seq-first]
+	m.Deleted, m.Text = true, ""
+	return nil
 }

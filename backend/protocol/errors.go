@@ -32,6 +32,14 @@ const (
 	CodeJoinCodeRequired  = "join_code_required"
 	CodeJoinCodeWrong     = "join_code_wrong"
 	CodeJoinCodeThrottled = "join_code_throttled"
+	CodeMuted             = "muted"          // a muted member tried to send
+	CodeRoomLocked        = "room_locked"    // only hosts post in this room
+	CodeSlowMode          = "slow_mode"      // wait before sending again in this room
+	CodeKicked            = "kicked"         // the host removed this member; close code 4001
+	CodeBanned            = "banned"         // banned from this host for this session; close code 4003
+	CodeNoSuchMember      = "no_such_member" // a control or dm for a member who is not here
+	CodeNoSuchMessage     = "no_such_message"
+	CodeBadControl        = "bad_control" // an unknown action or missing field
 )
 
 // Codes lists every error code, in the order docs/protocol.md gives them.
@@ -42,6 +50,8 @@ var Codes = []string{
 	CodeEmptyText, CodeTextTooLong, CodeRateLimited, CodeServerFull, CodeTooManyRooms,
 	CodeShuttingDown, CodeReplaced, CodeSlowConsumer, CodeInternal, CodeForbidden,
 	CodeJoinCodeRequired, CodeJoinCodeWrong, CodeJoinCodeThrottled,
+	CodeMuted, CodeRoomLocked, CodeSlowMode, CodeKicked, CodeBanned,
+	CodeNoSuchMember, CodeNoSuchMessage, CodeBadControl,
 }
 
 // Problem is a refusal with a stable code. It is an error, and it becomes an

@@ -80,9 +80,10 @@ type HostInfo struct {
 
 // Member is one connected person.
 type Member struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Role string `json:"role,omitempty"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Role  string `json:"role,omitempty"`
+	Muted bool   `json:"muted,omitempty"`
 }
 
 // Roles a member can hold. A member without a role is a guest.
@@ -101,6 +102,7 @@ type Limits struct {
 	TypingMillis   int  `json:"typing_ms"`
 	PingSeconds    int  `json:"ping_seconds"`
 	CanCreateRooms bool `json:"can_create_rooms"`
+	JoinCode       bool `json:"join_code"`
 }
 
 // RoomInfo is one entry of the rooms list.
@@ -108,8 +110,10 @@ type RoomInfo struct {
 	Name    string `json:"name"`
 	Members int    `json:"members"`
 	Topic   string `json:"topic,omitempty"`
-	// Locked: only hosts post. Announcements rooms are locked too.
-	Locked bool `json:"locked,omitempty"`
+	// Locked: only hosts post. Announcements rooms are always locked.
+	Locked        bool `json:"locked,omitempty"`
+	Announcements bool `json:"announcements,omitempty"`
+	SlowSeconds   int  `json:"slow_seconds,omitempty"`
 }
 
 // Join asks to enter a room. Since, when set, is the last seq the client has
@@ -177,6 +181,8 @@ type Message struct {
 	Text     string `json:"text"`
 	TS       int64  `json:"ts"`
 	ClientID string `json:"client_id,omitempty"`
+	// Deleted marks a tombstone: the text is gone.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // Typing from a client says "I am typing in Room"; from the server it says

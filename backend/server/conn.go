@@ -75,6 +75,10 @@ func closeCode(p *protocol.Problem) int {
 		return websocket.CloseTryAgainLater
 	case protocol.CodeReplaced:
 		return CloseReplaced
+	case protocol.CodeKicked:
+		return CloseKicked
+	case protocol.CodeBanned:
+		return CloseBanned
 	case protocol.CodeSlowConsumer:
 		return websocket.ClosePolicyViolation
 	case protocol.CodeInternal:
@@ -83,8 +87,12 @@ func closeCode(p *protocol.Problem) int {
 	return websocket.ClosePolicyViolation
 }
 
-// CloseReplaced is the close code of a connection whose session connected again.
-const CloseReplaced = 4000
+// Close codes of lanchat's own.
+const (
+	CloseReplaced = 4000 // the same session connected again
+	CloseKicked   = 4001 // the host removed the member
+	CloseBanned   = 4003 // the host banned the member for this session
+)
 
 // writePump owns all writes to the socket. It coalesces queued frames into
 // one WebSocket message separated by "\n", pings, and closes the socket when
@@ -183,7 +191,7 @@ func (c *wsConn) serve() {
 		c.writePump(done)
 	}()
 	c.admitted.Store(true)
-	member, p := s.hub.Connect(hello, c)
+	member, p := s.hub.ConnectFrom(hello, c.remoteHost(), c)
 	if p != nil {
 		c.Close(p)
 		c.drainUntilClosed()
@@ -264,4 +272,13 @@ func (c *wsConn) readHello() (protocol.Hello, *protocol.Problem) {
 		return protocol.Hello{}, protocol.Errorf(protocol.CodeHelloRequired, "the first frame must be hello, not %s", f.FrameType())
 	}
 	return h, nil
+}
+
+// remoteHost is the peer's address without the port.
+func (c *wsConn) remoteHost() string {
+	host, _, err := net.SplitHostPort(c.ws.RemoteAddr().String())
+	if err != nil {
+		return c.ws.RemoteAddr().String()
+	}
+	return host
 }

@@ -147,9 +147,10 @@ func (c *client) next() (string, json.RawMessage, error) {
 	return head.Type, raw, nil
 }
 
-// expect reads frames until one of type T arrives, skipping rooms-list,
-// presence and typing updates, which arrive whenever others act, and room
-// messages (a sender gets its own). Any other frame is a failure.
+// expect reads frames until one of type T arrives, skipping the updates
+// that arrive whenever others act (rooms list, presence, typing, member,
+// deleted, renamed, closed) and room messages (a sender gets its own). Any
+// other frame is a failure.
 func expect[T protocol.Frame](c *client) T {
 	c.t.Helper()
 	var zero T
@@ -166,7 +167,8 @@ func expect[T protocol.Frame](c *client) T {
 			}
 			return v
 		}
-		if typ == protocol.TypeRooms || typ == protocol.TypePresence || typ == protocol.TypeTyping || typ == protocol.TypeMessage {
+		if typ == protocol.TypeRooms || typ == protocol.TypePresence || typ == protocol.TypeTyping || typ == protocol.TypeMessage || typ == protocol.TypeMember ||
+			typ == protocol.TypeDeleted || typ == protocol.TypeRenamed || typ == protocol.TypeClosed {
 			continue
 		}
 		if len(raw) > 300 {

@@ -1,0 +1,282 @@
+package chat
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+
+	"lanchat/backend/protocol"
+)
+
+// control carries out a host action. Every refusal leaves everything as it was.
+func (c *Conn) control(f protocol.Control) *protocol.Problem {
+	h := c.hub
+	if f.Action == protocol.ActionDelete {
+		return c.deleteMessage(f)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	me := c.member
+	if me.conn != c {
+		return nil
+	}
+	ref := f.Action
+	if !me.isHost() {
+		return protocol.Errorf(protocol.CodeForbidden, "only the host can do that").WithRef(ref)
+	}
+	hostOnly := f.Action == protocol.ActionCohost || f.Action == protocol.ActionSetJoinCode
+	if hostOnly && me.role != protocol.RoleHost {
+		return protocol.Errorf(protocol.CodeForbidden, "only the host (not a co-host) can do that").WithRef(ref)
+	}
+	switch f.Action {
+	case protocol.ActionCreateRoom:
+		return h.hostCreateRoomLocked(c, f.Name, f.Flag)
+	case protocol.ActionRenameRoom:
+		return h.renameRoomLocked(f.Room, f.Name)
+	case protocol.ActionCloseRoom:
+		return h.closeRoomLocked(f.Room)
+	case protocol.ActionLock, protocol.ActionSlowMode:
+		return h.setRoomFlagsLocked(f)
+	case protocol.ActionMute, protocol.ActionKick, protocol.ActionBan, protocol.ActionCohost:
+		return h.moderateLocked(me, f)
+	case protocol.ActionSetJoinCode:
+		return h.setJoinCodeLocked(f.Name)
+	}
+	return protocol.Errorf(protocol.CodeBadControl, "unknown action %q", f.Action).WithRef(ref)
+}
+
+// userRoomLocked finds a listed room (not a private one) by name.
+func (h *Hub) userRoomLocked(name string) (*room, *protocol.Problem) {
+	r, ok := h.rooms[protocol.RoomKey(name)]
+	if !ok || r.dm[0] != "" {
+		return nil, protocol.Errorf(protocol.CodeNoSuchRoom, "there is no room called %q", name).WithRef(name)
+	}
+	return r, nil
+}
+
+func (h *Hub) saveRoomLocked(r *room) *protocol.Problem {
+	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: r.key, Name: r.name, LastSeq: r.lastSeq, Topic: r.topic, Flags: r.flags}); err != nil {
+		return protocol.Errorf(protocol.CodeInternal, "the change could not be stored").WithRef(r.name)
+	}
+	return nil
+}
+
+func (h *Hub) hostCreateRoomLocked(c *Conn, name string, announcements bool) *protocol.Problem {
+	clean, p := protocol.CleanRoom(name)
+	if p != nil {
+		return p
+	}
+	key := protocol.RoomKey(clean)
+	if _, ok := h.rooms[key]; ok {
+		return protocol.Errorf(protocol.CodeRoomExists, "a room called %q already exists", clean).WithRef(name)
+	}
+	if len(h.order) >= h.cfg.MaxRooms {
+		return protocol.Errorf(protocol.CodeTooManyRooms, "this host has its maximum of %d rooms", h.cfg.MaxRooms).WithRef(name)
+	}
+	r := &room{key: key, name: clean, flags: RoomFlags{Announcements: announcements}}
+	if p := h.saveRoomLocked(r); p != nil {
+		return p
+	}
+	h.addRoomLocked(key, clean, 0, r.flags, "")
+	h.joinLocked(c, key, nil)
+	h.broadcastRoomsLocked()
+	return nil
+}
+
+func (h *Hub) renameRoomLocked(from, to string) *protocol.Problem {
+	r, p := h.userRoomLocked(from)
+	if p != nil {
+		return p
+	}
+	if r.key == Lobby {
+		return protocol.Errorf(protocol.CodeForbidden, "the lobby keeps its name").WithRef(from)
+	}
+	clean, p := protocol.CleanRoom(to)
+	if p != nil {
+		return p
+	}
+	oldKey, newKey := protocol.RoomKey(r.name), protocol.RoomKey(clean)
+	if other, ok := h.rooms[newKey]; ok && other != r {
+		return protocol.Errorf(protocol.CodeRoomExists, "a room called %q already exists", clean).WithRef(to)
+	}
+	r.mu.Lock()
+	old := r.name
+	r.name = clean
+	r.mu.Unlock()
+	if p := h.saveRoomLocked(r); p != nil {
+		r.mu.Lock()
+		r.name = old
+		r.mu.Unlock()
+		return p
+	}
+	delete(h.rooms, oldKey)
+	h.rooms[newKey] = r
+	h.order[slices.Index(h.order, oldKey)] = newKey
+	for _, m := range h.members {
+		for i, k := range m.rooms {
+			if k == oldKey {
+				m.rooms[i] = newKey
+			}
+		}
+	}
+	h.broadcastLocked(NewOut(protocol.Renamed{Room: old, Name: clean}))
+	h.broadcastRoomsLocked()
+	return nil
+}
+
+func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
+	r, p := h.userRoomLocked(name)
+	if p != nil {
+		return p
+	}
+	if r.key == Lobby {
+		return protocol.Errorf(protocol.CodeForbidden, "the lobby cannot be closed").WithRef(name)
+	}
+	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: r.key, Name: r.name, LastSeq: r.lastSeq, Topic: r.topic, Flags: r.flags, Closed: true}); err != nil {
+		return protocol.Errorf(protocol.CodeInternal, "the change could not be stored").WithRef(name)
+	}
+	key := protocol.RoomKey(r.name)
+	r.mu.Lock()
+	out := NewOut(protocol.Closed{Room: r.name})
+	for _, m := range r.members {
+		m.rooms = slices.DeleteFunc(m.rooms, func(k string) bool { return k == key })
+		if m.conn != nil {
+			m.conn.sink.Send(out)
+		}
+	}
+	r.members = nil
+	r.mu.Unlock()
+	delete(h.rooms, key)
+	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == key })
+	h.broadcastRoomsLocked()
+	return nil
+}
+
+func (h *Hub) setRoomFlagsLocked(f protocol.Control) *protocol.Problem {
+	r, p := h.userRoomLocked(f.Room)
+	if p != nil {
+		return p
+	}
+	if f.Action == protocol.ActionSlowMode && (f.Seconds < 0 || f.Seconds > 3600) {
+		return protocol.Errorf(protocol.CodeBadControl, "slow mode takes 0 to 3600 seconds").WithRef(f.Action)
+	}
+	r.mu.Lock()
+	old := r.flags
+	if f.Action == protocol.ActionLock {
+		r.flags.Locked = f.Flag
+	} else {
+		r.flags.SlowSeconds = f.Seconds
+	}
+	r.mu.Unlock()
+	if p := h.saveRoomLocked(r); p != nil {
+		r.mu.Lock()
+		r.flags = old
+		r.mu.Unlock()
+		return p
+	}
+	h.broadcastRoomsLocked()
+	return nil
+}
+
+// moderateLocked mutes, kicks, bans or names a co-host.
+func (h *Hub) moderateLocked(me *Member, f protocol.Control) *protocol.Problem {
+	target, ok := h.members[f.Member]
+	if !ok {
+		return protocol.Errorf(protocol.CodeNoSuchMember, "that member is not here").WithRef(f.Member)
+	}
+	if target.role == protocol.RoleHost || (target.isHost() && me.role != protocol.RoleHost) {
+		return protocol.Errorf(protocol.CodeForbidden, "a host cannot be moderated").WithRef(f.Member)
+	}
+	switch f.Action {
+	case protocol.ActionMute:
+		h.mutes[target.identity] = f.Flag
+		target.muted = f.Flag
+		h.broadcastLocked(NewOut(protocol.MemberUpdate{Member: target.public()}))
+	case protocol.ActionCohost:
+		h.cohosts[target.identity] = f.Flag
+		target.role = ""
+		if f.Flag {
+			target.role = protocol.RoleCohost
+		}
+		h.broadcastLocked(NewOut(protocol.MemberUpdate{Member: target.public()}))
+	case protocol.ActionKick, protocol.ActionBan:
+		if f.Action == protocol.ActionBan {
+			h.bannedIDs[target.identity] = true
+			if target.device != "" {
+				h.bannedDev[target.device] = true
+			}
+			delete(h.sessions, target.session) // no takeover back in
+		}
+		if target.conn != nil {
+			code, msg := protocol.CodeKicked, "the host removed you from this session"
+			if f.Action == protocol.ActionBan {
+				code, msg = protocol.CodeBanned, "the host has banned you from this session"
+			}
+			target.conn.sink.Close(protocol.Errorf(code, "%s", msg))
+		}
+	}
+	return nil
+}
+
+// broadcastLocked queues o for every connected member.
+func (h *Hub) broadcastLocked(o *Out) {
+	for _, m := range h.members {
+		if m.conn != nil {
+			m.conn.sink.Send(o)
+		}
+	}
+}
+
+// deleteMessage turns a message into a tombstone. The host and co-hosts may
+// delete any message; a member may delete their own.
+func (c *Conn) deleteMessage(f protocol.Control) *protocol.Problem {
+	r, st, p := c.memberRoom(f.Room)
+	if p != nil {
+		return p
+	}
+	h := c.hub
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var target protocol.Message
+	if f.Seq > 0 && f.Seq <= r.lastSeq {
+		msgs, _, err := h.cfg.Store.Since(r.key, f.Seq-1, 1)
+		if err != nil {
+			return protocol.Errorf(protocol.CodeInternal, "the message could not be read").WithRef(f.Action)
+		}
+		if len(msgs) == 1 && msgs[0].Seq == f.Seq {
+			target = msgs[0]
+		}
+	}
+	if target.Seq == 0 {
+		return protocol.Errorf(protocol.CodeNoSuchMessage, "there is no message %d in %q", f.Seq, r.name).WithRef(f.Action)
+	}
+	if !st.host && target.From.ID != st.public.ID {
+		return protocol.Errorf(protocol.CodeForbidden, "only the host can delete other people's messages").WithRef(f.Action)
+	}
+	if target.Deleted {
+		return nil
+	}
+	if err := h.cfg.Store.MarkDeleted(r.key, f.Seq); err != nil {
+		return protocol.Errorf(protocol.CodeInternal, "the message could not be deleted").WithRef(f.Action)
+	}
+	h.fanoutLocked(r, NewOut(protocol.Deleted{Room: r.name, Seq: f.Seq, ID: target.ID, By: st.public}), nil)
+	return nil
+}
+
+// validJoinCode: 4 to 16 letters or digits.
+func validJoinCode(code string) bool {
+	if len(code) < 4 || len(code) > 16 {
+		return false
+	}
+	return strings.IndexFunc(code, func(r rune) bool { return r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r)) }) < 0
+}
+
+func (h *Hub) setJoinCodeLocked(code string) *protocol.Problem {
+	code = strings.TrimSpace(code)
+	if code != "" && !validJoinCode(code) {
+		return protocol.Errorf(protocol.CodeBadControl, "a join code has 4 to 16 letters or digits").WithRef(protocol.ActionSetJoinCode)
+	}
+	h.joinCode = code
+	clear(h.joinFails)
+	return nil
+}
