@@ -116,7 +116,12 @@ func (s *MemoryStore) Append(m protocol.Message) error {
 				delete(mr.byClient, old.ClientID)
 			}
 		}
-		mr.msgs = append(mr.msgs[:0:0], mr.msgs[over:]...)
+		// Reslicing is O(1); copying to a fresh array once the dropped
+		// prefix is as large as the window keeps memory bounded.
+		mr.msgs = mr.msgs[over:]
+		if cap(mr.msgs) > 4*s.Keep {
+			mr.msgs = append(make([]protocol.Message, 0, 2*s.Keep), mr.msgs...)
+		}
 	}
 	mr.info.LastSeq = m.Seq
 	return nil
