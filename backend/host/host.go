@@ -43,6 +43,8 @@ type Host struct {
 	Server *server.Server
 	ln     net.Listener
 	log    *slog.Logger
+
+	runSocketIO func(ctx context.Context) (wait func())
 }
 
 // DefaultDataDir is where a host keeps its files when none is given.
@@ -99,6 +101,7 @@ func New(cfg Config) (*Host, error) {
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
 	h.Server = server.New(sc)
+	h.runSocketIO = h.mountSocketIO()
 	return h, nil
 }
 
@@ -128,5 +131,6 @@ func (h *Host) Run(ctx context.Context) error {
 	for _, u := range h.JoinURLs() {
 		h.log.Info("join link", "url", u)
 	}
+	defer h.runSocketIO(ctx)()
 	return h.Server.Serve(ctx, h.ln)
 }

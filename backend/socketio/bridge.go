@@ -1,0 +1,551 @@
+package socketio
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"lanchat/backend/chat"
+	"lanchat/backend/protocol"
+)
+
+// The course chat's event contract, mapped onto the hub:
+//
+//   - On CONNECT the client is in the lobby (as the page sees it) and gets
+//     rooms_list. It is not yet a hub member: the hub needs a name, and the
+//     page sends one only with its first event. Any event carrying
+//     "username" (join_lobby, join_room, leave_room, send_message) admits
+//     the client under that name; a taken name gets " (2)", " (3)", … A
+//     "message" event from a client that never gave a name admits it as
+//     "Anônimo". Later events keep the admitted name whatever "username"
+//     they carry, so nobody writes under someone else's name.
+//   - The hub keeps every member in its lobby for good. The page's "current
+//     room" is therefore a view: the client gets the messages and notices of
+//     that one room only. join_room leaves every other non-lobby room (as the
+//     course server does) and makes the room current; join_lobby leaves them
+//     all and makes the lobby current; leave_room of a room leaves it and
+//     returns to the lobby; leave_room of the lobby makes no room current (the
+//     hub member stays in its lobby, so native clients keep seeing it there).
+//   - send_message {room} posts to that room; if it is not the current one
+//     (after a reconnect the server no longer knows where the page was), the
+//     client first moves there as with join_room. "message" (text) posts to
+//     the current room (the course server broadcast it to everyone; lanchat
+//     has no broadcast outside the rooms).
+//   - Outbound: room messages become `message` "Name: text"; the hub's
+//     presence becomes the course server's Portuguese notices ("Bob entrou na
+//     sala general.", "Bob saiu da sala general.", "Bob desconectou.", "Bob
+//     entrou no Lobby."); the client's own moves are told to it in the same
+//     words ("… entrou na sala X.", "… entrou no Lobby.", "… voltou ao
+//     Lobby."); refusals become `error_message` {msg} in Portuguese; the rooms
+//     list (without the lobby) is sent on connect, on join_lobby and when the
+//     host's rooms change.
+//   - Every event may ask for an acknowledgement; it gets {"ok":true} (plus
+//     room, seq and id for a sent message) or {"ok":false,"code","error"}.
+
+// socket is the Socket.IO layer of a session, on the default namespace, and
+// the client's chat.Sink once it is a hub member.
+type socket struct {
+	ss  *session
+	hub *chat.Hub
+
+	// Under the session's inMu.
+	connected bool
+	rooms     []string // non-lobby room keys the member is in
+	nextID    uint64
+
+	mu     sync.Mutex // guards conn, name, closed
+	conn   *chat.Conn
+	name   string
+	closed bool
+
+	current atomic.Pointer[string]       // the room whose traffic the client sees; "" none
+	lastAck atomic.Pointer[protocol.Ack] // the hub's ack of this client's latest send
+
+	roomsMu   sync.Mutex
+	lastRooms []string // the rooms_list the client has
+}
+
+func newSocket(ss *session) *socket {
+	s := &socket{ss: ss, hub: ss.srv.hub}
+	s.setCurrent(chat.Lobby)
+	return s
+}
+
+func (s *socket) setCurrent(room string) { s.current.Store(&room) }
+
+func (s *socket) currentRoom() string { return *s.current.Load() }
+
+// sees reports whether frames of room reach the client.
+func (s *socket) sees(room string) bool {
+	cur := s.current.Load()
+	return cur != nil && *cur != "" && strings.EqualFold(*cur, room)
+}
+
+// Send is chat.Sink.Send: it filters what the page shows and queues it.
+// It runs under the hub's locks and never blocks.
+func (s *socket) Send(o *chat.Out) {
+	switch f := o.Frame.(type) {
+	case protocol.Message:
+		if !s.sees(f.Room) {
+			return
+		}
+	case protocol.Presence:
+		if !s.sees(f.Room) {
+			return
+		}
+	case protocol.Ack:
+		s.lastAck.Store(&f)
+		return
+	case protocol.Rooms, protocol.Error:
+	default: // welcome, joined, left, typing: the course page has no use for them
+		return
+	}
+	s.ss.enqueue(item{out: o})
+}
+
+// Close is chat.Sink.Close: the hub ends the client (shutdown, slow reader).
+// It is told why (unless the host is just restarting), then the Engine.IO
+// session closes after what is queued and the official client reconnects.
+func (s *socket) Close(p *protocol.Problem) {
+	if p != nil && p.Code != protocol.CodeShuttingDown {
+		s.ss.enqueueRaw(errorEvent(p))
+	}
+	s.ss.enqueue(item{end: true})
+}
+
+// translate turns a hub frame into the Engine.IO packet the page gets, or
+// nil. Frames the same for every client are encoded once.
+func (s *socket) translate(o *chat.Out) []byte {
+	switch f := o.Frame.(type) {
+	case protocol.Message:
+		return s.ss.srv.cache.get(o, func() []byte {
+			return eventPacket("message", f.From.Name+": "+f.Text)
+		})
+	case protocol.Presence:
+		return s.ss.srv.cache.get(o, func() []byte {
+			return eventPacket("message", presenceNotice(f))
+		})
+	case protocol.Rooms:
+		return s.roomsList(f.Rooms, false)
+	case protocol.Error:
+		return errorEvent(&protocol.Problem{Code: f.Code, Message: f.Message, Ref: f.Ref})
+	}
+	return nil
+}
+
+// roomsList encodes rooms_list, or nil when the client already has it and
+// force is false.
+func (s *socket) roomsList(rooms []protocol.RoomInfo, force bool) []byte {
+	names := make([]string, 0, len(rooms))
+	for _, r := range rooms {
+		if protocol.RoomKey(r.Name) != chat.Lobby {
+			names = append(names, r.Name)
+		}
+	}
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	if !force && s.lastRooms != nil && slices.Equal(names, s.lastRooms) {
+		return nil
+	}
+	s.lastRooms = names
+	return eventPacket("rooms_list", map[string]any{"rooms": names})
+}
+
+// Notices, in the words of the course server.
+func presenceNotice(p protocol.Presence) string {
+	lobby := protocol.RoomKey(p.Room) == chat.Lobby
+	switch {
+	case p.Event == protocol.EventDisconnected:
+		return p.Member.Name + " desconectou."
+	case p.Event == protocol.EventJoined && lobby:
+		return p.Member.Name + " entrou no Lobby."
+	case p.Event == protocol.EventJoined:
+		return fmt.Sprintf("%s entrou na sala %s.", p.Member.Name, p.Room)
+	case lobby:
+		return p.Member.Name + " saiu do Lobby."
+	default:
+		return fmt.Sprintf("%s saiu da sala %s.", p.Member.Name, p.Room)
+	}
+}
+
+// errorText is the Portuguese wording of a refusal.
+func errorText(p *protocol.Problem) string {
+	switch p.Code {
+	case protocol.CodeNoSuchRoom, protocol.CodeBadRoomName:
+		return fmt.Sprintf("A sala '%s' não existe.", p.Ref)
+	case protocol.CodeNameTaken:
+		return "Esse nome de usuário já está em uso."
+	case protocol.CodeBadName:
+		return "Escolha um nome de usuário de 1 a 32 caracteres, sem caracteres de controle."
+	case protocol.CodeEmptyText:
+		return "A mensagem está vazia."
+	case protocol.CodeTextTooLong:
+		return "A mensagem é longa demais."
+	case protocol.CodeRateLimited:
+		return "Calma: mensagens demais por segundo."
+	case protocol.CodeShuttingDown:
+		return "O host está sendo encerrado."
+	case protocol.CodeSlowConsumer:
+		return "A conexão não acompanhou as mensagens e foi encerrada."
+	case codeBinary:
+		return "Anexos binários não são aceitos por este servidor."
+	case codeBadEvent:
+		return "Evento com dados inválidos: " + p.Message
+	}
+	return p.Message
+}
+
+// Codes of this endpoint's own refusals (in acks; the hub's codes otherwise).
+const (
+	codeBinary       = "binary_unsupported"
+	codeBadEvent     = "bad_event"
+	codeUnknownEvent = "unknown_event"
+)
+
+func errorEvent(p *protocol.Problem) []byte {
+	return eventPacket("error_message", map[string]string{"msg": errorText(p)})
+}
+
+// ackResult is the argument of an acknowledgement.
+type ackResult struct {
+	OK    bool   `json:"ok"`
+	Code  string `json:"code,omitempty"`
+	Error string `json:"error,omitempty"`
+	Room  string `json:"room,omitempty"`
+	Seq   uint64 `json:"seq,omitempty"`
+	ID    string `json:"id,omitempty"`
+}
+
+// onMessage handles one Socket.IO packet. The session's inMu is held.
+func (s *socket) onMessage(data []byte) {
+	p, err := decodeSIO(data)
+	if err != nil {
+		s.ss.terminate(reasonProtocol)
+		return
+	}
+	if p.Namespace != "/" {
+		if p.Type == sioConnect {
+			msg, _ := json.Marshal(map[string]string{"message": "Invalid namespace"})
+			s.ss.enqueueRaw(appendSIO(nil, sioPacket{Type: sioConnectError, Namespace: p.Namespace, Data: msg}))
+		}
+		return // packets for namespaces that were refused are ignored
+	}
+	switch p.Type {
+	case sioConnect:
+		s.connected = true
+		b, _ := json.Marshal(map[string]string{"sid": newID()})
+		s.ss.enqueueRaw(appendSIO(nil, sioPacket{Type: sioConnect, Data: b}))
+		if s.memberConn() == nil {
+			s.setCurrent(chat.Lobby)
+		}
+		s.ss.enqueueRaw(s.roomsList(s.hub.Stats().Rooms, true))
+	case sioDisconnect:
+		s.connected = false
+		s.leaveHub()
+	case sioEvent:
+		if !s.connected {
+			return
+		}
+		name, args, _ := p.event()
+		res := s.onEvent(name, args)
+		if p.HasID {
+			s.ss.enqueueRaw(ackPacket(p.ID, res))
+		}
+	case sioBinaryEvent, sioBinaryAck:
+		s.ss.skipBinary += p.Attachments
+		if p.Type == sioBinaryEvent && s.connected {
+			pr := &protocol.Problem{Code: codeBinary, Message: "binary attachments are not supported"}
+			s.ss.enqueueRaw(errorEvent(pr))
+			if p.HasID {
+				s.ss.enqueueRaw(ackPacket(p.ID, fail(pr)))
+			}
+		}
+	case sioAck:
+		// The server never asks the client for acknowledgements.
+	default:
+		s.ss.terminate(reasonProtocol)
+	}
+}
+
+func fail(p *protocol.Problem) ackResult {
+	return ackResult{Code: p.Code, Error: errorText(p)}
+}
+
+// seedData is the payload of the course's events.
+type seedData struct {
+	Username *string `json:"username"`
+	Room     *string `json:"room"`
+	Message  *string `json:"message"`
+}
+
+func (d seedData) username() string {
+	if d.Username == nil || strings.TrimSpace(*d.Username) == "" {
+		return "Anônimo"
+	}
+	return *d.Username
+}
+
+func (d seedData) room() string {
+	if d.Room == nil {
+		return ""
+	}
+	return *d.Room
+}
+
+// onEvent carries out one of the course's events. A refusal is also sent
+// as error_message, as the course server does.
+func (s *socket) onEvent(name string, args []json.RawMessage) ackResult {
+	var res ackResult
+	var p *protocol.Problem
+	switch name {
+	case "message":
+		var text string
+		if len(args) == 0 || json.Unmarshal(args[0], &text) != nil {
+			p = &protocol.Problem{Code: codeBadEvent, Message: "message takes a text"}
+			break
+		}
+		room := s.currentRoom()
+		if room == "" {
+			room = chat.Lobby
+		}
+		res, p = s.sendMessage("Anônimo", room, text)
+	case "join_lobby", "join_room", "leave_room", "send_message":
+		var d seedData
+		if len(args) == 0 || json.Unmarshal(args[0], &d) != nil {
+			p = &protocol.Problem{Code: codeBadEvent, Message: name + " takes an object"}
+			break
+		}
+		switch name {
+		case "join_lobby":
+			p = s.joinLobby(d.username())
+		case "join_room":
+			p = s.joinRoom(d.username(), d.room())
+		case "leave_room":
+			p = s.leaveRoom(d.username(), d.room())
+		case "send_message":
+			room := d.room()
+			if room == "" {
+				room = chat.Lobby
+			}
+			text := ""
+			if d.Message != nil {
+				text = *d.Message
+			}
+			res, p = s.sendMessage(d.username(), room, text)
+		}
+	default:
+		return fail(&protocol.Problem{Code: codeUnknownEvent, Message: "unknown event " + name})
+	}
+	if p != nil {
+		s.ss.enqueueRaw(errorEvent(p))
+		return fail(p)
+	}
+	res.OK = true
+	return res
+}
+
+func (s *socket) memberConn() *chat.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn
+}
+
+// admit makes the client a hub member under username (numbered if taken).
+func (s *socket) admit(username string) (*chat.Conn, *protocol.Problem) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		return s.conn, nil
+	}
+	if s.closed {
+		return nil, protocol.Errorf(protocol.CodeShuttingDown, "the connection is closing")
+	}
+	base := strings.TrimSpace(username)
+	var last *protocol.Problem
+	for i := 1; i <= 9; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s (%d)", base, i)
+		}
+		c, p := s.hub.Connect(protocol.Hello{Version: protocol.Version, Name: name}, s)
+		if p == nil {
+			s.conn, s.name = c, c.Member().Name
+			return c, nil
+		}
+		if p.Code != protocol.CodeNameTaken {
+			return nil, p
+		}
+		last = p
+	}
+	return nil, last
+}
+
+// leaveHub ends the hub membership (a Socket.IO DISCONNECT); a later
+// CONNECT starts over.
+func (s *socket) leaveHub() {
+	s.mu.Lock()
+	c := s.conn
+	s.conn, s.name = nil, ""
+	s.mu.Unlock()
+	s.rooms = nil
+	s.setCurrent(chat.Lobby)
+	if c != nil {
+		c.Disconnect()
+	}
+}
+
+// close ends the hub membership for good; the session is over.
+func (s *socket) close() {
+	s.mu.Lock()
+	c := s.conn
+	s.conn, s.closed = nil, true
+	s.mu.Unlock()
+	if c != nil {
+		c.Disconnect()
+	}
+}
+
+func (s *socket) selfNotice(format string, args ...any) {
+	s.mu.Lock()
+	name := s.name
+	s.mu.Unlock()
+	s.ss.enqueueRaw(eventPacket("message", fmt.Sprintf(format, append([]any{name}, args...)...)))
+}
+
+// roomName returns the host's spelling of a room, or a no_such_room problem.
+func (s *socket) roomName(room string) (string, *protocol.Problem) {
+	key := protocol.RoomKey(room)
+	for _, r := range s.hub.Stats().Rooms {
+		if protocol.RoomKey(r.Name) == key {
+			return r.Name, nil
+		}
+	}
+	return "", protocol.Errorf(protocol.CodeNoSuchRoom, "there is no room called %q", room).WithRef(room)
+}
+
+// leaveRooms leaves every non-lobby room but keep.
+func (s *socket) leaveRooms(c *chat.Conn, keep string) {
+	kept := s.rooms[:0]
+	for _, key := range s.rooms {
+		if key == keep {
+			kept = append(kept, key)
+			continue
+		}
+		_ = c.Handle(protocol.Leave{Type: protocol.TypeLeave, Room: key})
+	}
+	s.rooms = kept
+}
+
+func (s *socket) joinLobby(username string) *protocol.Problem {
+	c, p := s.admit(username)
+	if p != nil {
+		return p
+	}
+	s.setCurrent(chat.Lobby)
+	s.leaveRooms(c, "")
+	s.selfNotice("%s entrou no Lobby.")
+	s.ss.enqueueRaw(s.roomsList(s.hub.Stats().Rooms, true))
+	return nil
+}
+
+func (s *socket) joinRoom(username, room string) *protocol.Problem {
+	if protocol.RoomKey(room) == chat.Lobby {
+		return s.joinLobby(username)
+	}
+	name, p := s.roomName(room)
+	if p != nil {
+		return p
+	}
+	prev := s.currentRoom()
+	s.setCurrent(name)
+	c, p := s.admit(username)
+	if p == nil {
+		p = c.Handle(protocol.Join{Type: protocol.TypeJoin, Room: name})
+	}
+	if p != nil {
+		s.setCurrent(prev)
+		return p
+	}
+	key := protocol.RoomKey(name)
+	s.leaveRooms(c, key)
+	if !slices.Contains(s.rooms, key) {
+		s.rooms = append(s.rooms, key)
+	}
+	s.selfNotice("%s entrou na sala %s.", name)
+	return nil
+}
+
+func (s *socket) leaveRoom(username, room string) *protocol.Problem {
+	c, p := s.admit(username)
+	if p != nil {
+		return p
+	}
+	if protocol.RoomKey(room) == chat.Lobby {
+		s.setCurrent("")
+		return nil
+	}
+	if _, p := s.roomName(room); p != nil {
+		return p
+	}
+	s.setCurrent(chat.Lobby)
+	s.leaveRooms(c, "")
+	s.selfNotice("%s voltou ao Lobby.")
+	return nil
+}
+
+func (s *socket) sendMessage(username, room, text string) (ackResult, *protocol.Problem) {
+	c, p := s.admit(username)
+	if p != nil {
+		return ackResult{}, p
+	}
+	name, p := s.roomName(room)
+	if p != nil {
+		return ackResult{}, p
+	}
+	if !strings.EqualFold(name, s.currentRoom()) {
+		var p *protocol.Problem
+		if protocol.RoomKey(name) == chat.Lobby {
+			p = s.joinLobby(username)
+		} else {
+			p = s.joinRoom(username, name)
+		}
+		if p != nil {
+			return ackResult{}, p
+		}
+	}
+	s.nextID++
+	id := fmt.Sprintf("sio-%s-%d", s.ss.id, s.nextID)
+	if p := c.Handle(protocol.Send{Type: protocol.TypeSend, Room: name, ClientID: id, Text: text}); p != nil {
+		return ackResult{}, p
+	}
+	if a := s.lastAck.Load(); a != nil && a.ClientID == id {
+		return ackResult{Room: a.Room, Seq: a.Seq, ID: a.ID}, nil
+	}
+	return ackResult{Room: name}, nil
+}
+
+// outCache keeps the encoding of frames that every client gets the same
+// (messages, notices), keyed by the *chat.Out the hub fans out. An entry
+// holds its Out, so the address cannot be reused while it is cached.
+type outCache struct {
+	slots [256]atomic.Pointer[cacheEntry]
+}
+
+type cacheEntry struct {
+	out  *chat.Out
+	data []byte
+}
+
+func (c *outCache) get(o *chat.Out, encode func() []byte) []byte {
+	i := (uint64(uintptr(unsafe.Pointer(o))) * 0x9E3779B97F4A7C15) >> 56
+	if e := c.slots[i].Load(); e != nil && e.out == o {
+		return e.data
+	}
+	d := encode()
+	c.slots[i].Store(&cacheEntry{out: o, data: d})
+	return d
+}

@@ -1,0 +1,310 @@
+package socketio
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"lanchat/backend/chat"
+)
+
+const (
+	transportPolling   = "polling"
+	transportWebSocket = "websocket"
+)
+
+// closeReason says why a session ended.
+type closeReason int
+
+const (
+	reasonClient      closeReason = iota + 1 // the client closed it or its transport broke
+	reasonPingTimeout                        // no pong within pingTimeout
+	reasonShutdown                           // the host is stopping
+	reasonSlow                               // its queue overflowed: it does not read
+	reasonProtocol                           // it sent something malformed
+	reasonHub                                // the hub asked, after flushing
+)
+
+// item is one entry of a session's outbound queue: a hub frame to
+// translate, an encoded Engine.IO packet, or the end marker.
+type item struct {
+	out *chat.Out
+	raw []byte
+	end bool
+}
+
+// session is one Engine.IO connection. Its run goroutine owns the heartbeat
+// and, when the session ends, the hub disconnect. Outbound packets wait in a
+// bounded queue that one drainer at a time (a long-poll GET or the
+// WebSocket writer) empties.
+type session struct {
+	srv    *Server
+	id     string
+	ctx    context.Context // ends with the session
+	cancel context.CancelFunc
+	queue  chan item
+	pong   chan struct{}
+	sock   *socket
+
+	endOnce sync.Once
+	reason  closeReason // set once, before ctx ends
+
+	mu        sync.Mutex
+	transport string
+	polling   bool          // a GET is open
+	probing   bool          // a WebSocket upgrade probe is running
+	upgrading chan struct{} // closed once the probe succeeded: the open GET answers noop
+
+	drainMu sync.Mutex // one drainer at a time
+
+	inMu       sync.Mutex // serialises inbound packets
+	skipBinary int        // binary attachments still to drop (under inMu)
+}
+
+func newSession(srv *Server, id, transport string) *session {
+	ctx, cancel := context.WithCancel(srv.ctx)
+	ss := &session{
+		srv: srv, id: id, ctx: ctx, cancel: cancel,
+		queue:     make(chan item, srv.cfg.Queue),
+		pong:      make(chan struct{}, 1),
+		transport: transport,
+	}
+	ss.sock = newSocket(ss)
+	return ss
+}
+
+// terminate ends the session; the first reason given wins.
+func (ss *session) terminate(r closeReason) {
+	ss.endOnce.Do(func() {
+		ss.reason = r
+		ss.cancel()
+	})
+}
+
+// closedFor reports the reason once the session has ended.
+func (ss *session) closedFor() closeReason {
+	if ss.ctx.Err() == nil {
+		return 0
+	}
+	return ss.reason
+}
+
+// enqueue adds it without blocking. A full queue means the client is not
+// reading: the session ends at once so that it never holds up a room.
+func (ss *session) enqueue(it item) bool {
+	if ss.ctx.Err() != nil {
+		return false
+	}
+	select {
+	case ss.queue <- it:
+		return true
+	default:
+		ss.terminate(reasonSlow)
+		return false
+	}
+}
+
+func (ss *session) enqueueRaw(b []byte) bool { return ss.enqueue(item{raw: b}) }
+
+// run is the session's heartbeat: the server pings every pingInterval and
+// the client must answer within pingTimeout. When the session ends, run
+// takes the client out of the hub and forgets the session.
+func (ss *session) run() {
+	defer ss.srv.removeSession(ss)
+	defer ss.sock.close()
+	cfg := &ss.srv.cfg
+	t := time.NewTimer(cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ss.ctx.Done():
+			return
+		case <-t.C:
+		}
+		select {
+		case <-ss.pong: // a stray pong
+		default:
+		}
+		ss.enqueueRaw([]byte{eioPing})
+		t.Reset(cfg.PingTimeout)
+		select {
+		case <-ss.ctx.Done():
+			return
+		case <-ss.pong:
+			t.Reset(cfg.PingInterval)
+		case <-t.C:
+			ss.terminate(reasonPingTimeout)
+			return
+		}
+	}
+}
+
+// packetOf returns the Engine.IO packet for it, or nil when there is none.
+func (ss *session) packetOf(it item) []byte {
+	if it.raw != nil {
+		return it.raw
+	}
+	return ss.sock.translate(it.out)
+}
+
+// fill encodes it and whatever else is queued (up to MaxBatch bytes) with
+// add. It reports whether it reached the end marker.
+func (ss *session) fill(dst []byte, it item, add func(dst, pkt []byte) []byte) ([]byte, bool) {
+	for {
+		if it.end {
+			return dst, true
+		}
+		if pkt := ss.packetOf(it); pkt != nil {
+			dst = add(dst, pkt)
+		}
+		if len(dst) >= ss.srv.cfg.MaxBatch {
+			return dst, false
+		}
+		select {
+		case it = <-ss.queue:
+		default:
+			return dst, false
+		}
+	}
+}
+
+// poll answers a long-polling GET with what is queued, waiting for
+// something when the queue is empty (the ping comes at least every
+// pingInterval).
+func (ss *session) poll(w http.ResponseWriter, r *http.Request) {
+	ss.mu.Lock()
+	if ss.transport != transportPolling {
+		ss.mu.Unlock()
+		httpError(w, http.StatusBadRequest, errBadRequest)
+		return
+	}
+	if ss.polling {
+		ss.mu.Unlock()
+		httpError(w, http.StatusBadRequest, errBadRequest)
+		ss.terminate(reasonProtocol) // overlapping GETs
+		return
+	}
+	ss.polling = true
+	upgrading := ss.upgrading
+	ss.mu.Unlock()
+	defer func() {
+		ss.mu.Lock()
+		ss.polling = false
+		ss.mu.Unlock()
+	}()
+
+	ss.drainMu.Lock()
+	defer ss.drainMu.Unlock()
+	var payload []byte
+	for len(payload) == 0 {
+		select {
+		case it := <-ss.queue:
+			var end bool
+			payload, end = ss.fill(payload, it, appendPayload)
+			if end {
+				payload = appendPayload(payload, []byte{eioClose})
+				ss.terminate(reasonHub)
+			}
+		case <-upgrading:
+			payload = []byte{eioNoop}
+		case <-ss.ctx.Done():
+			payload = []byte{eioClose}
+		case <-r.Context().Done():
+			return
+		}
+	}
+	writePayload(w, payload)
+}
+
+// post takes a long-polling payload from the client.
+func (ss *session) post(w http.ResponseWriter, r *http.Request) {
+	ss.mu.Lock()
+	polling := ss.transport == transportPolling
+	ss.mu.Unlock()
+	if !polling {
+		httpError(w, http.StatusBadRequest, errBadRequest)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(ss.srv.cfg.MaxPayload)))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, errBadRequest)
+		ss.terminate(reasonProtocol)
+		return
+	}
+	packets, err := decodePayload(body)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, errBadRequest)
+		ss.terminate(reasonProtocol)
+		return
+	}
+	ss.inMu.Lock()
+	for _, p := range packets {
+		ss.onPacket(p)
+	}
+	ss.inMu.Unlock()
+	w.Header().Set("Content-Type", "text/html")
+	_, _ = io.WriteString(w, "ok")
+}
+
+// onPacket handles one inbound Engine.IO packet. inMu is held.
+func (ss *session) onPacket(p eioPacket) {
+	if ss.ctx.Err() != nil {
+		return
+	}
+	if p.Binary {
+		// An attachment of a refused binary event, or stray binary: dropped.
+		if ss.skipBinary > 0 {
+			ss.skipBinary--
+		}
+		return
+	}
+	switch p.Type {
+	case eioPong:
+		select {
+		case ss.pong <- struct{}{}:
+		default:
+		}
+	case eioMessage:
+		ss.sock.onMessage(p.Data)
+	case eioClose:
+		ss.terminate(reasonClient)
+	case eioPing, eioNoop, eioUpgrade:
+		// Engine.IO v4 clients do not ping; noop and stray upgrades carry nothing.
+	default:
+		ss.terminate(reasonProtocol)
+	}
+}
+
+// beginProbe marks the start of a WebSocket upgrade of a polling session.
+func (ss *session) beginProbe() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.transport != transportPolling || ss.probing {
+		return false
+	}
+	ss.probing = true
+	ss.upgrading = make(chan struct{})
+	return true
+}
+
+// probed wakes the open GET (with a noop) once the probe was answered.
+func (ss *session) probed() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	close(ss.upgrading)
+}
+
+// endProbe finishes an upgrade: on success the session now writes to the
+// WebSocket; on failure it goes on polling.
+func (ss *session) endProbe(ok bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.probing = false
+	if ok {
+		ss.transport = transportWebSocket
+		return
+	}
+	ss.upgrading = nil
+}
