@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
+	"lanchat/backend/discovery"
 	"lanchat/backend/host"
 )
 
@@ -43,6 +46,16 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 	fs.BoolVar(&cfg.AllowCreate, "allow-create", false, "let members create rooms")
 	fs.IntVar(&cfg.History, "history", 100, "messages a member gets on joining a room")
 	fs.IntVar(&cfg.MaxText, "max-text", 4096, "longest message, in bytes")
+	cfg.Discovery = true
+	fs.Func("iface", "advertise and browse on this interface only (repeatable; default: every LAN interface)", func(s string) error {
+		cfg.Ifaces = append(cfg.Ifaces, s)
+		return nil
+	})
+	fs.BoolFunc("no-discovery", "do not advertise or browse over mDNS (hosts added by address still work)", func(s string) error {
+		off, err := strconv.ParseBool(s)
+		cfg.Discovery = !off
+		return err
+	})
 	fs.Func("allow-origin", "also accept WebSocket connections from this page origin (repeatable)", func(s string) error {
 		cfg.Server.AllowedOrigins = append(cfg.Server.AllowedOrigins, s)
 		return nil
@@ -53,6 +66,7 @@ func serve(args []string) int {
 	fs := flag.NewFlagSet("lanchat serve", flag.ContinueOnError)
 	cfg := host.Config{Version: version, Assets: webAssets()}
 	fs.StringVar(&cfg.Addr, "addr", ":47800", "listen address; if the port is taken a free one is used")
+	printPeers := fs.Bool("peers", false, "print the live peer list to stdout, one change per line")
 	hostFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -65,7 +79,20 @@ func serve(args []string) int {
 		fmt.Fprintln(os.Stderr, "lanchat:", err)
 		return 1
 	}
-	if err := h.Run(ctx); err != nil {
+	var printer sync.WaitGroup
+	if *printPeers {
+		printer.Add(1)
+		go func() {
+			defer printer.Done()
+			for ev := range h.Discovery.Subscribe(ctx) {
+				fmt.Println(discovery.FormatEvent(ev))
+			}
+		}()
+	}
+	err = h.Run(ctx)
+	stop()
+	printer.Wait()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "lanchat:", err)
 		return 1
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"lanchat/backend/chat"
+	"lanchat/backend/discovery"
 	"lanchat/backend/server"
 )
 
@@ -30,6 +31,13 @@ type Config struct {
 	Assets      fs.FS
 	Logger      *slog.Logger
 
+	// Discovery advertises and browses over mDNS (off by default, so a
+	// host made in a test never multicasts); Ifaces chooses interfaces by
+	// name. Hosts added by address work either way.
+	Discovery       bool
+	Ifaces          []string
+	DiscoveryTiming discovery.Timing
+
 	// Hub and Server tune the parts further; their Hub/Store/HostID fields are set here.
 	Hub    chat.Config
 	Server server.Config
@@ -41,7 +49,9 @@ type Host struct {
 	ID     string
 	Hub    *chat.Hub
 	Server *server.Server
-	ln     net.Listener
+	// Discovery is the peer list (GET /api/peers) and mDNS.
+	Discovery *discovery.Service
+	ln        net.Listener
 	log    *slog.Logger
 
 	runSocketIO func(ctx context.Context) (wait func())
@@ -101,6 +111,7 @@ func New(cfg Config) (*Host, error) {
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
 	h.Server = server.New(sc)
+	h.Discovery = h.newDiscovery()
 	h.runSocketIO = h.mountSocketIO()
 	return h, nil
 }
@@ -132,5 +143,5 @@ func (h *Host) Run(ctx context.Context) error {
 		h.log.Info("join link", "url", u)
 	}
 	defer h.runSocketIO(ctx)()
-	return h.Server.Serve(ctx, h.ln)
+	return h.serve(ctx)
 }

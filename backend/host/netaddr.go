@@ -2,24 +2,13 @@ package host
 
 import (
 	"net"
-	"strings"
+
+	"lanchat/backend/discovery"
 )
 
-// virtualPrefixes name interfaces that are not the LAN: container bridges,
-// container veths and VPN tunnels.
-var virtualPrefixes = []string{"docker", "br-", "veth", "virbr", "cni", "flannel", "tun", "tap", "wg", "utun", "zt", "tailscale", "vEthernet", "lxc", "lxd", "podman", "vmnet", "vboxnet"}
-
 // IsVirtual reports whether an interface name looks like a container bridge
-// or a VPN tunnel rather than a LAN interface.
-func IsVirtual(name string) bool {
-	lower := strings.ToLower(name)
-	for _, p := range virtualPrefixes {
-		if strings.HasPrefix(lower, strings.ToLower(p)) {
-			return true
-		}
-	}
-	return false
-}
+// or a VPN tunnel rather than a LAN interface (discovery's classification).
+func IsVirtual(name string) bool { return discovery.IsVirtual(name) }
 
 // LANAddrs lists the IPv4 addresses of up, non-loopback, non-virtual
 // interfaces. It only reads the local interface table.

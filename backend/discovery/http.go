@@ -1,0 +1,96 @@
+package discovery
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// PeersJSON is the body of GET /api/peers.
+type PeersJSON struct {
+	Peers []Peer `json:"peers"`
+}
+
+// AddJSON is the body of POST /api/peers.
+type AddJSON struct {
+	Addr string `json:"addr"` // "host:port" or "http://host:port/"
+}
+
+// ErrorJSON is the body of a failed request.
+type ErrorJSON struct {
+	Error string `json:"error"`
+}
+
+// webviewOrigins are the desktop app's page origins (see backend/server).
+var webviewOrigins = []string{"wails://wails", "http://wails.localhost", "https://wails.localhost"}
+
+// Register adds the discovery routes through handle (server.Server.Handle).
+func (s *Service) Register(handle func(pattern string, h http.Handler)) {
+	handle("GET /api/peers", http.HandlerFunc(s.servePeers))
+	handle("POST /api/peers", http.HandlerFunc(s.serveAdd))
+	handle("GET /api/discovery", http.HandlerFunc(s.serveDiagnosis))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Service) servePeers(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, PeersJSON{Peers: s.Peers()})
+}
+
+func (s *Service) serveDiagnosis(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Diagnosis())
+}
+
+// sameOrigin allows no Origin (native clients), the webview and same-origin
+// pages: a foreign web page cannot make this host add peers.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	for _, w := range webviewOrigins {
+		if strings.EqualFold(o, w) {
+			return true
+		}
+	}
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, r.Host)
+}
+
+func (s *Service) serveAdd(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		writeJSON(w, http.StatusForbidden, ErrorJSON{"origin not allowed"})
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, ErrorJSON{"send JSON: {\"addr\": \"host:port\"}"})
+		return
+	}
+	var body AddJSON
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, ErrorJSON{"bad JSON: " + err.Error()})
+		return
+	}
+	if _, err := ParseAddr(body.Addr); err != nil {
+		writeJSON(w, http.StatusBadRequest, ErrorJSON{err.Error()})
+		return
+	}
+	p, err := s.AddManual(r.Context(), body.Addr)
+	switch {
+	case errors.Is(err, ErrSelf):
+		writeJSON(w, http.StatusConflict, ErrorJSON{err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusBadGateway, ErrorJSON{err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, p)
+	}
+}

@@ -1,0 +1,92 @@
+package discovery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+)
+
+// HTTPProber probes peers over HTTP with a client of its own.
+type HTTPProber struct {
+	client *http.Client
+	tr     *http.Transport
+}
+
+// NewHTTPProber makes a prober. Close releases its idle connections.
+func NewHTTPProber() *HTTPProber {
+	tr := &http.Transport{
+		Proxy:                 nil, // peers are on the LAN: never via a proxy
+		DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: -1}).DialContext,
+		MaxIdleConnsPerHost:   1,
+		IdleConnTimeout:       30 * time.Second,
+		ResponseHeaderTimeout: 5 * time.Second,
+		DisableCompression:    true,
+	}
+	return &HTTPProber{tr: tr, client: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// Close closes idle connections.
+func (p *HTTPProber) Close() { p.tr.CloseIdleConnections() }
+
+func (p *HTTPProber) get(ctx context.Context, addr, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
+}
+
+// Info implements Prober.
+func (p *HTTPProber) Info(ctx context.Context, addr string) (Info, error) {
+	var raw struct {
+		ID       string            `json:"id"`
+		Name     string            `json:"name"`
+		Version  string            `json:"version"`
+		Protocol int               `json:"protocol"`
+		Port     int               `json:"port"`
+		Members  int               `json:"members"`
+		Rooms    []json.RawMessage `json:"rooms"`
+		JoinCode bool              `json:"join_code"`
+	}
+	if err := p.get(ctx, addr, "/api/info", &raw); err != nil {
+		return Info{}, err
+	}
+	if raw.ID == "" {
+		return Info{}, fmt.Errorf("%s: not a lanchat host (no id in /api/info)", addr)
+	}
+	return Info{ID: raw.ID, Name: raw.Name, Version: raw.Version, Protocol: raw.Protocol, Port: raw.Port,
+		Members: raw.Members, Rooms: len(raw.Rooms), JoinCode: raw.JoinCode}, nil
+}
+
+// Peers implements Prober.
+func (p *HTTPProber) Peers(ctx context.Context, addr string) ([]Peer, error) {
+	var body PeersJSON
+	if err := p.get(ctx, addr, "/api/peers", &body); err != nil {
+		return nil, err
+	}
+	return body.Peers, nil
+}
+
+// refused reports whether err says nothing listens there any more: a
+// definite answer, unlike a timeout.
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}

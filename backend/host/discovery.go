@@ -1,0 +1,55 @@
+package host
+
+import (
+	"context"
+	"sync"
+
+	"lanchat/backend/discovery"
+	"lanchat/backend/discovery/mdns"
+	"lanchat/backend/protocol"
+)
+
+// newDiscovery sets up the host's discovery: the peer list, hosts added by
+// address and, when cfg.Discovery is on, mDNS on the LAN interfaces.
+func (h *Host) newDiscovery() *discovery.Service {
+	cfg := discovery.Config{
+		ID: h.ID, Port: h.Port(), DataDir: h.cfg.DataDir,
+		MDNS: h.cfg.Discovery, Ifaces: h.cfg.Ifaces,
+		Own: h.own, Logger: h.log, Timing: h.cfg.DiscoveryTiming,
+	}
+	if h.cfg.Discovery {
+		m := mdns.New()
+		cfg.Advertiser, cfg.Browser = m, m
+	}
+	d := discovery.New(cfg)
+	d.Register(h.Server.Handle)
+	return d
+}
+
+// own is what the host tells peers about itself (the TXT record).
+func (h *Host) own() discovery.Own {
+	st := h.Hub.Stats()
+	code := h.cfg.Server.JoinCodeRequired != nil && h.cfg.Server.JoinCodeRequired()
+	return discovery.Own{Name: h.cfg.Name, Version: h.cfg.Version, Protocol: protocol.Version,
+		Members: st.Members, Rooms: len(st.Rooms), JoinCode: code}
+}
+
+// serve runs the server and discovery side by side until ctx ends (or the
+// server fails) and waits for both; discovery's goodbye goes out as the
+// server stops.
+func (h *Host) serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := h.Discovery.Run(ctx); err != nil {
+			h.log.Warn("discovery stopped", "err", err)
+		}
+	}()
+	err := h.Server.Serve(ctx, h.ln)
+	cancel()
+	wg.Wait()
+	return err
+}
