@@ -37,6 +37,9 @@ type Config struct {
 	Discovery       bool
 	Ifaces          []string
 	DiscoveryTiming discovery.Timing
+	// HostToken is the per-run secret the desktop app's own UI sends in its
+	// hello to act as the host; empty means no client can. Never logged.
+	HostToken string
 
 	// Hub and Server tune the parts further; their Hub/Store/HostID fields are set here.
 	Hub    chat.Config
@@ -52,7 +55,7 @@ type Host struct {
 	// Discovery is the peer list (GET /api/peers) and mDNS.
 	Discovery *discovery.Service
 	ln        net.Listener
-	log    *slog.Logger
+	log       *slog.Logger
 
 	runSocketIO func(ctx context.Context) (wait func())
 }
@@ -88,6 +91,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	hc := cfg.Hub
 	hc.HostID, hc.HostName = id, cfg.Name
+	hc.HostToken = cfg.HostToken
 	if cfg.Rooms != nil {
 		hc.Rooms = cfg.Rooms
 	}

@@ -1,0 +1,133 @@
+// Package app is the desktop shell's side of the Wails bridge: the services
+// the web UI calls as window.go.app.App.<Method> (the own host's info,
+// settings, the peer list and notifications) and Run, which starts the host
+// and opens the window. It is the only package that imports Wails.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// SelfInfo describes the host this app runs, for the UI's "This computer".
+// HostToken proves the host role to the own hub; it never leaves the
+// process except over the bridge and is never logged.
+type SelfInfo struct {
+	Name      string   `json:"name"`
+	ID        string   `json:"id"`
+	Port      int      `json:"port"`
+	WSURL     string   `json:"ws_url"`
+	JoinURLs  []string `json:"join_urls"`
+	HostToken string   `json:"host_token"`
+	Version   string   `json:"version"`
+}
+
+// hostInfo is what the app needs from the running host.
+type hostInfo interface {
+	Port() int
+	JoinURLs() []string
+}
+
+// App is bound to the webview. Its exported methods are the bridge.
+type App struct {
+	name, id, version, token string
+	host                     hostInfo
+	settings                 *settingsStore
+	peers                    *peerFeed
+	log                      *slog.Logger
+
+	mu      sync.Mutex
+	wailsCx context.Context // set once the window has started
+	notify  notifier
+}
+
+// newToken makes the per-run host token.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("host token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// Self returns the own host's info.
+func (a *App) Self() SelfInfo {
+	port := a.host.Port()
+	urls := a.host.JoinURLs()
+	if urls == nil {
+		urls = []string{}
+	}
+	return SelfInfo{
+		Name:      a.name,
+		ID:        a.id,
+		Port:      port,
+		WSURL:     "ws://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + "/ws",
+		JoinURLs:  urls,
+		HostToken: a.token,
+		Version:   a.version,
+	}
+}
+
+// Settings returns the saved settings, with OS defaults for what is unset.
+func (a *App) Settings() Settings { return a.settings.Get() }
+
+// SaveSettings stores the name and language. The data dir cannot be changed
+// from here; the value passed is ignored.
+func (a *App) SaveSettings(s Settings) error {
+	_, err := a.settings.Save(s)
+	if err != nil {
+		a.log.Warn("settings not saved", "err", err)
+	}
+	return err
+}
+
+// Peers returns the other hosts currently seen on the LAN.
+func (a *App) Peers() []Peer { return a.peers.List() }
+
+// AddPeer adds a host by address ("192.168.1.20:47800", or an IP or name
+// with the default port); it must answer. The host is remembered and
+// returned as the peer list shows it.
+func (a *App) AddPeer(addr string) (Peer, error) {
+	return a.peers.disc.AddManual(a.context(), addr)
+}
+
+// Diagnosis explains what discovery sees, for the "nobody shows up" case.
+func (a *App) Diagnosis() Diagnosis { return a.peers.disc.Diagnosis() }
+
+// Notify shows a desktop notification. It fails soft: without a
+// notification service nothing is shown and nothing is reported.
+func (a *App) Notify(title, body string) {
+	a.mu.Lock()
+	n := a.notify
+	a.mu.Unlock()
+	if n == nil {
+		return
+	}
+	if err := n.Notify(truncate(title, 120), truncate(body, 400)); err != nil {
+		a.log.Debug("notification not shown", "err", err)
+	}
+}
+
+// context is the window's context once it has started, else Background.
+func (a *App) context() context.Context {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.wailsCx != nil {
+		return a.wailsCx
+	}
+	return context.Background()
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
