@@ -479,3 +479,79 @@ describe('mentions', () => {
     expect(mentions('axb', 'a.b')).toBe(false);
   });
 });
+
+describe('host controls and private rooms', () => {
+  it('turns a deleted message into a tombstone, live and in history', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a'), { ...msg('general', 2, ''), deleted: true }], 2));
+    s.push({ type: 'deleted', room: 'general', seq: 1, id: 'general-1', by: bob });
+    expect(messages(client, 'general').map((m) => [m.text, !!m.deleted])).toEqual([
+      ['', true],
+      ['', true],
+    ]);
+  });
+
+  it('moves a renamed room, with what was waiting to be sent', () => {
+    const { client, sockets } = setup({ rooms: ['projects'] });
+    const s = online(client, sockets);
+    s.push(joined('projects', [msg('projects', 1, 'p')], 1));
+    client.setActive('projects');
+    s.drop();
+    client.send('projects', 'queued');
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    s2.push(welcome('sess-1'), joined('lobby', [], 0), { type: 'renamed', room: 'projects', name: 'Robotics' }, joined('Robotics', [], 1));
+    expect(client.state.active).toBe('robotics');
+    expect(room(client, 'robotics').name).toBe('Robotics');
+    expect(texts(client, 'robotics')).toEqual(['p', 'queued']);
+    expect(s2.of('send')).toEqual([expect.objectContaining({ room: 'Robotics', text: 'queued' })]);
+    expect(client.state.rooms.some((r) => r.key === 'projects')).toBe(false);
+  });
+
+  it('leaves a closed room and does not rejoin it', () => {
+    const { client, sockets } = setup({ rooms: ['random'] });
+    const s = online(client, sockets);
+    s.push(joined('random', [], 0));
+    client.setActive('random');
+    s.push({ type: 'closed', room: 'random' });
+    expect(room(client, 'random')).toMatchObject({ joined: false, wanted: false, gone: true });
+    expect(client.state.active).toBe('lobby');
+    s.drop();
+    client.reconnectNow();
+    sockets.last.open();
+    expect(Object.keys(sockets.last.sent[0].resume.rooms)).toEqual(['lobby']);
+  });
+
+  it('updates members on a member frame, including itself', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0, [{ id: 'm-me', name: 'Alice' }, bob]));
+    s.push({ type: 'member', member: { ...bob, muted: true } }, { type: 'member', member: { id: 'm-me', name: 'Alice', role: 'cohost' } });
+    expect(room(client, 'general').members.find((m) => m.id === bob.id)?.muted).toBe(true);
+    expect(client.state.me?.role).toBe('cohost');
+  });
+
+  it('opens a private conversation and makes it the active room', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    client.dm(bob.id);
+    expect(s.of('dm')).toEqual([{ type: 'dm', member: bob.id }]);
+    s.push(joined('@Alice+Bob', [], 0, [{ id: 'm-me', name: 'Alice' }, bob]));
+    expect(client.state.active).toBe('@alice+bob');
+    expect(room(client, '@alice+bob').private).toBe(true);
+  });
+
+  it('sends controls and stops reconnecting when kicked or banned', () => {
+    const { client, sockets, clock } = setup();
+    const s = online(client, sockets);
+    client.control('mute', { member: bob.id, flag: true });
+    expect(s.of('control')).toEqual([{ type: 'control', action: 'mute', member: bob.id, flag: true }]);
+    s.push({ type: 'error', code: 'kicked', message: 'out' });
+    s.drop(4001);
+    expect(client.state.status).toEqual({ kind: 'refused', code: 'kicked' });
+    clock.advance(60_000);
+    expect(sockets.all).toHaveLength(1);
+  });
+});

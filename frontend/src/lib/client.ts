@@ -7,11 +7,13 @@
 import {
   FATAL_CODES,
   LOBBY,
+  isPrivate,
   PROTOCOL_VERSION,
   parseBatch,
   roomKey,
   utf8Length,
   type ClientFrame,
+  type Control,
   type ErrorFrame,
   type Joined,
   type Limits,
@@ -72,6 +74,8 @@ export interface MessageEntry {
   state: OutState;
   /** why a message failed: an error code or "timeout" */
   error?: string;
+  /** deleted: the text is gone, a tombstone stays */
+  deleted?: boolean;
 }
 
 export interface NoticeEntry {
@@ -80,7 +84,9 @@ export interface NoticeEntry {
   room: string;
   /** joined/left/disconnected: presence; gap: older messages are not available;
    * reset: the host restarted without its history; gone: the room no longer exists */
-  event: 'joined' | 'left' | 'disconnected' | 'gap' | 'reset' | 'gone';
+  event: 'joined' | 'left' | 'disconnected' | 'gap' | 'reset' | 'gone' | 'closed' | 'renamed';
+  /** for renamed: the new name */
+  detail?: string;
   member?: Member;
   ts: number;
 }
@@ -100,6 +106,9 @@ export interface RoomView {
   count: number;
   topic?: string;
   locked?: boolean;
+  announcements?: boolean;
+  /** a private conversation (its name starts with "@") */
+  private: boolean;
   /** whether the room is in the host's rooms list */
   listed: boolean;
   members: Member[];
@@ -156,6 +165,7 @@ interface Room {
   count: number;
   topic?: string;
   locked?: boolean;
+  announcements?: boolean;
   members: Member[];
   entries: Entry[];
   lastSeq: number;
@@ -237,6 +247,7 @@ export class LanchatClient {
   private active = LOBBY;
   /** rooms named in the last hello's resume: the host joins us to them by itself */
   private resuming = new Set<string>();
+  private dmPending = false;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -405,6 +416,18 @@ export class LanchatClient {
       r.entries = r.entries.filter((e) => e.key !== 'c:' + clientId);
       this.touch(r);
     }
+  }
+
+  /** control sends a host action (host and co-host only; others get "forbidden"). */
+  control(action: string, fields: Omit<Control, 'type' | 'action'> = {}): void {
+    if (this.isOnline()) this.transmit({ type: 'control', action, ...fields });
+  }
+
+  /** dm opens the private conversation with a member; it becomes the active room when it arrives. */
+  dm(memberId: string): void {
+    if (!this.isOnline()) return;
+    this.dmPending = true;
+    this.transmit({ type: 'dm', member: memberId });
   }
 
   /** typing tells the room the user is typing, at most once per limits.typing_ms. */
@@ -614,6 +637,40 @@ export class LanchatClient {
         return this.onRooms(f.rooms);
       case 'error':
         return this.onError(f);
+      case 'deleted': {
+        const r = this.rooms.get(roomKey(f.room));
+        if (!r) return;
+        const key = r.bySeq.get(f.seq);
+        const e = r.entries.find((x) => (key && x.key === key) || (x.kind === 'message' && x.id === f.id));
+        if (e) this.replace(r, e.key, (m) => ({ ...m, text: '', deleted: true }));
+        return;
+      }
+      case 'renamed':
+        return this.onRenamed(f.room, f.name);
+      case 'closed': {
+        const r = this.rooms.get(roomKey(f.room));
+        if (!r) return;
+        r.joined = r.joining = r.wanted = r.resyncing = false;
+        r.gone = true;
+        r.typing.clear();
+        this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'closed', ts: this.clock.now() });
+        if (this.active === r.key) this.active = LOBBY;
+        return;
+      }
+      case 'member': {
+        const m = f.member;
+        if (!m?.id) return;
+        if (this.me?.id === m.id) this.me = { ...this.me, ...m };
+        for (const r of this.rooms.values()) {
+          const i = r.members.findIndex((x) => x.id === m.id);
+          if (i >= 0) {
+            r.members = r.members.map((x) => (x.id === m.id ? { ...m } : x));
+            this.touch(r);
+          }
+        }
+        this.changed();
+        return;
+      }
     }
   }
 
@@ -684,6 +741,11 @@ export class LanchatClient {
       }
     }
     r.known = true;
+    if (this.dmPending && isPrivate(r.name)) {
+      this.dmPending = false;
+      this.active = r.key;
+      r.unread = r.mentions = 0;
+    }
     if (hist.length && hist[0].seq > r.lastSeq + 1) {
       if (r.lastSeq > 0) this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'gap', ts: this.clock.now() });
       r.lastSeq = hist[0].seq - 1;
@@ -747,12 +809,13 @@ export class LanchatClient {
       epoch: r.epoch,
       id: m.id,
       from: m.from,
-      text: m.text,
+      text: m.deleted ? '' : m.text ?? '',
       ts: m.ts,
       clientId: m.client_id,
       own: false,
       state: 'sent',
     };
+    if (m.deleted) entry.deleted = true;
     if (this.me && m.from.id === this.me.id) entry.own = true;
     r.bySeq.set(m.seq, entry.key);
     this.insert(r, entry);
@@ -781,6 +844,30 @@ export class LanchatClient {
     this.replace(r, key, (e) => ({ ...e, seq, epoch: r.epoch, id, ts, state: 'sent', error: undefined }));
   }
 
+  private onRenamed(from: string, to: string): void {
+    const oldKey = roomKey(from);
+    const newKey = roomKey(to);
+    const r = this.rooms.get(oldKey);
+    if (!r) return;
+    if (oldKey !== newKey) {
+      this.rooms.delete(oldKey);
+      const other = this.rooms.get(newKey);
+      if (other) {
+        // a room we only knew by name: the renamed one takes its place
+        this.rooms.delete(newKey);
+        this.order = this.order.filter((k) => k !== newKey);
+      }
+      r.key = newKey;
+      this.rooms.set(newKey, r);
+      this.order = this.order.map((k) => (k === oldKey ? newKey : k));
+      if (this.active === oldKey) this.active = newKey;
+      for (const out of this.outgoing.values()) if (out.room === oldKey) out.room = newKey;
+    }
+    r.name = to;
+    r.entries = r.entries.map((e) => ({ ...e, room: to }));
+    this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: to, event: 'renamed', detail: to, ts: this.clock.now() });
+  }
+
   private onPresence(p: Presence): void {
     const r = this.rooms.get(roomKey(p.room));
     if (!r) return;
@@ -805,6 +892,7 @@ export class LanchatClient {
       r.count = info.members;
       r.topic = info.topic;
       r.locked = info.locked;
+      r.announcements = info.announcements;
       r.listed = true;
       this.touch(r);
     }
@@ -843,7 +931,7 @@ export class LanchatClient {
     } else if (ref) {
       const r = this.rooms.get(roomKey(ref));
       if (r && e.code === 'no_such_room') this.markGone(r);
-      else if (r && (e.code === 'bad_room_name' || e.code === 'forbidden' || e.code === 'room_exists' || e.code === 'too_many_rooms')) {
+      else if (r && (e.code === 'bad_room_name' || e.code === 'forbidden' || e.code === 'room_exists' || e.code === 'too_many_rooms' || e.code === 'no_such_member')) {
         r.joining = false;
         this.touch(r);
       }
@@ -1003,6 +1091,8 @@ export class LanchatClient {
           count: r.count,
           topic: r.topic,
           locked: r.locked,
+          announcements: r.announcements,
+          private: isPrivate(r.name),
           listed: r.listed,
           members: r.members,
           entries: r.entries,

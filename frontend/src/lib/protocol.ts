@@ -6,7 +6,9 @@ export const LOBBY = 'lobby';
 export interface Member {
   id: string;
   name: string;
+  /** "host" or "cohost"; none for guests */
   role?: string;
+  muted?: boolean;
 }
 
 export interface Limits {
@@ -18,13 +20,16 @@ export interface Limits {
   typing_ms: number;
   ping_seconds: number;
   can_create_rooms: boolean;
+  join_code?: boolean;
 }
 
 export interface RoomInfo {
   name: string;
   members: number;
   topic?: string;
+  /** only hosts post */
   locked?: boolean;
+  announcements?: boolean;
 }
 
 export interface Message {
@@ -36,6 +41,8 @@ export interface Message {
   text: string;
   ts: number;
   client_id?: string;
+  /** a tombstone: the message was deleted and has no text */
+  deleted?: boolean;
 }
 
 // Client frames.
@@ -71,7 +78,22 @@ export interface CreateRoom {
   type: 'create_room';
   room: string;
 }
-export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom;
+/** A host action (host and co-host members only). */
+export interface Control {
+  type: 'control';
+  action: string;
+  room?: string;
+  member?: string;
+  seq?: number;
+  seconds?: number;
+  name?: string;
+  flag?: boolean;
+}
+export interface DM {
+  type: 'dm';
+  member: string;
+}
+export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom | Control | DM;
 
 // Server frames.
 export interface Welcome {
@@ -126,7 +148,40 @@ export interface ErrorFrame {
   message: string;
   ref?: string;
 }
-export type ServerFrame = Welcome | Joined | Left | Ack | Message | TypingIn | Presence | Rooms | ErrorFrame;
+export interface Deleted {
+  type: 'deleted';
+  room: string;
+  seq: number;
+  id: string;
+  by: Member;
+}
+export interface Renamed {
+  type: 'renamed';
+  room: string;
+  name: string;
+}
+export interface Closed {
+  type: 'closed';
+  room: string;
+}
+export interface MemberUpdate {
+  type: 'member';
+  member: Member;
+}
+export type ServerFrame =
+  | Welcome
+  | Joined
+  | Left
+  | Ack
+  | Message
+  | TypingIn
+  | Presence
+  | Rooms
+  | ErrorFrame
+  | Deleted
+  | Renamed
+  | Closed
+  | MemberUpdate;
 
 // Error codes (docs/protocol.md, "Error codes"). The UI has words for each.
 export const ERROR_CODES = [
@@ -157,6 +212,14 @@ export const ERROR_CODES = [
   'join_code_required',
   'join_code_wrong',
   'join_code_throttled',
+  'muted',
+  'room_locked',
+  'slow_mode',
+  'kicked',
+  'banned',
+  'no_such_member',
+  'no_such_message',
+  'bad_control',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -168,7 +231,14 @@ export const FATAL_CODES: ReadonlySet<string> = new Set([
   'replaced',
   'join_code_required',
   'join_code_wrong',
+  'kicked',
+  'banned',
 ]);
+
+/** A private conversation's room name starts with "@". */
+export function isPrivate(room: string): boolean {
+  return room.startsWith('@');
+}
 
 /** roomKey is the case-insensitive key of a room name, as the host keys it. */
 export function roomKey(name: string): string {

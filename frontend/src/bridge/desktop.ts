@@ -1,0 +1,84 @@
+// The desktop bridge: the Wails-bound Go struct app.App, called through the
+// objects Wails puts on window (window.go.app.App.<Method>, window.runtime),
+// so no generated bindings are needed.
+
+import { peerList } from '../lib/peers';
+import type { Bridge, Peer, SelfInfo, Settings } from './types';
+
+type Fn = (...args: unknown[]) => Promise<unknown>;
+
+interface WailsWindow {
+  go?: { app?: { App?: Record<string, Fn> } };
+  runtime?: {
+    EventsOn?: (name: string, cb: (...data: unknown[]) => void) => (() => void) | void;
+    EventsOff?: (name: string) => void;
+    BrowserOpenURL?: (url: string) => void;
+  };
+}
+
+function w(): WailsWindow {
+  return globalThis as unknown as WailsWindow;
+}
+
+/** hasDesktop reports whether the page runs inside the desktop app. */
+export function hasDesktop(): boolean {
+  return typeof w().go?.app?.App === 'object';
+}
+
+function call(method: string, ...args: unknown[]): Promise<unknown> {
+  const fn = w().go?.app?.App?.[method];
+  if (typeof fn !== 'function') return Promise.reject(new Error(`the desktop app has no ${method}`));
+  return fn(...args);
+}
+
+export function desktopBridge(): Bridge {
+  return {
+    kind: 'desktop',
+    async self() {
+      const s = ((await call('Self')) ?? {}) as Partial<SelfInfo> & { join_code?: unknown };
+      return {
+        id: String(s.id ?? ''),
+        name: String(s.name ?? ''),
+        port: Number(s.port ?? 0),
+        ws_url: String(s.ws_url ?? ''),
+        join_urls: Array.isArray(s.join_urls) ? s.join_urls.map(String) : [],
+        version: String(s.version ?? ''),
+        host_token: typeof s.host_token === 'string' ? s.host_token : undefined,
+        join_code: typeof s.join_code === 'string' && s.join_code ? s.join_code : undefined,
+        join_code_required: typeof s.join_code === 'string' ? !!s.join_code : !!s.join_code,
+      };
+    },
+    async settings() {
+      const s = ((await call('Settings')) ?? {}) as Partial<Settings>;
+      return { name: String(s.name ?? ''), language: String(s.language ?? ''), data_dir: s.data_dir };
+    },
+    async saveSettings(s: Settings) {
+      await call('SaveSettings', s);
+    },
+    async peers() {
+      return peerList(await call('Peers'));
+    },
+    async addPeer(addr: string) {
+      return peerList([await call('AddPeer', addr)])[0] as Peer;
+    },
+    diagnosis() {
+      return call('Diagnosis');
+    },
+    onPeers(cb) {
+      const rt = w().runtime;
+      const off = rt?.EventsOn?.('peers', (data: unknown) => cb(peerList(data)));
+      return () => {
+        if (typeof off === 'function') off();
+        else rt?.EventsOff?.('peers');
+      };
+    },
+    notify(title, body) {
+      call('Notify', title, body).catch(() => {});
+    },
+    openURL(url) {
+      const open = w().runtime?.BrowserOpenURL;
+      if (open) open(url);
+      else window.open(url, '_blank', 'noopener,noreferrer');
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// What the UI needs from its surroundings: the desktop app (Wails bindings)
+// or, in a browser, the host that served the page.
+
+/** The own host, as the desktop app's Self() or a browser's /api/info describes it. */
+export interface SelfInfo {
+  id: string;
+  name: string;
+  port: number;
+  ws_url: string;
+  join_urls: string[];
+  version: string;
+  /** proves the host role; send it only to the own host's ws_url */
+  host_token?: string;
+  /** the join code, when the host has one and we may show it */
+  join_code?: string;
+  /** whether a join code is required */
+  join_code_required?: boolean;
+}
+
+export interface Settings {
+  name: string;
+  language: string;
+  data_dir?: string;
+}
+
+/** Another host seen on the LAN (or added by address). Fields beyond id and name are optional. */
+export interface Peer {
+  id: string;
+  name: string;
+  port?: number;
+  members?: number;
+  rooms?: unknown;
+  join_code?: boolean;
+  self?: boolean;
+  url?: string;
+  urls?: string[];
+  addr?: string;
+  address?: string;
+  addrs?: string[];
+  host?: string;
+  [k: string]: unknown;
+}
+
+export interface Bridge {
+  kind: 'desktop' | 'browser';
+  self(): Promise<SelfInfo>;
+  settings(): Promise<Settings>;
+  saveSettings(s: Settings): Promise<void>;
+  peers(): Promise<Peer[]>;
+  addPeer(addr: string): Promise<Peer>;
+  diagnosis(): Promise<unknown>;
+  /** onPeers follows the peer list; it returns a function that stops following. */
+  onPeers(cb: (peers: Peer[]) => void): () => void;
+  notify(title: string, body: string): void;
+  openURL(url: string): void;
+}

@@ -1,0 +1,226 @@
+// The hosts the UI knows: the own host ("This computer" in the desktop app,
+// the host that served the page in a browser) and the peers discovery sees.
+// Each host that is opened gets one LanchatClient.
+
+import { derived, get, readable, writable, type Readable } from 'svelte/store';
+import { LanchatClient, mentions, type ClientEvent, type ClientState, type SocketFactory } from '../lib/client';
+import { peerHTTP, peerWS } from '../lib/peers';
+import type { Bridge, Peer, SelfInfo } from '../bridge';
+
+export interface HostEntry {
+  key: string;
+  name: string;
+  own: boolean;
+  /** the host's page, for links and the session card */
+  http?: string;
+  ws?: string;
+  members?: number;
+  joinCode?: boolean;
+}
+
+export interface HostSession {
+  key: string;
+  entry: HostEntry;
+  client: LanchatClient;
+  state: Readable<ClientState>;
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: 'error' | 'info';
+}
+
+export interface AppDeps {
+  bridge: Bridge;
+  self: SelfInfo;
+  name: string;
+  socket?: SocketFactory;
+  /** whether the user is looking at the window */
+  focused?: () => boolean;
+  storage?: Storage;
+  device?: string;
+  errorText: (code: string, ref?: string) => string;
+  tr: (key: string, params?: Record<string, string | number>) => string;
+}
+
+const roomsKey = (hostId: string) => `lanchat.rooms.${hostId}`;
+const sessionKey = (hostId: string) => `lanchat.session.${hostId}`;
+
+/** Errors a client reports that the connection banner already explains. */
+const SHOWN_ELSEWHERE = new Set(['name_taken', 'bad_name', 'join_code_required', 'join_code_wrong', 'replaced', 'shutting_down', 'version_unsupported']);
+
+export class Hosts {
+  readonly peers = writable<Peer[]>([]);
+  readonly selected = writable<string>('own');
+  readonly toasts = writable<Toast[]>([]);
+  readonly sessions = writable<Map<string, HostSession>>(new Map());
+  readonly entries: Readable<HostEntry[]>;
+  private toastId = 0;
+  private stopPeers?: () => void;
+  private nameStore = writable('');
+
+  constructor(private deps: AppDeps) {
+    this.nameStore.set(deps.name);
+    const own: HostEntry = {
+      key: 'own',
+      name: deps.self.name,
+      own: true,
+      http: deps.self.join_urls[0],
+      ws: deps.self.ws_url,
+      joinCode: deps.self.join_code_required,
+    };
+    this.entries = derived(this.peers, (peers) => {
+      const list: HostEntry[] = [own];
+      const seen = new Set<string>([deps.self.id]);
+      for (const p of peers) {
+        if (p.self || seen.has(p.id)) continue;
+        seen.add(p.id);
+        list.push({
+          key: 'peer:' + p.id,
+          name: p.name,
+          own: false,
+          http: peerHTTP(p),
+          ws: peerWS(p),
+          members: typeof p.members === 'number' ? p.members : undefined,
+          joinCode: !!p.join_code,
+        });
+      }
+      return list;
+    });
+  }
+
+  get name(): Readable<string> {
+    return this.nameStore;
+  }
+
+  start(): void {
+    this.open('own');
+    this.stopPeers = this.deps.bridge.onPeers((p) => this.peers.set(p));
+    void this.deps.bridge.peers().then(
+      (p) => this.peers.update((cur) => (cur.length ? cur : p)),
+      () => {},
+    );
+  }
+
+  stop(): void {
+    this.stopPeers?.();
+    for (const s of get(this.sessions).values()) s.client.close();
+    this.sessions.set(new Map());
+  }
+
+  /** open connects to a host (once) and selects it. */
+  open(key: string): HostSession | undefined {
+    const entry = get(this.entries).find((e) => e.key === key);
+    if (!entry || !entry.ws) return undefined;
+    this.selected.set(key);
+    let s = get(this.sessions).get(key);
+    if (!s) {
+      s = this.makeSession(entry);
+      const next = new Map(get(this.sessions));
+      next.set(key, s);
+      this.sessions.set(next);
+      s.client.connect();
+    }
+    return s;
+  }
+
+  sessionsNow(): HostSession[] {
+    return [...get(this.sessions).values()];
+  }
+
+  session(key: string): HostSession | undefined {
+    return get(this.sessions).get(key);
+  }
+
+  /** rename sets a new name for every host (after name_taken, or by choice). */
+  rename(name: string): void {
+    this.nameStore.set(name);
+    for (const s of get(this.sessions).values()) {
+      s.client.setName(name);
+      const st = get(s.state).status;
+      if (st.kind === 'refused') s.client.reconnectNow();
+    }
+  }
+
+  toast(text: string, kind: Toast['kind'] = 'error'): void {
+    const id = ++this.toastId;
+    this.toasts.update((l) => [...l.slice(-3), { id, text, kind }]);
+    setTimeout(() => this.dismiss(id), 8000);
+  }
+
+  dismiss(id: number): void {
+    this.toasts.update((l) => l.filter((x) => x.id !== id));
+  }
+
+  private makeSession(entry: HostEntry): HostSession {
+    const storage = this.deps.storage;
+    const id = entry.own ? this.deps.self.id : entry.key;
+    let rooms: string[] = [];
+    let session: string | undefined;
+    try {
+      rooms = JSON.parse(storage?.getItem(roomsKey(id)) ?? '[]');
+      session = globalThis.sessionStorage?.getItem(sessionKey(id)) ?? undefined;
+    } catch {
+      rooms = [];
+    }
+    const client = new LanchatClient({
+      url: entry.ws!,
+      name: get(this.nameStore),
+      // The host token proves the host role: only the own host ever sees it.
+      hostToken: entry.own ? this.deps.self.host_token : undefined,
+      device: this.deps.device,
+      rooms: Array.isArray(rooms) ? rooms.filter((r) => typeof r === 'string') : [],
+      session,
+      socket: this.deps.socket,
+    });
+    const state = readable<ClientState>(client.state, (set) => client.subscribe(set));
+    const s: HostSession = { key: entry.key, entry, client, state };
+    client.on((e) => this.onEvent(s, e));
+    let remembered = JSON.stringify(rooms);
+    client.subscribe((st) => {
+      const wanted = st.rooms.filter((r) => r.wanted && !r.gone && r.key !== 'lobby').map((r) => r.name);
+      const sig = JSON.stringify(wanted);
+      if (sig === remembered) return;
+      remembered = sig;
+      try {
+        storage?.setItem(roomsKey(id), sig);
+      } catch {
+        /* storage full or blocked */
+      }
+    });
+    // Keep the session token and rooms for a reload of this tab.
+    client.on((e) => {
+      if (e.type === 'status' && e.status.kind === 'online') {
+        try {
+          if (client.sessionToken) globalThis.sessionStorage?.setItem(sessionKey(id), client.sessionToken);
+        } catch {
+          /* ignore */
+        }
+      }
+    });
+    return s;
+  }
+
+  private onEvent(s: HostSession, e: ClientEvent): void {
+    if (e.type === 'error') {
+      if (SHOWN_ELSEWHERE.has(e.code)) return;
+      this.toast(this.deps.errorText(e.code, e.ref));
+      return;
+    }
+    if (e.type === 'message') {
+      const st = get(s.state);
+      const me = st.me?.name;
+      const focused = this.deps.focused ? this.deps.focused() : true;
+      if (!focused && mentions(e.entry.text, me)) {
+        const title = this.deps.tr('notify.mention', { name: e.entry.from.name, room: e.room, host: s.entry.name });
+        this.deps.bridge.notify(title, e.entry.text.slice(0, 200));
+      }
+    }
+  }
+}
+
+/** totalUnread sums a host's unread messages. */
+export function totalUnread(st: ClientState): number {
+  return st.rooms.reduce((n, r) => n + r.unread, 0);
+}
