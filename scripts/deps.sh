@@ -3,9 +3,12 @@
 # avahi-daemon, avahi-utils and dbus are an independent mDNS stack for the
 # discovery interop test, which runs them only inside network namespaces it
 # creates; nftables blocks multicast on the test's own bridge.
+# xvfb, xauth, imagemagick, xdotool and the emoji font are for the desktop
+# window test (a virtual screen, screenshots, finding and driving the window).
 set -euo pipefail
 pkgs=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev iproute2
-  avahi-daemon avahi-utils dbus nftables)
+  avahi-daemon avahi-utils dbus nftables
+  xvfb xauth imagemagick xdotool fonts-noto-color-emoji)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -26,4 +29,14 @@ if ((${#missing[@]})); then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Wails CLI, pinned (make build-windows uses it).
+wails_version=v2.16.0
+wails="$(go env GOPATH)/bin/wails"
+have=""
+[ -x "$wails" ] && have="$("$wails" version 2>/dev/null || true)"
+if [ "${have%%$'\n'*}" != "$wails_version" ]; then
+  echo "installing: wails $wails_version"
+  go install "github.com/wailsapp/wails/v2/cmd/wails@$wails_version"
 fi
