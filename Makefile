@@ -4,7 +4,7 @@ export PATH := $(HOME)/go/bin:/usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-go lint deps deps-go bench serve
+.PHONY: run test test-go lint deps deps-go bench serve frontend test-frontend test-e2e build build-windows test-desktop
 
 ## System packages, pinned tools and Node modules: installed only when missing.
 deps: deps-go
@@ -16,14 +16,59 @@ deps-go:
 serve:
 	$(GO) run . serve
 
-lint:
+## Web UI (frontend/): npm ci only when node_modules is missing or older than the lock file,
+## vite build only when a source changed. Go embeds frontend/dist, so Go targets need it.
+FRONTEND_SRC := $(shell find frontend/src frontend/public -type f -not -name '*.test.ts' 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/svelte.config.js frontend/tsconfig.json frontend/package.json
+NODE_STAMP := frontend/node_modules/.installed
+
+$(NODE_STAMP): frontend/package-lock.json frontend/package.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend/dist/index.html: $(NODE_STAMP) $(FRONTEND_SRC)
+	cd frontend && npx --no-install vite build --logLevel warn
+	@touch $@
+
+frontend: frontend/dist/index.html
+
+test-frontend: $(NODE_STAMP)
+	cd frontend && npx --no-install svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human
+	cd frontend && npx --no-install vitest run
+
+## Browser end-to-end tests: a real `lanchat serve` and Debian's Chromium in a network namespace.
+test-e2e: frontend
+	frontend/e2e/run.sh
+
+## Desktop app (Wails): the Linux binary with the UI embedded, stripped and version stamped,
+## with its .desktop file and icon beside it; the Windows one cross-built with icon and manifest.
+DESKTOP_TAGS := desktop,production,webkit2_41
+WAILS := $(shell $(GO) env GOPATH)/bin/wails
+
+build: deps frontend
+	$(GO) build -tags $(DESKTOP_TAGS) -trimpath -ldflags "-w -s -X main.version=$(VERSION)" -o build/bin/lanchat .
+	install -m 644 build/linux/lanchat.desktop build/bin/lanchat.desktop
+	install -m 644 build/appicon.png build/bin/lanchat.png
+
+build-windows: deps frontend
+	$(WAILS) build -platform windows/amd64 -s -m -nosyncgomod -skipbindings -skipembedcreate -trimpath \
+		-ldflags "-X main.version=$(VERSION)" -o lanchat.exe
+
+run: build
+	./build/bin/lanchat
+
+## The real window: build/bin/lanchat on Xvfb in a network namespace; screenshots in test-output/.
+test-desktop: build
+	LANCHAT_BIN=$(CURDIR)/build/bin/lanchat $(GO) test -race -count=1 -v -tags desktoptest ./app/desktoptest/
+
+lint: frontend
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test-go:
+test-go: frontend
 	$(GO) test -race -count=1 ./...
 
-test: deps lint test-go
+test: deps lint test-go test-frontend test-e2e test-desktop
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...

@@ -388,10 +388,12 @@ describe('rooms that do not exist', () => {
     const errors: { code: string; ref?: string }[] = [];
     client.on((e) => e.type === 'error' && errors.push({ code: e.code, ref: e.ref }));
     client.join('sala9');
+    client.setActive('sala9');
     expect(s.of('join')).toEqual([{ type: 'join', room: 'sala9' }]);
     s.push({ type: 'error', code: 'no_such_room', message: 'no', ref: 'sala9' });
     expect(errors).toEqual([{ code: 'no_such_room', ref: 'sala9' }]);
     expect(room(client, 'sala9')).toMatchObject({ gone: true, wanted: false, joined: false });
+    expect(client.state.active).toBe('lobby');
   });
 
   it('marks a resumed room gone when the host no longer has it', () => {

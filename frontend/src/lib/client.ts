@@ -248,6 +248,7 @@ export class LanchatClient {
   /** rooms named in the last hello's resume: the host joins us to them by itself */
   private resuming = new Set<string>();
   private dmPending = false;
+  private previous = LOBBY;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -444,6 +445,7 @@ export class LanchatClient {
   /** setActive marks the room the user is looking at: its unread count clears. */
   setActive(roomName: string): void {
     const key = roomKey(roomName);
+    if (key !== this.active) this.previous = this.active;
     this.active = key;
     const r = this.rooms.get(key);
     if (r && (r.unread || r.mentions)) {
@@ -945,6 +947,11 @@ export class LanchatClient {
     r.wanted = false;
     r.joined = r.joining = r.resyncing = false;
     if (was) this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'gone', ts: this.clock.now() });
+    else if (this.active === r.key) {
+      // a room that never existed: back to where the user was
+      const prev = this.rooms.get(this.previous);
+      this.active = prev && !prev.gone ? prev.key : LOBBY;
+    }
     this.touch(r);
   }
 

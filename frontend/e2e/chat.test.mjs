@@ -1,0 +1,336 @@
+// Browser end-to-end tests: two people in Debian's Chromium chat through a
+// real `lanchat serve`. run.sh starts this inside a network namespace of its
+// own, so the host on 127.0.0.1 is reachable only from here.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const BIN = process.env.LANCHAT_BIN;
+const OUT = process.env.E2E_OUT ?? 'test-output/e2e';
+const TMP = process.env.E2E_TMP ?? mkdtempSync('/tmp/lanchat-e2e-');
+const PORT = 47890;
+const ADDR = `127.0.0.1:${PORT}`;
+const BASE = `http://${ADDR}/`;
+const WAIT = 20_000; // generous: a condition, not a timing
+const DATA = mkdtempSync(join(TMP, 'data-'));
+const LOG = openSync(join(OUT, 'server.log'), 'a');
+
+assert.ok(BIN, 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
+
+let server;
+let browser;
+const users = {};
+
+// ---- the host ---------------------------------------------------------------
+
+async function startServer(rooms) {
+  const proc = spawn(BIN, ['serve', '--addr', ADDR, '--data-dir', DATA, '--name', 'Sala 12', '--no-discovery', '--rooms', rooms], {
+    stdio: ['ignore', LOG, LOG],
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`lanchat serve exited with ${proc.exitCode}; see ${OUT}/server.log`);
+    try {
+      const r = await fetch(BASE + 'api/info');
+      if (r.ok) {
+        const info = await r.json();
+        assert.equal(info.port, PORT, 'the host must listen on the port asked for');
+        break;
+      }
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error('lanchat serve did not come up');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, exited };
+}
+
+async function killServer(s) {
+  s.proc.kill('SIGKILL');
+  await s.exited;
+}
+
+// ---- people -----------------------------------------------------------------
+
+async function newUser(name) {
+  const context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const u = { name, context, page, dialogs: [], pageErrors: [] };
+  page.on('dialog', (d) => {
+    u.dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => u.pageErrors.push(String(e)));
+  page.setDefaultTimeout(WAIT);
+  await page.goto(BASE);
+  return u;
+}
+
+async function signIn(u) {
+  const field = u.page.getByLabel('Your name');
+  await field.waitFor();
+  // the keyboard alone: the field has the focus, Enter submits
+  await u.page.keyboard.type(u.name);
+  await u.page.keyboard.press('Enter');
+  await online(u);
+}
+
+function online(u) {
+  return u.page.locator('[data-testid=conn-status][data-status=online]').waitFor();
+}
+
+async function openRoom(u, key) {
+  await u.page.locator(`button[data-room="${key}"]`).click();
+  await u.page.locator(`button[data-room="${key}"][aria-current=true]`).waitFor();
+  await u.page.locator('#composer').waitFor();
+}
+
+async function send(u, text) {
+  await u.page.locator('#composer').fill(text);
+  await u.page.locator('#composer').press('Enter');
+}
+
+/** texts are the message bodies of the room on screen, in order. */
+function texts(u) {
+  return u.page.$$eval('[data-testid=message] .body', (els) => els.map((e) => e.textContent.trim()));
+}
+
+function waitMessage(u, text, state = 'sent') {
+  return u.page.waitForFunction(
+    ([t, s]) =>
+      [...document.querySelectorAll('[data-testid=message]')].some(
+        (m) => m.dataset.state === s && m.querySelector('.body')?.textContent.trim() === t,
+      ),
+    [text, state],
+    { timeout: WAIT },
+  );
+}
+
+function waitNotice(u, text) {
+  return u.page.locator('[data-testid=notice]', { hasText: text }).first().waitFor();
+}
+
+async function shot(u, name) {
+  await u.page.screenshot({ path: join(OUT, name + '.png') });
+}
+
+async function axe(u, label) {
+  if (!(await u.page.evaluate(() => 'axe' in window))) await u.page.addScriptTag({ path: AXE });
+  const res = await u.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const detail = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(detail, [], `axe-core findings on ${label}`);
+}
+
+function countOf(list, item) {
+  return list.filter((x) => x === item).length;
+}
+
+// ---- the story --------------------------------------------------------------
+
+before(async () => {
+  server = await startServer('general,projects,random');
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (server && server.proc.exitCode === null) await killServer(server);
+});
+
+test('first run asks only for a name, and is accessible', async () => {
+  const ana = (users.ana = await newUser('Ana'));
+  await ana.page.getByLabel('Your name').waitFor();
+  assert.equal(await ana.page.locator('input, textarea').count(), 1, 'one field');
+  await shot(ana, '01-first-run');
+  await axe(ana, 'the first-run screen');
+  await signIn(ana);
+});
+
+test('two people join and see each other', async () => {
+  const ana = users.ana;
+  const bruno = (users.bruno = await newUser('Bruno'));
+  await signIn(bruno);
+  await ana.page.locator('[data-testid=members] li', { hasText: 'Bruno' }).waitFor();
+  await bruno.page.locator('[data-testid=members] li', { hasText: 'Ana' }).waitFor();
+  await waitNotice(ana, 'Bruno joined');
+  await shot(ana, '02-lobby');
+  await axe(ana, 'the lobby');
+});
+
+test('a message reaches only its room', async () => {
+  const { ana, bruno } = users;
+  await openRoom(ana, 'general');
+  await openRoom(bruno, 'general');
+  await send(ana, 'hello general');
+  await waitMessage(bruno, 'hello general');
+  await waitMessage(ana, 'hello general');
+
+  await openRoom(bruno, 'random'); // joins random too
+  await openRoom(ana, 'random');
+  await openRoom(ana, 'general');
+  await send(ana, 'second in general');
+  // Bruno, looking at random, sees an unread badge on general
+  await bruno.page.locator('button[data-room=general] [data-testid=unread]').waitFor();
+  await shot(bruno, '03-unread-badge');
+
+  await openRoom(ana, 'random');
+  await send(ana, 'only in random');
+  await waitMessage(bruno, 'only in random');
+  assert.deepEqual(await texts(bruno), ['only in random']);
+
+  await openRoom(bruno, 'general');
+  await waitMessage(bruno, 'second in general');
+  const general = await texts(bruno);
+  assert.deepEqual(general, ['hello general', 'second in general']);
+  assert.equal(await bruno.page.locator('button[data-room=general] [data-testid=unread]').count(), 0, 'read once opened');
+});
+
+test('people see join and leave notices, and the unknown-room error in words', async () => {
+  const { ana, bruno } = users;
+  // Ana is in random; Bruno leaves it
+  await openRoom(bruno, 'random');
+  await bruno.page.getByRole('button', { name: 'Leave room' }).click();
+  await waitNotice(ana, 'Bruno left');
+
+  await ana.page.getByLabel('Open a room by name').fill('sala9');
+  await ana.page.getByLabel('Open a room by name').press('Enter');
+  const toast = ana.page.locator('[data-testid=toast]', { hasText: 'There is no room called “sala9”.' });
+  await toast.waitFor();
+  assert.equal(await ana.page.locator('[data-testid=toast]', { hasText: 'no_such_room' }).count(), 0, 'no raw code');
+  await shot(ana, '04-unknown-room');
+  await axe(ana, 'a room with notices and an error');
+});
+
+test('markup in a message is shown as text and never runs', async () => {
+  const { ana, bruno } = users;
+  await openRoom(ana, 'general');
+  await openRoom(bruno, 'general');
+  const evil = '<img src=x onerror=alert(1)>';
+  await send(ana, evil);
+  await waitMessage(bruno, evil);
+  await waitMessage(ana, evil);
+  for (const u of [ana, bruno]) {
+    assert.equal(await u.page.locator('.entries img').count(), 0, 'no image element was made');
+    // a round trip through the page after rendering: a dialog would have been reported by now
+    assert.equal(await u.page.evaluate(() => document.title), 'lanchat');
+    assert.deepEqual(u.dialogs, []);
+  }
+});
+
+test('Enter sends, Shift+Enter starts a new line, and the limit is shown', async () => {
+  const { ana, bruno } = users;
+  const box = ana.page.locator('#composer');
+  await box.click();
+  await ana.page.keyboard.type('line one');
+  await ana.page.keyboard.press('Shift+Enter');
+  await ana.page.keyboard.type('line two');
+  assert.match(await ana.page.locator('#composer-count').textContent(), /17 \/ 4096/);
+  await ana.page.keyboard.press('Enter');
+  await waitMessage(bruno, 'line one\nline two');
+  assert.equal(await box.inputValue(), '');
+});
+
+test('the keyboard alone reaches a room and sends', async () => {
+  const { bruno } = users;
+  const page = bruno.page;
+  let found = false;
+  for (let i = 0; i < 40 && !found; i++) {
+    await page.keyboard.press('Tab');
+    found = await page.evaluate(() => document.activeElement?.getAttribute('data-room') === 'projects');
+  }
+  assert.ok(found, 'Tab reaches the projects room');
+  await page.keyboard.press('Enter');
+  await page.locator('button[data-room=projects][aria-current=true]').waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === 'composer');
+  await page.keyboard.type('typed with the keyboard');
+  await page.keyboard.press('Enter');
+  await waitMessage(bruno, 'typed with the keyboard');
+  await openRoom(bruno, 'general');
+});
+
+test('a host restart mid-conversation loses nothing and doubles nothing', async () => {
+  const { ana, bruno } = users;
+  await openRoom(ana, 'general');
+  await send(bruno, 'just before the restart');
+  await waitMessage(ana, 'just before the restart');
+  const before = await texts(ana);
+  assert.deepEqual(await texts(bruno), before);
+
+  await killServer(server);
+  for (const u of [ana, bruno]) await u.page.locator('[data-testid=conn-status][data-status=waiting]').waitFor();
+  await send(ana, 'sent while the host was down');
+  await waitMessage(ana, 'sent while the host was down', 'pending');
+  await shot(ana, '05-host-down');
+
+  // the same address and data dir; the random room is gone now
+  server = await startServer('general,projects');
+  await online(ana);
+  await online(bruno);
+  await waitMessage(ana, 'sent while the host was down', 'sent');
+  await waitMessage(bruno, 'sent while the host was down');
+  await send(bruno, 'after the restart');
+  await waitMessage(ana, 'after the restart');
+  await waitMessage(bruno, 'after the restart');
+
+  const want = [...before, 'sent while the host was down', 'after the restart'];
+  for (const u of [ana, bruno]) {
+    const got = await texts(u);
+    assert.deepEqual(got, want, `${u.name} sees every message once, in order`);
+    for (const t of want) assert.equal(countOf(got, t), 1);
+  }
+  // Ana was in random, which the restarted host no longer has
+  await ana.page.locator('button[data-room=random].gone').waitFor();
+  await shot(ana, '06-after-restart');
+  await shot(bruno, '06-after-restart-bruno');
+});
+
+test('the session card shows the link and a QR code, large', async () => {
+  const { ana } = users;
+  await ana.page.getByRole('button', { name: 'Session card' }).click();
+  const card = ana.page.locator('[data-testid=session-card]');
+  await card.waitFor();
+  await card.getByText(`http://${ADDR}/`, { exact: true }).first().waitFor();
+  const d = await card.locator('svg.qr path').getAttribute('d');
+  assert.ok(d && d.length > 200, 'a QR code was drawn');
+  const box = await card.locator('svg.qr').boundingBox();
+  assert.ok(box && box.width >= 300, 'the QR code is large');
+  await shot(ana, '07-session-card');
+  await axe(ana, 'the session card');
+  await ana.page.keyboard.press('Escape');
+  await card.waitFor({ state: 'detached' });
+});
+
+test('the language switches to Portuguese, and dark mode follows the OS', async () => {
+  const { ana } = users;
+  await ana.page.emulateMedia({ colorScheme: 'dark' });
+  await ana.page.getByLabel('Language').selectOption('pt-BR');
+  await ana.page.getByRole('heading', { name: 'Salas' }).waitFor();
+  await ana.page.getByRole('button', { name: 'Sair da sala' }).waitFor();
+  assert.equal(await ana.page.evaluate(() => document.documentElement.lang), 'pt-BR');
+  const bg = await ana.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  assert.equal(bg, 'rgb(17, 24, 39)', 'dark background');
+  await shot(ana, '08-pt-BR-dark');
+  await axe(ana, 'Portuguese, dark');
+});
+
+test('the name is remembered', async () => {
+  const { ana } = users;
+  await ana.page.reload();
+  await online(ana);
+  await ana.page.getByText('Você é Ana').waitFor();
+  for (const u of Object.values(users)) assert.deepEqual(u.pageErrors, [], `${u.name}: no script errors`);
+});

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests. Builds lanchat (with the web UI embedded), then
+# runs the tests inside a network namespace made for this run: the host
+# listens on 127.0.0.1 there, and nothing reaches the machine's real network.
+# The namespace is deleted afterwards, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+out=$root/test-output/e2e
+mkdir -p "$out"
+rm -f "$out"/*.png
+
+work=$(mktemp -d)
+ns="e2e-$$"
+made=""
+cleanup() {
+  if [ -n "$made" ]; then
+    # stop what the tests left running in the namespace, then remove it
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/lanchat" .
+
+if ! ip netns add "$ns" 2>"$work/ns.err"; then
+  cat "$work/ns.err" >&2
+  if [ "${CI:-}" = true ]; then
+    echo "e2e: cannot create a network namespace (root needed); failing because CI=true" >&2
+    exit 1
+  fi
+  echo "e2e: SKIPPED: cannot create a network namespace (run as root)" >&2
+  exit 0
+fi
+made=1
+ip -n "$ns" link set lo up
+
+ip netns exec "$ns" env LANCHAT_BIN="$work/lanchat" E2E_OUT="$out" E2E_TMP="$work" \
+  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { linkify } from './links';
+import { normalizeAddr, peerHTTP, peerList, peerWS } from './peers';
+import { qrPath } from './qr';
+import { startsGroup } from './format';
+import type { Entry } from './client';
+
+describe('linkify', () => {
+  it('finds http(s) links and leaves the rest as text', () => {
+    expect(linkify('see https://example.org/a?b=1, ok')).toEqual([
+      { text: 'see ' },
+      { text: 'https://example.org/a?b=1', href: 'https://example.org/a?b=1' },
+      { text: ', ok' },
+    ]);
+    expect(linkify('(http://x.org/wiki/A_(b))')).toEqual([
+      { text: '(' },
+      { text: 'http://x.org/wiki/A_(b)', href: 'http://x.org/wiki/A_(b)' },
+      { text: ')' },
+    ]);
+  });
+  it('never makes links of other schemes, and keeps markup as text', () => {
+    expect(linkify('javascript:alert(1) <img src=x onerror=alert(1)>')).toEqual([{ text: 'javascript:alert(1) <img src=x onerror=alert(1)>' }]);
+    expect(linkify('http://a.b/<script>')[0]).toEqual({ text: 'http://a.b/', href: 'http://a.b/' });
+  });
+});
+
+describe('peers', () => {
+  it('makes URLs from whatever address a peer record has', () => {
+    expect(peerHTTP({ id: 'a', name: 'A', url: 'http://10.0.0.5:47801/x' })).toBe('http://10.0.0.5:47801/');
+    expect(peerHTTP({ id: 'a', name: 'A', urls: ['http://10.0.0.5:47800/'] })).toBe('http://10.0.0.5:47800/');
+    expect(peerHTTP({ id: 'a', name: 'A', addr: '10.0.0.5', port: 47802 })).toBe('http://10.0.0.5:47802/');
+    expect(peerHTTP({ id: 'a', name: 'A', address: '10.0.0.5:47803' })).toBe('http://10.0.0.5:47803/');
+    expect(peerHTTP({ id: 'a', name: 'A', addrs: ['fe80::1'], port: 47800 })).toBe('http://[fe80::1]:47800/');
+    expect(peerHTTP({ id: 'a', name: 'A' })).toBeUndefined();
+    expect(peerWS({ id: 'a', name: 'A', addr: '10.0.0.5', port: 47800 })).toBe('ws://10.0.0.5:47800/ws');
+  });
+  it('accepts a list or {peers: [...]}', () => {
+    expect(peerList({ peers: [{ id: 'x', name: 'X' }, { name: 'only name' }, 7, null] }).map((p) => p.id)).toEqual(['x', 'only name']);
+    expect(peerList('nope')).toEqual([]);
+  });
+  it('normalizes typed addresses', () => {
+    expect(normalizeAddr(' 192.168.0.10 ')).toBe('192.168.0.10:47800');
+    expect(normalizeAddr('lab-pc:47801')).toBe('lab-pc:47801');
+    expect(normalizeAddr('http://lab-pc:47802/room')).toBe('lab-pc:47802');
+    expect(normalizeAddr('fe80::1')).toBe('[fe80::1]:47800');
+    expect(normalizeAddr('[fe80::1]:5')).toBe('[fe80::1]:5');
+    expect(normalizeAddr('two words')).toBeUndefined();
+    expect(normalizeAddr('')).toBeUndefined();
+  });
+});
+
+describe('qr', () => {
+  it('draws a square code of the expected size', () => {
+    const q = qrPath('http://192.168.0.10:47800/');
+    expect(q.size).toBeGreaterThanOrEqual(21);
+    expect((q.size - 17) % 4).toBe(0); // versions are 17 + 4n modules wide
+    expect(q.path).toMatch(/^M\d+ \d+h\d+v1h-\d+z/);
+  });
+});
+
+describe('grouping', () => {
+  const m = (id: string, ts: number, own = false): Entry => ({
+    kind: 'message',
+    key: id + ts,
+    room: 'r',
+    epoch: 0,
+    from: { id, name: id },
+    text: 't',
+    ts,
+    own,
+    state: 'sent',
+  });
+  it('groups close messages of one author', () => {
+    const es = [m('a', 0), m('a', 60_000), m('b', 61_000), m('b', 10 * 60_000), { kind: 'notice', key: 'n', room: 'r', event: 'joined', ts: 1 } as Entry, m('b', 10 * 60_000 + 1)];
+    expect(es.map((_, i) => startsGroup(es, i))).toEqual([true, false, true, true, false, true]);
+  });
+});

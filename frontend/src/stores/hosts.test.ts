@@ -1,0 +1,169 @@
+import { get } from 'svelte/store';
+import { describe, expect, it } from 'vitest';
+import type { Bridge, Peer, SelfInfo } from '../bridge';
+import { bob, joined, msg, Sockets, welcome } from '../lib/testing/fakes';
+import { Hosts } from './hosts';
+
+class MemStorage {
+  m = new Map<string, string>();
+  get length() {
+    return this.m.size;
+  }
+  clear() {
+    this.m.clear();
+  }
+  getItem(k: string) {
+    return this.m.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.m.set(k, String(v));
+  }
+  removeItem(k: string) {
+    this.m.delete(k);
+  }
+  key(i: number) {
+    return [...this.m.keys()][i] ?? null;
+  }
+}
+
+const self: SelfInfo = {
+  id: 'h-own',
+  name: 'Own PC',
+  port: 47800,
+  ws_url: 'ws://127.0.0.1:47800/ws',
+  join_urls: ['http://10.0.0.2:47800/'],
+  version: 'test',
+  host_token: 'secret-token',
+};
+
+function fakeBridge() {
+  let peersCb: ((p: Peer[]) => void) | undefined;
+  const notes: [string, string][] = [];
+  const b: Bridge = {
+    kind: 'desktop',
+    self: async () => self,
+    settings: async () => ({ name: 'Alice', language: 'en' }),
+    saveSettings: async () => {},
+    peers: async () => [],
+    addPeer: async (addr) => ({ id: 'p-' + addr, name: addr }),
+    diagnosis: async () => ({}),
+    onPeers(cb) {
+      peersCb = cb;
+      return () => (peersCb = undefined);
+    },
+    notify: (title, body) => notes.push([title, body]),
+    openURL: () => {},
+  };
+  return { b, notes, emitPeers: (p: Peer[]) => peersCb?.(p) };
+}
+
+function setup(focused = true) {
+  const sockets = new Sockets();
+  const fb = fakeBridge();
+  const storage = new MemStorage();
+  let isFocused = focused;
+  const hosts = new Hosts({
+    bridge: fb.b,
+    self,
+    name: 'Alice',
+    socket: sockets.factory,
+    storage: storage as unknown as Storage,
+    device: 'd-1',
+    focused: () => isFocused,
+    errorText: (code, ref) => `words for ${code}${ref ? ' ' + ref : ''}`,
+    tr: (key, p) => `${key} ${JSON.stringify(p)}`,
+  });
+  return { hosts, sockets, fb, storage, setFocused: (f: boolean) => (isFocused = f) };
+}
+
+describe('hosts', () => {
+  it('connects to the own host with the host token, and lists peers without it', () => {
+    const { hosts, sockets, fb } = setup();
+    hosts.start();
+    expect(sockets.last.url).toBe(self.ws_url);
+    sockets.last.open();
+    expect(sockets.last.sent[0]).toMatchObject({ type: 'hello', name: 'Alice', host_token: 'secret-token', device: 'd-1' });
+
+    fb.emitPeers([
+      { id: 'h-own', name: 'Own PC', self: true, addr: '10.0.0.2', port: 47800 },
+      { id: 'h-lab', name: 'Lab', addr: '10.0.0.7', port: 47801, members: 4, join_code: true },
+    ]);
+    const entries = get(hosts.entries);
+    expect(entries.map((e) => [e.key, e.name, e.ws, e.members, e.joinCode])).toEqual([
+      ['own', 'Own PC', self.ws_url, undefined, undefined],
+      ['peer:h-lab', 'Lab', 'ws://10.0.0.7:47801/ws', 4, true],
+    ]);
+
+    hosts.open('peer:h-lab');
+    expect(get(hosts.selected)).toBe('peer:h-lab');
+    const peerSock = sockets.last;
+    expect(peerSock.url).toBe('ws://10.0.0.7:47801/ws');
+    peerSock.open();
+    // the host token never leaves for another host
+    expect(peerSock.sent[0].host_token).toBeUndefined();
+    expect(JSON.stringify(peerSock.sent)).not.toContain('secret-token');
+    // opening again reuses the connection
+    hosts.open('peer:h-lab');
+    expect(sockets.all).toHaveLength(2);
+  });
+
+  it('turns errors into words, leaving out those the status bar explains', () => {
+    const { hosts, sockets } = setup();
+    hosts.start();
+    const s = sockets.last;
+    s.open();
+    s.push(welcome(), joined('lobby', [], 0));
+    s.push({ type: 'error', code: 'no_such_room', message: 'raw', ref: 'sala9' });
+    s.push({ type: 'error', code: 'name_taken', message: 'raw' });
+    expect(get(hosts.toasts).map((t) => t.text)).toEqual(['words for no_such_room sala9']);
+  });
+
+  it('notifies mentions only while the window is not focused', () => {
+    const { hosts, sockets, fb, setFocused } = setup(true);
+    hosts.start();
+    const s = sockets.last;
+    s.open();
+    s.push(welcome(), joined('lobby', [], 0));
+    s.push(msg('lobby', 1, 'hey Alice, look'));
+    expect(fb.notes).toEqual([]);
+    setFocused(false);
+    s.push(msg('lobby', 2, 'no mention here'), msg('lobby', 3, '@alice again'));
+    expect(fb.notes).toHaveLength(1);
+    expect(fb.notes[0][0]).toContain('notify.mention');
+    expect(fb.notes[0][0]).toContain(bob.name);
+    expect(fb.notes[0][1]).toBe('@alice again');
+  });
+
+  it('remembers the rooms one is in and rejoins them on the next start', async () => {
+    const first = setup();
+    first.hosts.start();
+    const s = first.sockets.last;
+    s.open();
+    s.push(welcome(), joined('lobby', [], 0));
+    first.hosts.session('own')!.client.join('general');
+    s.push(joined('general', [], 0));
+    await Promise.resolve();
+    expect(JSON.parse(first.storage.getItem('lanchat.rooms.h-own')!)).toEqual(['general']);
+
+    const second = setup();
+    second.storage.m = first.storage.m;
+    second.hosts.start();
+    const s2 = second.sockets.last;
+    s2.open();
+    s2.push(welcome('other'), joined('lobby', [], 0));
+    expect(s2.of('join')).toEqual([{ type: 'join', room: 'general' }]);
+  });
+
+  it('renames on every host after a name clash', () => {
+    const { hosts, sockets } = setup();
+    hosts.start();
+    const s = sockets.last;
+    s.open();
+    s.push({ type: 'error', code: 'name_taken', message: 'taken' });
+    s.drop(1008);
+    hosts.rename('Alice B');
+    expect(get(hosts.name)).toBe('Alice B');
+    sockets.last.open();
+    expect(sockets.last.sent[0].name).toBe('Alice B');
+  });
+});
