@@ -78,7 +78,7 @@ func awaitAdvertising(ctx context.Context, d Discovery, limit time.Duration) boo
 		if dg.Advertising {
 			return true
 		}
-		if dg.Reason != "" {
+		if !dg.Since.IsZero() && dg.Reason != "" { // running, and said why not
 			return false
 		}
 		select {
