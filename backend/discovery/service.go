@@ -300,7 +300,7 @@ func (r *runner) refreshIfaces() {
 		return
 	}
 	s.setReason("")
-	r.advertise(true)
+	r.advertise(r.makeAd(false))
 	r.startBrowse()
 	names := make([]string, 0, len(use))
 	for _, i := range use {
@@ -349,7 +349,7 @@ func (r *runner) refreshOwn() {
 	if ad.Instance == r.ad.Instance && time.Since(r.lastAnnoun) < s.t.AnnounceMin {
 		return // throttled: the next tick tries again
 	}
-	r.advertise(rename)
+	r.advertise(ad)
 }
 
 func (r *runner) makeAd(rename bool) Ad {
@@ -396,9 +396,8 @@ func baseOf(name string) string {
 	return name
 }
 
-func (r *runner) advertise(rename bool) {
+func (r *runner) advertise(ad Ad) {
 	s := r.s
-	ad := r.makeAd(rename)
 	var err error
 	if r.reg == nil {
 		r.reg, err = s.cfg.Advertiser.Advertise(ad)
