@@ -1,0 +1,208 @@
+// Package export writes room transcripts as Markdown, HTML or JSON, from any
+// chat.Store: the live host's (the desktop app's save dialog) or a data dir's
+// history database (`lanchat export`).
+package export
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"lanchat/backend/chat"
+	"lanchat/backend/protocol"
+)
+
+// Format is a transcript format.
+type Format string
+
+// Formats.
+const (
+	Markdown Format = "md"
+	HTML     Format = "html"
+	JSON     Format = "json"
+)
+
+// Formats lists the formats in the order the CLI shows them.
+var Formats = []Format{Markdown, HTML, JSON}
+
+// ParseFormat reads a format name ("md", "markdown", "html", "json").
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimPrefix(s, ".")) {
+	case "md", "markdown":
+		return Markdown, nil
+	case "html", "htm":
+		return HTML, nil
+	case "json":
+		return JSON, nil
+	}
+	return "", fmt.Errorf("unknown format %q: use md, html or json", s)
+}
+
+// Extension is the file extension for f, with the dot.
+func (f Format) Extension() string { return "." + string(f) }
+
+// Transcript is what gets written: one or more rooms with their messages.
+type Transcript struct {
+	Title    string    // e.g. the host's name; default "lanchat"
+	Exported time.Time // when the transcript was made
+	Rooms    []Room
+}
+
+// Room is one room's part of a transcript.
+type Room struct {
+	Name    string
+	Topic   string
+	Closed  bool
+	Private bool // a private conversation between two members
+	LastSeq uint64
+	// FirstKept is the oldest seq the host still had (0: none); messages
+	// before it were removed by retention.
+	FirstKept uint64
+	Messages  []protocol.Message
+}
+
+// Options choose what Collect reads.
+type Options struct {
+	// Room exports one room (by name, case-insensitive); empty exports the
+	// whole host.
+	Room string
+	// Private includes private conversations in a whole-host export. A
+	// single room is exported whatever its kind.
+	Private bool
+}
+
+// pageSize is how many messages Collect reads per store call.
+const pageSize = 1000
+
+// Collect reads rooms and their full kept history from s.
+func Collect(s chat.Store, o Options) ([]Room, error) {
+	stored, err := s.Rooms()
+	if err != nil {
+		return nil, err
+	}
+	var out []Room
+	for _, sr := range stored {
+		private := isPrivate(sr.Key)
+		if o.Room != "" && sr.Key != protocol.RoomKey(o.Room) {
+			continue
+		}
+		if o.Room == "" && private && !o.Private {
+			continue
+		}
+		r := Room{Name: sr.Name, Topic: sr.Topic, Closed: sr.Closed, Private: private, LastSeq: sr.LastSeq}
+		var after uint64
+		for {
+			msgs, first, err := s.Since(sr.Key, after, pageSize)
+			if err != nil {
+				return nil, fmt.Errorf("room %q: %w", sr.Name, err)
+			}
+			if r.FirstKept == 0 {
+				r.FirstKept = first
+			}
+			r.Messages = append(r.Messages, msgs...)
+			if len(msgs) < pageSize {
+				break
+			}
+			after = msgs[len(msgs)-1].Seq
+		}
+		out = append(out, r)
+	}
+	if o.Room != "" && len(out) == 0 {
+		var names []string
+		for _, sr := range stored {
+			if !isPrivate(sr.Key) {
+				names = append(names, sr.Name)
+			}
+		}
+		return nil, fmt.Errorf("no room called %q (rooms: %s)", o.Room, strings.Join(names, ", "))
+	}
+	return out, nil
+}
+
+// isPrivate reports whether a room key is a private conversation's: those
+// are keyed by the two members and are no valid room name.
+func isPrivate(key string) bool {
+	_, p := protocol.CleanRoom(key)
+	return p != nil
+}
+
+// Write writes t in format f, with times shown in loc (nil: UTC).
+func Write(w io.Writer, t Transcript, f Format, loc *time.Location) error {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if t.Title == "" {
+		t.Title = "lanchat"
+	}
+	t.Rooms = slices.Clone(t.Rooms)
+	switch f {
+	case Markdown:
+		return writeMarkdown(w, t, loc)
+	case HTML:
+		return writeHTML(w, t, loc)
+	case JSON:
+		return writeJSON(w, t, loc)
+	}
+	return fmt.Errorf("unknown format %q", f)
+}
+
+// deleted reports whether m is a tombstone: deleted messages keep their
+// seq and lose their text (a live message never has empty text).
+func deleted(m protocol.Message) bool { return m.Deleted || m.Text == "" }
+
+// day groups a room's messages by calendar day in loc.
+type day struct {
+	Date     time.Time
+	Messages []protocol.Message
+}
+
+func byDay(msgs []protocol.Message, loc *time.Location) []day {
+	var out []day
+	for _, m := range msgs {
+		t := time.UnixMilli(m.TS).In(loc)
+		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+		if len(out) == 0 || !out[len(out)-1].Date.Equal(d) {
+			out = append(out, day{Date: d})
+		}
+		out[len(out)-1].Messages = append(out[len(out)-1].Messages, m)
+	}
+	return out
+}
+
+// Pieces of text shared by the human-readable formats.
+const (
+	dateLayout    = "Monday, 2 January 2006"
+	clockLayout   = "15:04:05"
+	stampLayout   = "2006-01-02 15:04 MST"
+	deletedText   = "message deleted"
+	truncatedNote = "Earlier messages (before #%d) are no longer kept by the host."
+)
+
+func roomLabel(r Room) string {
+	label := r.Name
+	if r.Private {
+		label = "private conversation " + r.Name
+	}
+	if r.Closed {
+		label += " (closed)"
+	}
+	return label
+}
+
+func countLabel(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
+}
+
+func truncated(r Room) bool { return r.FirstKept > 1 || (r.FirstKept == 0 && r.LastSeq > 0) }
+
+func truncatedFrom(r Room) uint64 {
+	if r.FirstKept == 0 {
+		return r.LastSeq + 1
+	}
+	return r.FirstKept
+}

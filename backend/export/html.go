@@ -1,0 +1,85 @@
+package export
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+
+	"lanchat/backend/protocol"
+)
+
+// The page is self-contained (inline style, no scripts) and its
+// Content-Security-Policy forbids scripts and remote content outright, so
+// even a file edited later cannot run code when opened. html/template escapes
+// every value for its context.
+var page = template.Must(template.New("transcript").Funcs(template.FuncMap{
+	"days":        func(r Room, loc *time.Location) []day { return byDay(r.Messages, loc) },
+	"date":        func(t time.Time) string { return t.Format(dateLayout) },
+	"clock":       func(ms int64, loc *time.Location) string { return time.UnixMilli(ms).In(loc).Format(clockLayout) },
+	"iso":         func(ms int64, loc *time.Location) string { return time.UnixMilli(ms).In(loc).Format(time.RFC3339) },
+	"stamp":       func(t time.Time, loc *time.Location) string { return t.In(loc).Format(stampLayout) },
+	"label":       roomLabel,
+	"count":       countLabel,
+	"deleted":     deleted,
+	"truncated":   truncated,
+	"note":        func(r Room) string { return fmt.Sprintf(truncatedNote, truncatedFrom(r)) },
+	"deletedText": func() string { return deletedText },
+	"anchor": func(r Room, m protocol.Message) string {
+		return fmt.Sprintf("%s-%d", strings.ReplaceAll(protocol.RoomKey(r.Name), " ", "-"), m.Seq)
+	},
+}).Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.T.Title}}</title>
+<style>
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 50rem; margin: 2rem auto; padding: 0 1rem; color: #1d232a; }
+h2 { margin-top: 2.5rem; border-bottom: 1px solid #d5dbe1; }
+h3 { font-size: 0.95rem; color: #5b6670; margin: 1.5rem 0 0.5rem; }
+.msg { margin: 0.5rem 0; }
+.meta { font-size: 0.85rem; color: #5b6670; }
+.who { font-weight: 600; color: #1d232a; }
+.text { margin: 0.1rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.deleted { font-style: italic; color: #5b6670; }
+.note { color: #5b6670; }
+</style>
+</head>
+<body>
+<h1>{{.T.Title}}</h1>
+<p class="note">Transcript exported {{stamp .T.Exported .Loc}}.</p>
+{{- range $r := .T.Rooms}}
+<section>
+<h2>{{label $r}}</h2>
+{{- if $r.Topic}}
+<p>Topic: {{$r.Topic}}</p>
+{{- end}}
+<p class="note">{{count (len $r.Messages)}}.{{if truncated $r}} {{note $r}}{{end}}</p>
+{{- range days $r $.Loc}}
+<h3>{{date .Date}}</h3>
+{{- range .Messages}}
+<div class="msg" id="{{anchor $r .}}">
+<div class="meta"><span class="who">{{.From.Name}}</span> · <time datetime="{{iso .TS $.Loc}}">{{clock .TS $.Loc}}</time> · #{{.Seq}}</div>
+{{- if deleted .}}
+<p class="text deleted">{{deletedText}}</p>
+{{- else}}
+<p class="text">{{.Text}}</p>
+{{- end}}
+</div>
+{{- end}}
+{{- end}}
+</section>
+{{- end}}
+</body>
+</html>
+`))
+
+func writeHTML(w io.Writer, t Transcript, loc *time.Location) error {
+	return page.Execute(w, struct {
+		T   Transcript
+		Loc *time.Location
+	}{t, loc})
+}

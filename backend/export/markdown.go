@@ -1,0 +1,86 @@
+package export
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
+	b := bufio.NewWriter(w)
+	fmt.Fprintf(b, "# %s\n\n", mdEscape(t.Title))
+	fmt.Fprintf(b, "Transcript exported %s.\n", t.Exported.In(loc).Format(stampLayout))
+	for _, r := range t.Rooms {
+		fmt.Fprintf(b, "\n## %s\n\n", mdEscape(roomLabel(r)))
+		if r.Topic != "" {
+			fmt.Fprintf(b, "Topic: %s\n\n", mdEscape(r.Topic))
+		}
+		fmt.Fprintf(b, "%s.\n", countLabel(len(r.Messages)))
+		if truncated(r) {
+			fmt.Fprintf(b, "\n"+truncatedNote+"\n", truncatedFrom(r))
+		}
+		for _, d := range byDay(r.Messages, loc) {
+			fmt.Fprintf(b, "\n### %s\n", d.Date.Format(dateLayout))
+			for _, m := range d.Messages {
+				ts := time.UnixMilli(m.TS).In(loc).Format(clockLayout)
+				fmt.Fprintf(b, "\n**%s** · %s · #%d\n", mdEscape(m.From.Name), ts, m.Seq)
+				if deleted(m) {
+					fmt.Fprintf(b, "> _%s_\n", deletedText)
+					continue
+				}
+				mdQuote(b, m.Text)
+			}
+		}
+	}
+	return b.Flush()
+}
+
+// mdQuote writes text as a block quote, line for line: line breaks stay
+// (a trailing backslash is a hard break) and blank lines stay blank.
+func mdQuote(b *bufio.Writer, text string) {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	for i, line := range lines {
+		line = mdEscape(strings.TrimRight(line, " \t\r"))
+		switch {
+		case line == "":
+			b.WriteString(">\n")
+		case i < len(lines)-1 && lines[i+1] != "":
+			b.WriteString("> " + line + "\\\n")
+		default:
+			b.WriteString("> " + line + "\n")
+		}
+	}
+}
+
+// mdEscape makes text literal in Markdown: every ASCII punctuation mark that
+// could start markup (emphasis, links, images, code, headings, lists,
+// tables) gets a backslash, and so do '<', '>' and '&', so raw HTML and
+// entities in a message never reach a Markdown renderer as markup.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '{', '}', '[', ']', '<', '>', '&', '#', '|', '~':
+			b.WriteByte('\\')
+		case '-', '+', '=', '.', ')':
+			// Only markup at the start of a line (lists, setext
+			// headings, ordered lists "1." / "1)").
+			if lineStartMarker(s[:i]) {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// lineStartMarker reports whether what precedes a '-', '+', '=', '.' or ')'
+// on its line is only spaces or digits, so the mark could start a block.
+func lineStartMarker(before string) bool {
+	if i := strings.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return strings.TrimLeft(before, " 0123456789") == ""
+}

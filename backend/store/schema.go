@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations[i] takes the schema from version i to version i+1. The version
+// lives in SQLite's user_version header field and moves in the same
+// transaction as the migration, so a crash mid-migration leaves the previous
+// version intact. Never edit a released migration: append a new one.
+var migrations = []string{
+	// v1: rooms, and messages with their indexed columns plus the full
+	// protocol.Message JSON (body), so fields added to the protocol later
+	// are kept without a migration.
+	`
+CREATE TABLE rooms (
+	key      TEXT PRIMARY KEY,
+	name     TEXT NOT NULL,
+	last_seq INTEGER NOT NULL DEFAULT 0,
+	topic    TEXT NOT NULL DEFAULT '',
+	flags    TEXT NOT NULL DEFAULT '{}',
+	closed   INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE messages (
+	room      TEXT NOT NULL,
+	seq       INTEGER NOT NULL,
+	id        TEXT NOT NULL,
+	client_id TEXT,
+	from_id   TEXT NOT NULL,
+	from_name TEXT NOT NULL,
+	ts        INTEGER NOT NULL,
+	body      TEXT NOT NULL,
+	UNIQUE (room, seq)
+);
+CREATE UNIQUE INDEX messages_client ON messages (room, client_id) WHERE client_id IS NOT NULL;
+CREATE INDEX messages_ts ON messages (ts);
+`,
+	// v2: moderation and private messages. deleted marks a tombstone (the
+	// message's text is gone, its seq stays); recipient is the member id a
+	// private message is addressed to. Both are derived from body, so rows
+	// written by v1 (or by a build that stored the fields only in the JSON)
+	// are filled in from it.
+	`
+ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN recipient TEXT;
+UPDATE messages SET
+	deleted = coalesce(json_extract(body, '$.deleted'), 0) != 0,
+	recipient = CASE json_type(body, '$.to')
+		WHEN 'object' THEN json_extract(body, '$.to.id')
+		WHEN 'text' THEN json_extract(body, '$.to') END;
+CREATE INDEX messages_recipient ON messages (recipient, ts) WHERE recipient IS NOT NULL;
+`,
+}
+
+// deletedOf and recipientOf are the SQL expressions deriving the v2 columns
+// from a message's JSON body b (a column or a parameter), as migration 2 does. A recipient is
+// written either as a member object {"to":{"id":…}} or as a bare member id
+// {"to":"m-…"}.
+func deletedOf(b string) string {
+	return `coalesce(json_extract(` + b + `, '$.deleted'), 0) != 0`
+}
+
+func recipientOf(b string) string {
+	return `CASE json_type(` + b + `, '$.to') WHEN 'object' THEN json_extract(` + b + `, '$.to.id') WHEN 'text' THEN json_extract(` + b + `, '$.to') END`
+}
+
+// SchemaVersion is the schema version this build writes.
+var SchemaVersion = len(migrations)
+
+func userVersion(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, error) {
+	var v int
+	err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// migrate brings the database on conn up to version target, one migration
+// per transaction. A database newer than this build is refused rather than
+// written with an older idea of the schema.
+func migrate(ctx context.Context, conn *sql.Conn, target int) error {
+	v, err := userVersion(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("%w: the database has schema version %d, this build knows up to %d", ErrTooNew, v, len(migrations))
+	}
+	for ; v < target; v++ {
+		if err := apply(ctx, conn, v); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, conn *sql.Conn, from int) error {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, migrations[from]); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", from+1)); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "COMMIT")
+	return err
+}

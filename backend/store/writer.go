@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// The writer goroutine owns the one write connection. Callers hand it
+// operations over an unbuffered channel; it takes every operation already
+// waiting (up to MaxBatch) and commits them in one transaction, so appends to
+// different rooms share one WAL sync (group commit). Appends to one room
+// never share a transaction: the hub holds the room's lock until Append
+// returns.
+
+type op struct {
+	fn   func(*writeStmts) error
+	done chan error
+}
+
+type writeStmts struct {
+	ensureRoom, bumpSeq, insertMsg, markDeleted, saveRoom *sql.Stmt
+	pruneOld, pruneRoom                                   *sql.Stmt
+}
+
+func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&w.ensureRoom, `INSERT INTO rooms (key, name) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`},
+		{&w.bumpSeq, `UPDATE rooms SET last_seq = ?1 WHERE key = ?2 AND last_seq = ?1 - 1`},
+		{&w.insertMsg, `INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted, recipient)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ` + deletedOf("?8") + `, ` + recipientOf("?8") + `)`},
+		{&w.markDeleted, `UPDATE messages SET body = json_set(body, '$.deleted', json('true'), '$.text', ''), deleted = 1
+			WHERE room = ? AND seq = ?`},
+		{&w.saveRoom, `INSERT INTO rooms (key, name, last_seq, topic, flags, closed) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET name = excluded.name, last_seq = max(rooms.last_seq, excluded.last_seq),
+			topic = excluded.topic, flags = excluded.flags, closed = excluded.closed`},
+		{&w.pruneOld, `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE ts < ? LIMIT ?)`},
+		{&w.pruneRoom, `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE room = ? AND seq <= ? ORDER BY seq LIMIT ?)`},
+	} {
+		st, err := c.PrepareContext(ctx, p.q)
+		if err != nil {
+			return err
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (w *writeStmts) close() {
+	for _, st := range []*sql.Stmt{w.ensureRoom, w.bumpSeq, w.insertMsg, w.markDeleted, w.saveRoom, w.pruneOld, w.pruneRoom} {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+}
+
+// do runs fn in the writer's next transaction and returns once that
+// transaction has committed (or failed).
+func (s *Store) do(fn func(*writeStmts) error) error {
+	if s.ro {
+		return ErrReadOnly
+	}
+	o := &op{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- o:
+	case <-s.ctx.Done():
+		return ErrClosed
+	}
+	return <-o.done
+}
+
+func (s *Store) writer() {
+	batch := make([]*op, 0, s.opts.MaxBatch)
+	for {
+		select {
+		case o := <-s.ops:
+			batch = append(batch[:0], o)
+		case <-s.ctx.Done():
+			return
+		}
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs a batch in one transaction. If any operation fails, the batch
+// is rolled back and each operation is retried in a transaction of its own,
+// so one bad write never fails its neighbours.
+func (s *Store) commit(batch []*op) {
+	err := s.runTx(batch)
+	if err == nil || len(batch) == 1 {
+		for _, o := range batch {
+			o.done <- err
+		}
+		return
+	}
+	for i, o := range batch {
+		o.done <- s.runTx(batch[i : i+1])
+	}
+}
+
+func (s *Store) runTx(batch []*op) error {
+	ctx := context.Background() // a started commit is never interrupted
+	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	for _, o := range batch {
+		if err := o.fn(&s.stmts); err != nil {
+			_, rerr := s.wconn.ExecContext(ctx, "ROLLBACK")
+			return errors.Join(err, rerr)
+		}
+	}
+	if _, err := s.wconn.ExecContext(ctx, "COMMIT"); err != nil {
+		// A failed COMMIT may leave the transaction open; end it.
+		_, _ = s.wconn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	return nil
+}
