@@ -8,7 +8,11 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev iproute2
   avahi-daemon avahi-utils dbus nftables
-  xvfb xauth imagemagick xdotool fonts-noto-color-emoji)
+  xvfb xauth imagemagick xdotool fonts-noto-color-emoji
+  chromium)
+# chromium is Debian's browser for the web UI's end-to-end tests (frontend/e2e).
+# Node.js builds and tests the web UI; the machine's own is used when it has one.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -29,6 +33,13 @@ if ((${#missing[@]})); then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Vite needs Node.js 20.19 or newer.
+node_ok=$(node -e 'const [a,b]=process.versions.node.split(".").map(Number); console.log(a>20||(a===20&&b>=19)?1:0)' 2>/dev/null || echo 0)
+if [ "$node_ok" != 1 ]; then
+  echo "deps: the web UI needs Node.js 20.19 or newer; found $(node --version 2>/dev/null || echo none)" >&2
+  exit 1
 fi
 
 # The Wails CLI, pinned (make build-windows uses it).
