@@ -23,7 +23,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/lanchat" .
+# LANCHAT_BIN may name a binary built elsewhere; by default this tree is built.
+bin=${LANCHAT_BIN:-}
+if [ -z "$bin" ]; then
+  bin=$work/lanchat
+  go build -o "$bin" .
+fi
 
 if ! ip netns add "$ns" 2>"$work/ns.err"; then
   cat "$work/ns.err" >&2
@@ -37,5 +42,5 @@ fi
 made=1
 ip -n "$ns" link set lo up
 
-ip netns exec "$ns" env LANCHAT_BIN="$work/lanchat" E2E_OUT="$out" E2E_TMP="$work" \
+ip netns exec "$ns" env LANCHAT_BIN="$bin" E2E_OUT="$out" E2E_TMP="$work" \
   node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs
