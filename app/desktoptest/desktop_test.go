@@ -35,18 +35,8 @@ import (
 const wait = 60 * time.Second
 
 func TestDesktopWindow(t *testing.T) {
-	nstest.Require(t, "Xvfb", "xdotool", "import")
-	bin := desktopBinary(t)
+	bin := setup(t)
 	outDir := outputDir(t)
-	// Nothing here may find a display by accident: the headless host must
-	// not need one, and the window gets Xvfb's.
-	for _, v := range []string{"DISPLAY", "WAYLAND_DISPLAY"} {
-		if old, ok := os.LookupEnv(v); ok {
-			os.Unsetenv(v)
-			t.Cleanup(func() { os.Setenv(v, old) })
-		}
-	}
-
 	lan := nstest.NewLAN(t)
 	desk := lan.AddHost("desk", 1)
 	other := lan.AddHost("other", 2)
@@ -55,16 +45,7 @@ func TestDesktopWindow(t *testing.T) {
 	serving := other.Serve(t, bin, "")
 	otherID := serving.SelfID(t)
 
-	display := startXvfb(t, desk)
-	home := t.TempDir()
-	dataDir := filepath.Join(home, "data")
-	env := []string{
-		"DISPLAY=:" + strconv.Itoa(display), "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
-		"LANG=C.UTF-8", "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", "NO_AT_BRIDGE=1",
-	}
-	app := desk.Start(t, env, bin, "--data-dir", dataDir)
-
+	display, app, dataDir := startDesktop(t, desk, bin)
 	win := waitWindow(t, display, app)
 	shot := filepath.Join(outDir, "desktop.png")
 	st := waitRendered(t, display, win, shot)
@@ -137,17 +118,7 @@ func TestDesktopWindow(t *testing.T) {
 	if err := closeWindow(display, win); err != nil {
 		t.Fatal(err)
 	}
-	ws.SetReadDeadline(time.Now().Add(wait))
-	code := -1
-	for {
-		if _, _, err := ws.ReadMessage(); err != nil {
-			if ce, ok := err.(*websocket.CloseError); ok {
-				code = ce.Code
-			}
-			break
-		}
-	}
-	if code != websocket.CloseGoingAway {
+	if code := closeCode(ws); code != websocket.CloseGoingAway {
 		t.Errorf("a member's connection ended with close code %d, want 1001", code)
 	}
 	if err := app.Wait(wait); err != nil {
@@ -156,6 +127,58 @@ func TestDesktopWindow(t *testing.T) {
 	if _, ok := serving.WaitEvent(from, "removed", id, wait); !ok {
 		t.Errorf("the headless host still lists the desktop host; output: %v", serving.Out.All())
 	}
+}
+
+// The desktop app quits like a closed window on SIGTERM (a logout, a
+// shutdown); here also on a port chosen with --port.
+func TestDesktopQuitsOnSignal(t *testing.T) {
+	bin := setup(t)
+	lan := nstest.NewLAN(t)
+	desk := lan.AddHost("desk", 1)
+	other := lan.AddHost("other", 2)
+	display, app, _ := startDesktop(t, desk, bin, "--port", "47900")
+	win := waitWindow(t, display, app)
+	waitRendered(t, display, win, filepath.Join(t.TempDir(), "shot.png"))
+
+	d := websocket.Dialer{NetDialContext: other.DialContext, HandshakeTimeout: 10 * time.Second}
+	ws := joinURL(t, d, fmt.Sprintf("ws://%s:47900/ws", desk.IP))
+	app.Signal(syscall.SIGTERM)
+	if code := closeCode(ws); code != websocket.CloseGoingAway {
+		t.Errorf("a member's connection ended with close code %d, want 1001", code)
+	}
+	if err := app.Wait(wait); err != nil {
+		t.Errorf("the app did not exit cleanly on SIGTERM: %v", err)
+	}
+}
+
+// setup checks what the tests need and clears the display variables:
+// nothing may find a display by accident (the headless host must not need
+// one; the window gets Xvfb's). It returns the binary under test.
+func setup(t *testing.T) string {
+	t.Helper()
+	nstest.Require(t, "Xvfb", "xdotool", "import")
+	for _, v := range []string{"DISPLAY", "WAYLAND_DISPLAY"} {
+		if old, ok := os.LookupEnv(v); ok {
+			os.Unsetenv(v)
+			t.Cleanup(func() { os.Setenv(v, old) })
+		}
+	}
+	return desktopBinary(t)
+}
+
+// startDesktop starts Xvfb and the desktop app in h, with a fresh home and
+// data dir, and returns the display, the app and its data dir.
+func startDesktop(t *testing.T, h *nstest.Host, bin string, args ...string) (int, *nstest.Proc, string) {
+	t.Helper()
+	display := startXvfb(t, h)
+	home := t.TempDir()
+	dataDir := filepath.Join(home, "data")
+	env := []string{
+		"DISPLAY=:" + strconv.Itoa(display), "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
+		"LANG=C.UTF-8", "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", "NO_AT_BRIDGE=1",
+	}
+	return display, h.Start(t, env, append([]string{bin, "--data-dir", dataDir}, args...)...), dataDir
 }
 
 // desktopBinary is the desktop build under test.
@@ -331,12 +354,31 @@ func hostID(t *testing.T, dataDir string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// closeCode reads until the connection ends and returns its close code
+// (-1 when it ended without one).
+func closeCode(ws *websocket.Conn) int {
+	ws.SetReadDeadline(time.Now().Add(wait))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok {
+				return ce.Code
+			}
+			return -1
+		}
+	}
+}
+
 // join connects from h to peer's host as a member and returns after the
 // welcome.
 func join(t *testing.T, h, peer *nstest.Host) *websocket.Conn {
 	t.Helper()
 	d := websocket.Dialer{NetDialContext: h.DialContext, HandshakeTimeout: 10 * time.Second}
-	url := fmt.Sprintf("ws://%s:%d/ws", peer.IP, nstest.Port)
+	return joinURL(t, d, fmt.Sprintf("ws://%s:%d/ws", peer.IP, nstest.Port))
+}
+
+// joinURL connects to url with d as a member and returns after the welcome.
+func joinURL(t *testing.T, d websocket.Dialer, url string) *websocket.Conn {
+	t.Helper()
 	ws, resp, err := d.Dial(url, http.Header{})
 	if err != nil {
 		t.Fatalf("dial %s: %v (%v)", url, err, resp)
