@@ -25,13 +25,16 @@ const LOG = openSync(join(OUT, 'server.log'), 'a');
 assert.ok(BIN, 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
 
 let server;
+let second;
 let browser;
 const users = {};
 
 // ---- the host ---------------------------------------------------------------
 
-async function startServer(rooms) {
-  const proc = spawn(BIN, ['serve', '--addr', ADDR, '--data-dir', DATA, '--name', 'Sala 12', '--no-discovery', '--rooms', rooms], {
+async function startServer(rooms, { addr = ADDR, name = 'Sala 12', data = DATA } = {}) {
+  const base = `http://${addr}/`;
+  const port = Number(addr.split(':')[1]);
+  const proc = spawn(BIN, ['serve', '--addr', addr, '--data-dir', data, '--name', name, '--no-discovery', '--rooms', rooms], {
     stdio: ['ignore', LOG, LOG],
   });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -39,10 +42,10 @@ async function startServer(rooms) {
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`lanchat serve exited with ${proc.exitCode}; see ${OUT}/server.log`);
     try {
-      const r = await fetch(BASE + 'api/info');
+      const r = await fetch(base + 'api/info');
       if (r.ok) {
         const info = await r.json();
-        assert.equal(info.port, PORT, 'the host must listen on the port asked for');
+        assert.equal(info.port, port, 'the host must listen on the port asked for');
         break;
       }
     } catch {
@@ -148,7 +151,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.proc.exitCode === null) await killServer(server);
+  for (const s of [server, second]) if (s && s.proc.exitCode === null) await killServer(s);
 });
 
 test('first run asks only for a name, and is accessible', async () => {
@@ -314,6 +317,32 @@ test('the session card shows the link and a QR code, large', async () => {
   await card.waitFor({ state: 'detached' });
 });
 
+test('a host added by address shows in the rail, and its link hops there with the same name', async () => {
+  const { ana } = users;
+  const addr2 = '127.0.0.1:47891';
+  second = await startServer('general', { addr: addr2, name: 'Sala 13', data: mkdtempSync(join(TMP, 'data2-')) });
+  await ana.page.getByRole('button', { name: 'Add by address' }).click();
+  await ana.page.getByLabel('Address (name or IP, optional :port)').fill(addr2);
+  await ana.page.getByLabel('Address (name or IP, optional :port)').press('Enter');
+  const link = ana.page.locator('nav a[data-peer]', { hasText: 'Sala 13' });
+  await link.waitFor();
+  assert.match(await link.getAttribute('href'), new RegExp(`^http://${addr2}/#as=Ana$`));
+  await shot(ana, '08-peer-added');
+  await axe(ana, 'the rail with a peer');
+
+  // in a browser, another host is another page
+  await link.click();
+  await ana.page.waitForURL(`http://${addr2}/`);
+  await online(ana);
+  await ana.page.getByRole('heading', { name: 'Sala 13', level: 1 }).waitFor();
+  await ana.page.getByText('You are Ana').waitFor();
+  await ana.page.goBack();
+  await ana.page.waitForURL(BASE);
+  await online(ana);
+  await ana.page.getByRole('heading', { name: 'Sala 12', level: 1 }).waitFor();
+  await openRoom(ana, 'general');
+});
+
 test('the language switches to Portuguese, and dark mode follows the OS', async () => {
   const { ana } = users;
   await ana.page.emulateMedia({ colorScheme: 'dark' });
@@ -323,7 +352,7 @@ test('the language switches to Portuguese, and dark mode follows the OS', async 
   assert.equal(await ana.page.evaluate(() => document.documentElement.lang), 'pt-BR');
   const bg = await ana.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   assert.equal(bg, 'rgb(17, 24, 39)', 'dark background');
-  await shot(ana, '08-pt-BR-dark');
+  await shot(ana, '09-pt-BR-dark');
   await axe(ana, 'Portuguese, dark');
 });
 

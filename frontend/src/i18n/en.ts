@@ -155,4 +155,8 @@ export const en = {
   'members.unmuteShort': 'Unmute',
   'members.kick': 'Remove {name} from the chat',
   'members.kickShort': 'Remove',
+  'card.setCode': 'Join code for this host',
+  'card.setCodeBtn': 'Set code',
+  'card.clearCodeBtn': 'Remove code',
+  'card.setCodeHint': '4 to 16 letters or digits; leave empty for none. Only people with the code can join.',
 } as const;

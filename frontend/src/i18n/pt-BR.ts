@@ -157,4 +157,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'members.unmuteShort': 'Reativar',
   'members.kick': 'Remover {name} da conversa',
   'members.kickShort': 'Remover',
+  'card.setCode': 'Código de entrada deste host',
+  'card.setCodeBtn': 'Definir código',
+  'card.clearCodeBtn': 'Remover código',
+  'card.setCodeHint': 'De 4 a 16 letras ou dígitos; deixe vazio para nenhum. Só entra quem tiver o código.',
 };
