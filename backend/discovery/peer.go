@@ -136,9 +136,10 @@ type Found struct {
 
 // Traffic is one mDNS packet seen on an interface.
 type Traffic struct {
-	From     net.IP
-	Iface    string
-	Goodbyes []string // instance names of our service type withdrawn by this packet
+	From      net.IP
+	Iface     string
+	Goodbyes  []string // instance names of our service type withdrawn by this packet
+	Announced []string // instance names of our service type announced by this packet
 }
 
 // BrowseHandler receives what a Browser sees. Calls may come from several

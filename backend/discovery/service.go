@@ -106,6 +106,7 @@ type Service struct {
 	subs     map[*subscriber]struct{}
 	diag     diagState
 	ownAddrs map[string]bool
+	rebrowse chan struct{}  // an unknown instance was announced
 	wg       sync.WaitGroup // watchers and browse rounds
 }
 
@@ -142,9 +143,10 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{
 		cfg: cfg, t: cfg.Timing, log: cfg.Logger, prober: cfg.Prober,
-		store:   newManualStore(cfg.DataDir),
-		entries: map[string]*entry{},
-		subs:    map[*subscriber]struct{}{},
+		store:    newManualStore(cfg.DataDir),
+		entries:  map[string]*entry{},
+		subs:     map[*subscriber]struct{}{},
+		rebrowse: make(chan struct{}, 1),
 	}
 	s.own = cfg.Own()
 	s.self = Peer{ID: cfg.ID, Self: true, Addrs: []string{}}
@@ -226,6 +228,12 @@ loop:
 			if r.reg != nil {
 				r.startBrowse()
 			}
+		case <-s.rebrowse:
+			// zeroconf reports an instance once per browse: a host that
+			// left without a goodbye and came back needs a fresh round.
+			if r.reg != nil && time.Since(r.lastBrowse) >= 200*time.Millisecond {
+				r.startBrowse()
+			}
 		}
 	}
 	r.stopMDNS() // the goodbye goes out first
@@ -259,6 +267,7 @@ type runner struct {
 	reg        Registration
 	ad         Ad
 	lastAnnoun time.Time
+	lastBrowse time.Time
 	cur, prev  context.CancelFunc
 }
 
@@ -430,6 +439,7 @@ func (r *runner) startBrowse() {
 		r.prev()
 	}
 	r.prev = r.cur
+	r.lastBrowse = time.Now()
 	ctx, cancel := context.WithCancel(r.ctx)
 	r.cur = cancel
 	ifs := slices.Clone(r.ifs)
@@ -567,6 +577,18 @@ func (s *Service) traffic(t Traffic) {
 		s.diag.lastOthers = now
 		s.diag.othersFrom = t.From.String()
 	}
+	for _, name := range t.Announced {
+		if strings.EqualFold(name, s.instance) || slices.ContainsFunc(mapValues(s.entries), func(e *entry) bool {
+			return strings.EqualFold(e.instance, name)
+		}) {
+			continue
+		}
+		select {
+		case s.rebrowse <- struct{}{}:
+		default:
+		}
+		break
+	}
 	for _, name := range t.Goodbyes {
 		for _, e := range s.entries {
 			if e.instance != "" && strings.EqualFold(e.instance, name) {
@@ -635,4 +657,12 @@ func parseUint(s string) (int, error) {
 		n = n*10 + int(c-'0')
 	}
 	return n, nil
+}
+
+func mapValues[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
 }

@@ -479,3 +479,31 @@ func TestHTTPHandlers(t *testing.T) {
 		}
 	})
 }
+
+func TestUnknownAnnouncementStartsFreshBrowse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, nil)
+		defer r.stop()
+		synctest.Wait()
+		rounds := func() int {
+			r.br.mu.Lock()
+			defer r.br.mu.Unlock()
+			return r.br.rounds
+		}
+		time.Sleep(time.Second)
+		before := rounds()
+		r.br.traffic(Traffic{From: net.ParseIP("10.0.0.1"), Announced: []string{"alpha"}}) // our own
+		synctest.Wait()
+		if rounds() != before {
+			t.Fatal("own announcement started a browse")
+		}
+		r.br.traffic(Traffic{From: net.ParseIP("10.0.0.2"), Announced: []string{"bravo"}})
+		synctest.Wait()
+		if rounds() != before+1 {
+			t.Fatalf("rounds %d, want %d", rounds(), before+1)
+		}
+		if n := r.br.live(); n != 2 {
+			t.Errorf("%d rounds live, want the new one and the previous", n)
+		}
+	})
+}

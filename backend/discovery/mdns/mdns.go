@@ -270,8 +270,15 @@ func watch(pc *ipv4.PacketConn, h discovery.BrowseHandler) {
 		}
 		if msg.Response {
 			for _, rr := range append(msg.Answer, msg.Extra...) {
-				if p, ok := rr.(*dns.PTR); ok && p.Hdr.Ttl == 0 && strings.EqualFold(p.Hdr.Name, svc) {
-					t.Goodbyes = append(t.Goodbyes, unescape(strings.TrimSuffix(p.Ptr, "."+svc)))
+				p, ok := rr.(*dns.PTR)
+				if !ok || !strings.EqualFold(p.Hdr.Name, svc) {
+					continue
+				}
+				name := unescape(strings.TrimSuffix(p.Ptr, "."+svc))
+				if p.Hdr.Ttl == 0 {
+					t.Goodbyes = append(t.Goodbyes, name)
+				} else {
+					t.Announced = append(t.Announced, name)
 				}
 			}
 		}
