@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"strings"
 	"sync"
@@ -32,10 +30,6 @@ var (
 	// responder's) share port 5353.
 	listenAddr = &net.UDPAddr{IP: net.IPv4(224, 0, 0, 0), Port: 5353}
 )
-
-// QuietZeroconfLog silences the zeroconf library's log.Printf noise (it
-// logs through the standard logger).
-func QuietZeroconfLog() { log.SetOutput(io.Discard) }
 
 // MDNS is the adapter. The zero value is ready.
 type MDNS struct{}
