@@ -30,6 +30,15 @@ type wailsNotifier struct {
 func (n *wailsNotifier) Notify(title, body string) error {
 	n.once.Do(func() {
 		n.ok = runtime.InitializeNotifications(n.ctx) == nil && runtime.IsNotificationAvailable(n.ctx)
+		if n.ok {
+			// Clicking a notification brings the window back.
+			runtime.OnNotificationResponse(n.ctx, func(r runtime.NotificationResult) {
+				if r.Error == nil {
+					runtime.WindowUnminimise(n.ctx)
+					runtime.WindowShow(n.ctx)
+				}
+			})
+		}
 	})
 	if n.ok {
 		err := runtime.SendNotification(n.ctx, runtime.NotificationOptions{
@@ -44,6 +53,7 @@ func (n *wailsNotifier) Notify(title, body string) error {
 
 // cleanup releases the notification service's connection.
 func (n *wailsNotifier) cleanup() {
+	n.once.Do(func() {}) // waits for a first Notify's set-up; none after this
 	if n.ok {
 		runtime.CleanupNotifications(n.ctx)
 	}

@@ -45,7 +45,8 @@ func TestDesktopWindow(t *testing.T) {
 	serving := other.Serve(t, bin, "")
 	otherID := serving.SelfID(t)
 
-	display, app, dataDir := startDesktop(t, desk, bin)
+	busAddr, notes := startSessionBus(t, desk)
+	display, app, dataDir := startDesktop(t, desk, bin, []string{"DBUS_SESSION_BUS_ADDRESS=" + busAddr})
 	win := waitWindow(t, display, app)
 	shot := filepath.Join(outDir, "desktop.png")
 	st := waitRendered(t, display, win, shot)
@@ -110,8 +111,32 @@ func TestDesktopWindow(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// A member on the other namespace, to see the host close.
+	// A member on the other namespace.
 	ws := join(t, other, desk)
+
+	// A mention while the window is in the background becomes a desktop
+	// notification. The message is repeated until one shows, as the focus
+	// change reaches the page on its own time.
+	if err := unfocus(display); err != nil {
+		t.Fatal(err)
+	}
+	var note notification
+	for deadline, n := time.Now().Add(wait), 0; note.App == ""; n++ {
+		text := "hello root, lunch? (" + strconv.Itoa(n) + ")"
+		if err := ws.WriteMessage(websocket.TextMessage, protocol.MustEncode(protocol.Send{Room: "lobby", ClientID: "bia-" + strconv.Itoa(n), Text: text})); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case note = <-notes.got:
+		case <-time.After(time.Second):
+			if time.Now().After(deadline) {
+				t.Fatal("a mention in the background showed no desktop notification")
+			}
+		}
+	}
+	if note.App != "lanchat" || !strings.Contains(note.Summary, "Bia") || !strings.Contains(note.Body, "hello root, lunch?") {
+		t.Errorf("notification %+v, want lanchat's about Bia's message", note)
+	}
 
 	// Closing the window stops the host: clients get 1001, peers the goodbye.
 	from := len(serving.Out.All())
@@ -136,7 +161,7 @@ func TestDesktopQuitsOnSignal(t *testing.T) {
 	lan := nstest.NewLAN(t)
 	desk := lan.AddHost("desk", 1)
 	other := lan.AddHost("other", 2)
-	display, app, _ := startDesktop(t, desk, bin, "--port", "47900")
+	display, app, _ := startDesktop(t, desk, bin, nil, "--port", "47900")
 	win := waitWindow(t, display, app)
 	waitRendered(t, display, win, filepath.Join(t.TempDir(), "shot.png"))
 
@@ -157,7 +182,7 @@ func TestDesktopQuitsOnSignal(t *testing.T) {
 func setup(t *testing.T) string {
 	t.Helper()
 	nstest.Require(t, "Xvfb", "xdotool", "import")
-	for _, v := range []string{"DISPLAY", "WAYLAND_DISPLAY"} {
+	for _, v := range []string{"DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"} {
 		if old, ok := os.LookupEnv(v); ok {
 			os.Unsetenv(v)
 			t.Cleanup(func() { os.Setenv(v, old) })
@@ -167,17 +192,17 @@ func setup(t *testing.T) string {
 }
 
 // startDesktop starts Xvfb and the desktop app in h, with a fresh home and
-// data dir, and returns the display, the app and its data dir.
-func startDesktop(t *testing.T, h *nstest.Host, bin string, args ...string) (int, *nstest.Proc, string) {
+// data dir and env added, and returns the display, the app and its data dir.
+func startDesktop(t *testing.T, h *nstest.Host, bin string, env []string, args ...string) (int, *nstest.Proc, string) {
 	t.Helper()
 	display := startXvfb(t, h)
 	home := t.TempDir()
 	dataDir := filepath.Join(home, "data")
-	env := []string{
-		"DISPLAY=:" + strconv.Itoa(display), "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
-		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
+	env = append(env,
+		"DISPLAY=:"+strconv.Itoa(display), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share"),
 		"LANG=C.UTF-8", "LANGUAGE=", "LC_ALL=", "LC_MESSAGES=", "NO_AT_BRIDGE=1",
-	}
+	)
 	return display, h.Start(t, env, append([]string{bin, "--data-dir", dataDir}, args...)...), dataDir
 }
 
