@@ -26,6 +26,9 @@ type SelfInfo struct {
 	JoinURLs  []string `json:"join_urls"`
 	HostToken string   `json:"host_token"`
 	Version   string   `json:"version"`
+	// JoinCode is the code guests need, when the host has set one, for the
+	// session card.
+	JoinCode string `json:"join_code,omitempty"`
 }
 
 // hostInfo is what the app needs from the running host.
@@ -34,10 +37,16 @@ type hostInfo interface {
 	JoinURLs() []string
 }
 
+// joinCoder knows the host's current join code.
+type joinCoder interface {
+	JoinCode() string
+}
+
 // App is bound to the webview. Its exported methods are the bridge.
 type App struct {
 	name, id, version, token string
 	host                     hostInfo
+	codes                    joinCoder
 	settings                 *settingsStore
 	peers                    *peerFeed
 	log                      *slog.Logger
@@ -71,6 +80,7 @@ func (a *App) Self() SelfInfo {
 		JoinURLs:  urls,
 		HostToken: a.token,
 		Version:   a.version,
+		JoinCode:  a.codes.JoinCode(),
 	}
 }
 

@@ -131,6 +131,19 @@ func TestHostTokenGivesTheHostRole(t *testing.T) {
 	}
 }
 
+func TestSelfShowsTheJoinCode(t *testing.T) {
+	rh := startHost(t, "Ana's laptop")
+	if c := rh.app.Self().JoinCode; c != "" {
+		t.Errorf("join code %q before one was set", c)
+	}
+	if p := rh.h.Hub.SetJoinCode("turma42"); p != nil {
+		t.Fatal(p)
+	}
+	if c := rh.app.Self().JoinCode; c != "turma42" {
+		t.Errorf("join code %q, want turma42", c)
+	}
+}
+
 func TestTokensDiffer(t *testing.T) {
 	a, err1 := newToken()
 	b, err2 := newToken()

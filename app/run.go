@@ -177,7 +177,7 @@ func Run(ctx context.Context, opt Options) error {
 func newApp(h *host.Host, cfg host.Config, settings *settingsStore) *App {
 	return &App{
 		name: cfg.Name, id: h.ID, version: cfg.Version, token: cfg.HostToken,
-		host: h, settings: settings, log: cmp.Or(cfg.Logger, slog.Default()), peers: &peerFeed{disc: h.Discovery},
+		host: h, codes: h.Hub, settings: settings, log: cmp.Or(cfg.Logger, slog.Default()), peers: &peerFeed{disc: h.Discovery},
 	}
 }
 
