@@ -31,10 +31,10 @@ const users = {};
 
 // ---- the host ---------------------------------------------------------------
 
-async function startServer(rooms, { addr = ADDR, name = 'Sala 12', data = DATA } = {}) {
+async function startServer(rooms, { addr = ADDR, name = 'Sala 12', data = DATA, extra = [] } = {}) {
   const base = `http://${addr}/`;
   const port = Number(addr.split(':')[1]);
-  const proc = spawn(BIN, ['serve', '--addr', addr, '--data-dir', data, '--name', name, '--no-discovery', '--rooms', rooms], {
+  const proc = spawn(BIN, ['serve', '--addr', addr, '--data-dir', data, '--name', name, '--no-discovery', '--rooms', rooms, ...extra], {
     stdio: ['ignore', LOG, LOG],
   });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -320,7 +320,8 @@ test('the session card shows the link and a QR code, large', async () => {
 test('a host added by address shows in the rail, and its link hops there with the same name', async () => {
   const { ana } = users;
   const addr2 = '127.0.0.1:47891';
-  second = await startServer('general', { addr: addr2, name: 'Sala 13', data: mkdtempSync(join(TMP, 'data2-')) });
+  // the desktop test below talks to it from the first host's page: let that origin in
+  second = await startServer('general', { addr: addr2, name: 'Sala 13', data: mkdtempSync(join(TMP, 'data2-')), extra: ['--allow-origin', BASE.slice(0, -1)] });
   await ana.page.getByRole('button', { name: 'Add by address' }).click();
   await ana.page.getByLabel('Address (name or IP, optional :port)').fill(addr2);
   await ana.page.getByLabel('Address (name or IP, optional :port)').press('Enter');
@@ -354,6 +355,110 @@ test('the language switches to Portuguese, and dark mode follows the OS', async 
   assert.equal(bg, 'rgb(17, 24, 39)', 'dark background');
   await shot(ana, '09-pt-BR-dark');
   await axe(ana, 'Portuguese, dark');
+});
+
+// ---- the desktop app's side of the bridge ------------------------------------
+// The page gets a stand-in for the Wails bindings (window.go.app.App and
+// window.runtime), as the desktop webview would, and must use them.
+
+const ADDR2 = '127.0.0.1:47891';
+
+async function desktopUser(name) {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  const info = await (await fetch(BASE + 'api/info')).json();
+  await context.addInitScript(
+    ({ self, name, peer }) => {
+      const calls = (window.__calls = []);
+      window.go = {
+        app: {
+          App: {
+            Self: async () => (calls.push(['Self']), self),
+            Settings: async () => ({ name, language: '', data_dir: '/tmp/lanchat' }),
+            SaveSettings: async (s) => void calls.push(['SaveSettings', s]),
+            Peers: async () => [{ ...self, self: true, url: 'http://' + self.ws_url.split('/')[2] + '/' }, peer],
+            AddPeer: async (addr) => ({ id: 'p-' + addr, name: addr, addr }),
+            Diagnosis: async () => ({}),
+            Notify: async (title, body) => void calls.push(['Notify', title, body]),
+          },
+        },
+      };
+      window.runtime = {
+        EventsOn: (ev, cb) => {
+          if (ev === 'peers') window.__emitPeers = cb;
+          return () => {};
+        },
+        BrowserOpenURL: (url) => void calls.push(['BrowserOpenURL', url]),
+      };
+    },
+    {
+      self: { id: info.id, name: info.name, port: PORT, ws_url: `ws://${ADDR}/ws`, join_urls: [BASE], host_token: 'not-the-real-one', version: 'e2e' },
+      name,
+      peer: { id: 'h-second', name: 'Sala 13', url: `http://${ADDR2}/`, addr: ADDR2, members: 0, join_code: false },
+    },
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  const u = { name, context, page, dialogs: [], pageErrors: [] };
+  page.on('pageerror', (e) => u.pageErrors.push(String(e)));
+  await page.goto(BASE);
+  return u;
+}
+
+const calls = (u, kind) => u.page.evaluate((k) => window.__calls.filter((c) => c[0] === k), kind);
+
+test('desktop: the name is prefilled from the settings and saved', async () => {
+  const carla = (users.carla = await desktopUser('Carla'));
+  const field = carla.page.getByLabel('Your name');
+  await field.waitFor();
+  assert.equal(await field.inputValue(), 'Carla');
+  await carla.page.keyboard.press('Enter');
+  await online(carla);
+  const saved = await calls(carla, 'SaveSettings');
+  assert.equal(saved.at(-1)[1].name, 'Carla');
+  await carla.page.getByRole('button', { name: /This computer/ }).waitFor();
+});
+
+test('desktop: peers are live, and another host opens in place beside this one', async () => {
+  const { carla } = users;
+  const peerBtn = carla.page.locator('nav button.host', { hasText: 'Sala 13' });
+  await peerBtn.waitFor();
+  await carla.page.evaluate(() => window.__emitPeers([{ id: 'h-x', name: 'Sala 14', addr: '127.0.0.1:47899' }]));
+  await carla.page.locator('nav button.host', { hasText: 'Sala 14' }).waitFor();
+  await peerBtn.waitFor({ state: 'detached' });
+  await carla.page.evaluate(() => window.__emitPeers([{ id: 'h-second', name: 'Sala 13', url: 'http://127.0.0.1:47891/', members: 1 }]));
+  await peerBtn.click();
+  await carla.page.getByRole('heading', { name: 'Sala 13', level: 1 }).waitFor();
+  await online(carla);
+
+  // while Carla looks at this computer, someone writes on the other host
+  await carla.page.getByRole('button', { name: /This computer/ }).click();
+  await carla.page.getByRole('heading', { name: 'Sala 12', level: 1 }).waitFor();
+  const dora = (users.dora = await newUser('Dora'));
+  await dora.page.goto(`http://${ADDR2}/`);
+  await signIn(dora);
+  await carla.page.evaluate(() => {
+    document.hasFocus = () => false; // the window is in the background
+  });
+  await send(dora, 'Carla, are you there?');
+  await carla.page.locator('nav button.host', { hasText: 'Sala 13' }).locator('.badge').waitFor();
+  await carla.page.waitForFunction(() => window.__calls.some((c) => c[0] === 'Notify'));
+  const notes = await calls(carla, 'Notify');
+  assert.equal(notes.length, 1);
+  assert.match(notes[0][1], /Dora/);
+  assert.equal(notes[0][2], 'Carla, are you there?');
+  await shot(carla, '10-desktop-two-hosts');
+  await axe(carla, 'the desktop rail with two hosts');
+});
+
+test('desktop: links open in the system browser', async () => {
+  const { carla, bruno } = users;
+  await openRoom(carla, 'general');
+  await send(bruno, 'slides at https://example.org/slides?x=1 here');
+  const link = carla.page.locator('.entries a', { hasText: 'https://example.org/slides?x=1' });
+  await link.click();
+  await carla.page.waitForFunction(() => window.__calls.some((c) => c[0] === 'BrowserOpenURL'));
+  assert.deepEqual(await calls(carla, 'BrowserOpenURL'), [['BrowserOpenURL', 'https://example.org/slides?x=1']]);
+  assert.equal(carla.context.pages().length, 1, 'no page opened inside the app');
 });
 
 test('the name is remembered', async () => {

@@ -263,6 +263,12 @@ describe('receiving', () => {
     expect(events).toEqual(['hey @alice', 'x', 'in lobby']); // history is not an event
     client.setActive('General');
     expect(room(client, 'general').unread).toBe(0);
+    // a host that is not on screen counts its active room too
+    client.setVisible(false);
+    s.push(msg('general', 4, 'while away'));
+    expect(room(client, 'general').unread).toBe(1);
+    client.setVisible(true);
+    expect(room(client, 'general').unread).toBe(0);
   });
 
   it('updates member counts from the rooms list', () => {

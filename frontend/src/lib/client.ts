@@ -249,6 +249,7 @@ export class LanchatClient {
   private resuming = new Set<string>();
   private dmPending = false;
   private previous = LOBBY;
+  private visible = true;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -440,6 +441,15 @@ export class LanchatClient {
     if (now - r.lastTypingSent < every) return;
     r.lastTypingSent = now;
     this.transmit({ type: 'typing', room: r.name });
+  }
+
+  /**
+   * setVisible says whether this host is on screen. While it is not, new
+   * messages count as unread in every room, the active one too.
+   */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.setActive(this.active);
   }
 
   /** setActive marks the room the user is looking at: its unread count clears. */
@@ -823,7 +833,7 @@ export class LanchatClient {
     this.insert(r, entry);
     r.typing.delete(m.from.id);
     if (live && !entry.own) {
-      if (r.key !== this.active) {
+      if (r.key !== this.active || !this.visible) {
         r.unread++;
         if (mentions(m.text, this.me?.name)) r.mentions++;
       }

@@ -114,6 +114,7 @@ export class Hosts {
     const entry = get(this.entries).find((e) => e.key === key);
     if (!entry || !entry.ws) return undefined;
     this.selected.set(key);
+    for (const other of get(this.sessions).values()) other.client.setVisible(other.key === key);
     let s = get(this.sessions).get(key);
     if (!s) {
       s = this.makeSession(entry);
