@@ -50,6 +50,9 @@ type Options struct {
 // is closed (or ctx ends, which closes it) and the host has stopped: peers
 // get the discovery goodbye and clients close code 1001.
 func Run(ctx context.Context, opt Options) error {
+	if err := checkDisplay(); err != nil {
+		return err
+	}
 	cfg := opt.Host
 	if cfg.DataDir == "" {
 		cfg.DataDir = host.DefaultDataDir()
