@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -22,7 +22,7 @@ const WAIT = 20_000; // generous: a condition, not a timing
 const DATA = mkdtempSync(join(TMP, 'data-'));
 const LOG = openSync(join(OUT, 'server.log'), 'a');
 
-assert.ok(BIN, 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
+assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
 
 let server;
 let second;
@@ -222,6 +222,11 @@ test('markup in a message is shown as text and never runs', async () => {
   const { ana, bruno } = users;
   await openRoom(ana, 'general');
   await openRoom(bruno, 'general');
+  // typing shows under the messages and in the member list
+  await bruno.page.locator('#composer').type('hm');
+  await ana.page.locator('[data-testid=typing]', { hasText: 'Bruno is typing…' }).waitFor();
+  await ana.page.locator('[data-testid=members] li', { hasText: 'typing…' }).filter({ hasText: 'Bruno' }).waitFor();
+  await bruno.page.locator('#composer').fill('');
   const evil = '<img src=x onerror=alert(1)>';
   await send(ana, evil);
   await waitMessage(bruno, evil);
