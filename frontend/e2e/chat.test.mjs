@@ -174,6 +174,23 @@ test('two people join and see each other', async () => {
   await axe(ana, 'the lobby');
 });
 
+test('a taken name is explained in words and can be changed on the spot', async () => {
+  const other = await newUser('ANA');
+  await other.page.getByLabel('Your name').fill('ANA');
+  await other.page.getByLabel('Your name').press('Enter');
+  await other.page.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'Someone on this host already has that name. Choose another one.' }).waitFor();
+  await shot(other, '02-name-taken');
+  await axe(other, 'the name-taken prompt');
+  await other.page.getByLabel('Another name').fill('Ana Clara');
+  await other.page.getByLabel('Another name').press('Enter');
+  await online(other);
+  await other.page.locator('[data-testid=members] li', { hasText: 'Ana Clara' }).waitFor();
+  await other.page.getByText('You are Ana Clara').waitFor();
+  assert.equal(await other.page.evaluate(() => localStorage.getItem('lanchat.name')), 'Ana Clara');
+  await other.context.close();
+  await waitNotice(users.ana, 'Ana Clara lost the connection');
+});
+
 test('a message reaches only its room', async () => {
   const { ana, bruno } = users;
   await openRoom(ana, 'general');
@@ -333,6 +350,8 @@ test('a host added by address shows in the rail, and its link hops there with th
   const link = ana.page.locator('nav a[data-peer]', { hasText: 'Sala 13' });
   await link.waitFor();
   assert.match(await link.getAttribute('href'), new RegExp(`^http://${addr2}/#as=Ana$`));
+  await ana.page.getByText('Why don’t I see other computers?').click();
+  await ana.page.locator('details.check dd', { hasText: 'off' }).first().waitFor();
   await shot(ana, '08-peer-added');
   await axe(ana, 'the rail with a peer');
 
