@@ -510,10 +510,12 @@ func (c *Conn) Disconnect() {
 	if m.conn != c {
 		return
 	}
-	m.conn = nil
 	for _, key := range slices.Clone(m.rooms) {
 		h.leaveLocked(m, key, protocol.EventDisconnected)
 	}
+	// Only now, when no room lists the member any more: fan-outs read
+	// m.conn under the room's lock alone.
+	m.conn = nil
 	delete(h.members, m.id)
 	delete(h.names, protocol.NameKey(m.name))
 	delete(h.sessions, m.session)
