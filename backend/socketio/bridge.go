@@ -42,7 +42,10 @@ import (
 //     words ("… entrou na sala X.", "… entrou no Lobby.", "… voltou ao
 //     Lobby."); refusals become `error_message` {msg} in Portuguese; the rooms
 //     list (without the lobby) is sent on connect, on join_lobby and when the
-//     host's rooms change.
+//     host's rooms change. A renamed current room stays current; a closed
+//     one sends the client back to the lobby, each with a notice.
+//   - A host that asks for a join code gets it from the CONNECT auth
+//     payload: io({auth: {join_code: "…"}}).
 //   - Every event may ask for an acknowledgement; it gets {"ok":true} (plus
 //     room, seq and id for a sent message) or {"ok":false,"code","error"}.
 
@@ -54,6 +57,7 @@ type socket struct {
 
 	// Under the session's inMu.
 	connected bool
+	joinCode  string   // from the CONNECT auth payload {"join_code": …}
 	rooms     []string // non-lobby room keys the member is in
 	nextID    uint64
 
@@ -100,6 +104,16 @@ func (s *socket) Send(o *chat.Out) {
 	case protocol.Ack:
 		s.lastAck.Store(&f)
 		return
+	case protocol.Renamed:
+		if !s.sees(f.Room) {
+			return
+		}
+		s.setCurrent(f.Name)
+	case protocol.Closed:
+		if !s.sees(f.Room) {
+			return
+		}
+		s.setCurrent(chat.Lobby)
 	case protocol.Rooms, protocol.Error:
 	default: // welcome, joined, left, typing: the course page has no use for them
 		return
@@ -131,6 +145,10 @@ func (s *socket) translate(o *chat.Out) []byte {
 		})
 	case protocol.Rooms:
 		return s.roomsList(f.Rooms, false)
+	case protocol.Renamed:
+		return eventPacket("message", fmt.Sprintf("A sala %s agora se chama %s.", f.Room, f.Name))
+	case protocol.Closed:
+		return eventPacket("message", fmt.Sprintf("A sala %s foi fechada; você voltou ao Lobby.", f.Room))
 	case protocol.Error:
 		return errorEvent(&protocol.Problem{Code: f.Code, Message: f.Message, Ref: f.Ref})
 	}
@@ -191,6 +209,18 @@ func errorText(p *protocol.Problem) string {
 		return "O host está sendo encerrado."
 	case protocol.CodeSlowConsumer:
 		return "A conexão não acompanhou as mensagens e foi encerrada."
+	case protocol.CodeMuted:
+		return "O host silenciou você."
+	case protocol.CodeRoomLocked:
+		return "Só o host escreve nesta sala."
+	case protocol.CodeSlowMode:
+		return "Modo lento: espere um pouco antes de enviar de novo."
+	case protocol.CodeKicked:
+		return "O host removeu você desta sessão."
+	case protocol.CodeBanned:
+		return "O host baniu você desta sessão."
+	case protocol.CodeJoinCodeRequired, protocol.CodeJoinCodeWrong:
+		return "Este host pede um código de entrada (auth: {join_code})."
 	case codeBinary:
 		return "Anexos binários não são aceitos por este servidor."
 	case codeBadEvent:
@@ -237,6 +267,12 @@ func (s *socket) onMessage(data []byte) {
 	switch p.Type {
 	case sioConnect:
 		s.connected = true
+		var auth struct {
+			JoinCode string `json:"join_code"`
+		}
+		if p.Data != nil && json.Unmarshal(p.Data, &auth) == nil {
+			s.joinCode = auth.JoinCode
+		}
 		b, _ := json.Marshal(map[string]string{"sid": newID()})
 		s.ss.enqueueRaw(appendSIO(nil, sioPacket{Type: sioConnect, Data: b}))
 		if s.memberConn() == nil {
@@ -371,7 +407,8 @@ func (s *socket) admit(username string) (*chat.Conn, *protocol.Problem) {
 		if i > 1 {
 			name = fmt.Sprintf("%s (%d)", base, i)
 		}
-		c, p := s.hub.Connect(protocol.Hello{Version: protocol.Version, Name: name}, s)
+		hello := protocol.Hello{Version: protocol.Version, Name: name, JoinCode: s.joinCode}
+		c, p := s.hub.ConnectFrom(hello, s.ss.remote, s)
 		if p == nil {
 			s.conn, s.name = c, c.Member().Name
 			return c, nil

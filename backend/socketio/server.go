@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -186,7 +187,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				httpError(w, http.StatusBadRequest, errBadHandshake)
 				return
 			}
-			s.handshakePolling(w)
+			s.handshakePolling(w, r)
 			return
 		}
 		ss := s.session(sid)
@@ -215,13 +216,17 @@ func (s *Server) session(sid string) *session {
 
 // openSession registers a new session and starts its heartbeat. It returns
 // nil when the endpoint is closing or full.
-func (s *Server) openSession(transport string) *session {
+func (s *Server) openSession(transport string, r *http.Request) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || len(s.sessions) >= s.cfg.MaxSessions {
 		return nil
 	}
 	ss := newSession(s, newID(), transport)
+	ss.remote = r.RemoteAddr
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		ss.remote = host
+	}
 	s.sessions[ss.id] = ss
 	s.wg.Add(1)
 	go func() {
@@ -258,8 +263,8 @@ func (s *Server) openPacket(sid string, upgrades []string) []byte {
 	return append([]byte{eioOpen}, b...)
 }
 
-func (s *Server) handshakePolling(w http.ResponseWriter) {
-	ss := s.openSession(transportPolling)
+func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request) {
+	ss := s.openSession(transportPolling, r)
 	if ss == nil {
 		http.Error(w, "the host is full or shutting down", http.StatusServiceUnavailable)
 		return

@@ -42,6 +42,7 @@ type item struct {
 type session struct {
 	srv    *Server
 	id     string
+	remote string          // the client's address, without port
 	ctx    context.Context // ends with the session
 	cancel context.CancelFunc
 	queue  chan item
@@ -55,7 +56,8 @@ type session struct {
 	transport string
 	polling   bool          // a GET is open
 	probing   bool          // a WebSocket upgrade probe is running
-	upgrading chan struct{} // closed once the probe succeeded: the open GET answers noop
+	upgrading chan struct{} // closed once a probe was answered: the open GET answers noop
+	woken     bool          // upgrading is closed
 
 	drainMu sync.Mutex // one drainer at a time
 
@@ -70,6 +72,7 @@ func newSession(srv *Server, id, transport string) *session {
 		queue:     make(chan item, srv.cfg.Queue),
 		pong:      make(chan struct{}, 1),
 		transport: transport,
+		upgrading: make(chan struct{}),
 	}
 	ss.sock = newSocket(ss)
 	return ss
@@ -285,7 +288,6 @@ func (ss *session) beginProbe() bool {
 		return false
 	}
 	ss.probing = true
-	ss.upgrading = make(chan struct{})
 	return true
 }
 
@@ -293,7 +295,10 @@ func (ss *session) beginProbe() bool {
 func (ss *session) probed() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	close(ss.upgrading)
+	if !ss.woken {
+		ss.woken = true
+		close(ss.upgrading)
+	}
 }
 
 // endProbe finishes an upgrade: on success the session now writes to the
@@ -306,5 +311,8 @@ func (ss *session) endProbe(ok bool) {
 		ss.transport = transportWebSocket
 		return
 	}
-	ss.upgrading = nil
+	if ss.woken { // a failed upgrade: polling goes on
+		ss.woken = false
+		ss.upgrading = make(chan struct{})
+	}
 }

@@ -65,7 +65,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid stri
 	ws.SetCloseHandler(func(int, string) error { return nil })
 
 	if ss == nil {
-		ss = s.openSession(transportWebSocket)
+		ss = s.openSession(transportWebSocket, r)
 		if ss == nil {
 			writeClose(conn, websocket.CloseTryAgainLater, s.cfg.WriteWait)
 			return
