@@ -485,6 +485,27 @@ test('desktop: links open in the system browser', async () => {
   assert.equal(carla.context.pages().length, 1, 'no page opened inside the app');
 });
 
+test('on a phone the rooms fit and the host list is a menu', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  const eva = { name: 'Eva', context, page, dialogs: [], pageErrors: [] };
+  await page.goto(BASE);
+  await signIn(eva);
+  await openRoom(eva, 'general');
+  await waitMessage(eva, 'after the restart');
+  await shot(eva, '11-phone');
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390, 'nothing sticks out sideways');
+  await axe(eva, 'the phone layout');
+  const menu = page.getByRole('button', { name: 'Hosts' });
+  await menu.click();
+  assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+  await page.locator('#rail').getByText('Why don’t I see other computers?').waitFor();
+  assert.ok(await page.locator('#rail').getByLabel('Language').isVisible(), 'the language switch is in the menu');
+  await shot(eva, '12-phone-menu');
+  await context.close();
+});
+
 test('the name is remembered', async () => {
   const { ana } = users;
   await ana.page.reload();

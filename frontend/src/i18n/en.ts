@@ -171,4 +171,5 @@ export const en = {
   'diag.no': 'not yet',
   'diag.unanswered': 'Found but not answering',
   'diag.again': 'Check again',
+  'mobile.menu': 'Hosts',
 } as const;

@@ -173,4 +173,5 @@ export const ptBR: Record<keyof typeof en, string> = {
   'diag.no': 'ainda não',
   'diag.unanswered': 'Encontrados, mas sem resposta',
   'diag.again': 'Verificar de novo',
+  'mobile.menu': 'Hosts',
 };
