@@ -172,4 +172,5 @@ export const en = {
   'diag.unanswered': 'Found but not answering',
   'diag.again': 'Check again',
   'mobile.menu': 'Hosts',
+  'notify.dm': '{name} sent you a private message ({host})',
 } as const;

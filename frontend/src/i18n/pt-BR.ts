@@ -174,4 +174,5 @@ export const ptBR: Record<keyof typeof en, string> = {
   'diag.unanswered': 'Encontrados, mas sem resposta',
   'diag.again': 'Verificar de novo',
   'mobile.menu': 'Hosts',
+  'notify.dm': '{name} enviou uma mensagem privada para você ({host})',
 };

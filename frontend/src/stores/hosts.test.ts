@@ -132,6 +132,11 @@ describe('hosts', () => {
     expect(fb.notes[0][0]).toContain('notify.mention');
     expect(fb.notes[0][0]).toContain(bob.name);
     expect(fb.notes[0][1]).toBe('@alice again');
+    // a private conversation notifies without a mention
+    hosts.session('own')!.client.dm(bob.id);
+    s.push(joined('@Alice+Bob', [], 0), msg('@Alice+Bob', 1, 'psst'));
+    expect(fb.notes).toHaveLength(2);
+    expect(fb.notes[1][0]).toContain('notify.dm');
   });
 
   it('remembers the rooms one is in and rejoins them on the next start', async () => {

@@ -5,6 +5,7 @@
 import { derived, get, readable, writable, type Readable } from 'svelte/store';
 import { LanchatClient, mentions, type ClientEvent, type ClientState, type SocketFactory } from '../lib/client';
 import { peerHTTP, peerWS } from '../lib/peers';
+import { isPrivate } from '../lib/protocol';
 import type { Bridge, Peer, SelfInfo } from '../bridge';
 
 export interface HostEntry {
@@ -213,8 +214,9 @@ export class Hosts {
       const st = get(s.state);
       const me = st.me?.name;
       const focused = this.deps.focused ? this.deps.focused() : true;
-      if (!focused && mentions(e.entry.text, me)) {
-        const title = this.deps.tr('notify.mention', { name: e.entry.from.name, room: e.room, host: s.entry.name });
+      const dm = isPrivate(e.room);
+      if (!focused && (dm || mentions(e.entry.text, me))) {
+        const title = this.deps.tr(dm ? 'notify.dm' : 'notify.mention', { name: e.entry.from.name, room: e.room, host: s.entry.name });
         this.deps.bridge.notify(title, e.entry.text.slice(0, 200));
       }
     }
