@@ -2,6 +2,7 @@
 //
 //	lanchat          opens the desktop app (and hosts)
 //	lanchat serve    hosts with no window: room server and LAN discovery
+//	lanchat export   writes a transcript from a data dir's history
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"syscall"
 
 	"lanchat/backend/discovery"
+	"lanchat/backend/export"
 	"lanchat/backend/host"
 )
 
@@ -26,6 +28,9 @@ var version = "dev"
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
 		os.Exit(serve(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "export" {
+		os.Exit(export.Main(os.Args[2:], host.DefaultDataDir(), os.Stdout, os.Stderr))
 	}
 	os.Exit(desktop(os.Args[1:]))
 }
@@ -46,6 +51,7 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 	fs.BoolVar(&cfg.AllowCreate, "allow-create", false, "let members create rooms")
 	fs.IntVar(&cfg.History, "history", 100, "messages a member gets on joining a room")
 	fs.IntVar(&cfg.MaxText, "max-text", 4096, "longest message, in bytes")
+	host.HistoryFlags(fs, &cfg.Store)
 	cfg.Discovery = true
 	fs.Func("iface", "advertise and browse on this interface only (repeatable; default: every LAN interface)", func(s string) error {
 		cfg.Ifaces = append(cfg.Ifaces, s)

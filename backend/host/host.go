@@ -16,6 +16,7 @@ import (
 	"lanchat/backend/chat"
 	"lanchat/backend/discovery"
 	"lanchat/backend/server"
+	"lanchat/backend/store"
 )
 
 // Config describes a host.
@@ -41,6 +42,9 @@ type Config struct {
 	// hello to act as the host; empty means no client can. Never logged.
 	HostToken string
 
+	// Store tunes the history kept in DataDir (durability, retention).
+	Store store.Options
+
 	// Hub and Server tune the parts further; their Hub/Store/HostID fields are set here.
 	Hub    chat.Config
 	Server server.Config
@@ -56,6 +60,7 @@ type Host struct {
 	Discovery *discovery.Service
 	ln        net.Listener
 	log       *slog.Logger
+	history   *store.Store // nil when the hub was given its own store
 
 	runSocketIO func(ctx context.Context) (wait func())
 }
@@ -102,15 +107,25 @@ func New(cfg Config) (*Host, error) {
 	if cfg.MaxText > 0 {
 		hc.MaxText = cfg.MaxText
 	}
+	history, err := openHistory(cfg, &hc)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	fail := func(err error) (*Host, error) {
+		if history != nil {
+			_ = history.Close()
+		}
+		return nil, err
+	}
 	hub, err := chat.NewHub(hc)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	ln, err := server.Listen(cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return fail(fmt.Errorf("listen on %s: %w", cfg.Addr, err))
 	}
-	h := &Host{cfg: cfg, ID: id, Hub: hub, ln: ln, log: cfg.Logger}
+	h := &Host{cfg: cfg, ID: id, Hub: hub, ln: ln, log: cfg.Logger, history: history}
 	sc := cfg.Server
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
@@ -136,8 +151,10 @@ func (h *Host) JoinURLs() []string {
 	return urls
 }
 
-// Run serves until ctx ends, then shuts everything down cleanly.
-func (h *Host) Run(ctx context.Context) error {
+// Run serves until ctx ends, then shuts everything down cleanly; the
+// history closes last.
+func (h *Host) Run(ctx context.Context) (err error) {
+	defer h.closeHistory(&err)
 	wanted := h.cfg.Addr
 	if _, p, err := net.SplitHostPort(wanted); err == nil && p != "0" && p != strconv.Itoa(h.Port()) {
 		h.log.Warn("port taken; using another", "wanted", wanted, "port", h.Port())
