@@ -22,7 +22,7 @@ type sinkRec struct {
 	out []protocol.Frame
 }
 
-func (s *sinkRec) Send(o *chat.Out) { s.mu.Lock(); s.out = append(s.out, o.Frame); s.mu.Unlock() }
+func (s *sinkRec) Send(o *chat.Out)        { s.mu.Lock(); s.out = append(s.out, o.Frame); s.mu.Unlock() }
 func (s *sinkRec) Close(*protocol.Problem) {}
 
 func (s *sinkRec) acks() []protocol.Ack {
