@@ -203,8 +203,9 @@ test('a message reaches only its room', async () => {
   await openRoom(ana, 'random');
   await openRoom(ana, 'general');
   await send(ana, 'second in general');
-  // Bruno, looking at random, sees an unread badge on general
+  // Bruno, looking at random, sees an unread badge on general, and the count in the title
   await bruno.page.locator('button[data-room=general] [data-testid=unread]').waitFor();
+  await bruno.page.waitForFunction(() => document.title === '(1) Sala 12 · lanchat');
   await shot(bruno, '03-unread-badge');
 
   await openRoom(ana, 'random');
@@ -251,7 +252,7 @@ test('markup in a message is shown as text and never runs', async () => {
   for (const u of [ana, bruno]) {
     assert.equal(await u.page.locator('.entries img').count(), 0, 'no image element was made');
     // a round trip through the page after rendering: a dialog would have been reported by now
-    assert.equal(await u.page.evaluate(() => document.title), 'lanchat');
+    assert.equal(await u.page.evaluate(() => document.querySelectorAll('.entries li').length > 0), true);
     assert.deepEqual(u.dialogs, []);
   }
 });
