@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 out=$root/test-output/e2e
 mkdir -p "$out"
-rm -f "$out"/*.png
+rm -f "$out"/*.png "$out"/server.log
 
 work=$(mktemp -d)
 ns="e2e-$$"
