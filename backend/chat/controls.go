@@ -17,7 +17,7 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	me := c.member
-	if me.conn != c {
+	if me.conn.Load() != c {
 		return nil
 	}
 	ref := f.Action
@@ -140,9 +140,7 @@ func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
 	out := NewOut(protocol.Closed{Room: r.name})
 	for _, m := range r.members {
 		m.rooms = slices.DeleteFunc(m.rooms, func(k string) bool { return k == key })
-		if m.conn != nil {
-			m.conn.sink.Send(out)
-		}
+		m.send(out)
 	}
 	r.members = nil
 	r.mu.Unlock()
@@ -207,13 +205,11 @@ func (h *Hub) moderateLocked(me *Member, f protocol.Control) *protocol.Problem {
 			}
 			delete(h.sessions, target.session) // no takeover back in
 		}
-		if target.conn != nil {
-			code, msg := protocol.CodeKicked, "the host removed you from this session"
-			if f.Action == protocol.ActionBan {
-				code, msg = protocol.CodeBanned, "the host has banned you from this session"
-			}
-			target.conn.sink.Close(protocol.Errorf(code, "%s", msg))
+		code, msg := protocol.CodeKicked, "the host removed you from this session"
+		if f.Action == protocol.ActionBan {
+			code, msg = protocol.CodeBanned, "the host has banned you from this session"
 		}
+		target.close(protocol.Errorf(code, "%s", msg))
 	}
 	return nil
 }
@@ -221,9 +217,7 @@ func (h *Hub) moderateLocked(me *Member, f protocol.Control) *protocol.Problem {
 // broadcastLocked queues o for every connected member.
 func (h *Hub) broadcastLocked(o *Out) {
 	for _, m := range h.members {
-		if m.conn != nil {
-			m.conn.sink.Send(o)
-		}
+		m.send(o)
 	}
 }
 

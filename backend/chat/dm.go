@@ -35,11 +35,11 @@ func (c *Conn) openDM(f protocol.DM) *protocol.Problem {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	me := c.member
-	if me.conn != c {
+	if me.conn.Load() != c {
 		return nil
 	}
 	other, ok := h.members[f.Member]
-	if !ok || other.conn == nil {
+	if !ok || other.conn.Load() == nil {
 		return protocol.Errorf(protocol.CodeNoSuchMember, "that member is not here").WithRef(f.Member)
 	}
 	if other == me {
@@ -52,7 +52,7 @@ func (c *Conn) openDM(f protocol.DM) *protocol.Problem {
 		}
 		h.addRoomLocked(key, key, 0, RoomFlags{}, "")
 	}
-	h.joinLocked(other.conn, key, nil)
+	h.joinLocked(other.conn.Load(), key, nil)
 	h.joinLocked(c, key, nil)
 	return nil
 }

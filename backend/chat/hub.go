@@ -11,6 +11,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lanchat/backend/protocol"
@@ -158,8 +159,10 @@ type Member struct {
 	device   string
 	muted    bool
 
+	// conn is the member's current connection (nil once gone). Hub.mu
+	// serialises its changes; fan-outs read it under a room's lock alone.
+	conn atomic.Pointer[Conn]
 	// guarded by Hub.mu
-	conn  *Conn
 	rooms []string // room keys, join order
 
 	// guarded by room.mu of the room in question
@@ -351,10 +354,10 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		h.sessions[m.session] = m
 	}
 	c := &Conn{hub: h, member: m, sink: sink, tokens: float64(h.cfg.RateBurst), last: h.cfg.Now()}
-	if old := m.conn; old != nil {
+	if old := m.conn.Load(); old != nil {
 		old.sink.Close(protocol.Errorf(protocol.CodeReplaced, "you connected again from another window or network"))
 	}
-	m.conn = c
+	m.conn.Store(c)
 
 	sink.Send(NewOut(protocol.Welcome{
 		Version: protocol.Version,
@@ -406,6 +409,20 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 
 func (m *Member) public() protocol.Member {
 	return protocol.Member{ID: m.id, Name: m.name, Role: m.role, Muted: m.muted}
+}
+
+// send queues o for the member's connection, if it has one.
+func (m *Member) send(o *Out) {
+	if c := m.conn.Load(); c != nil {
+		c.sink.Send(o)
+	}
+}
+
+// close asks the member's connection, if any, to end with p.
+func (m *Member) close(p *protocol.Problem) {
+	if c := m.conn.Load(); c != nil {
+		c.sink.Close(p)
+	}
 }
 
 // isHost reports whether the member holds the host or co-host role.
@@ -485,8 +502,8 @@ func (h *Hub) leaveLocked(m *Member, key, event string) {
 // fanoutLocked queues o for every member of r except skip. r.mu is held.
 func (h *Hub) fanoutLocked(r *room, o *Out, skip *Member) {
 	for _, m := range r.members {
-		if m != skip && m.conn != nil {
-			m.conn.sink.Send(o)
+		if m != skip {
+			m.send(o)
 		}
 	}
 }
@@ -494,9 +511,7 @@ func (h *Hub) fanoutLocked(r *room, o *Out, skip *Member) {
 func (h *Hub) broadcastRoomsLocked() {
 	o := NewOut(protocol.Rooms{Rooms: h.roomsLocked()})
 	for _, m := range h.members {
-		if m.conn != nil {
-			m.conn.sink.Send(o)
-		}
+		m.send(o)
 	}
 }
 
@@ -507,15 +522,13 @@ func (c *Conn) Disconnect() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	m := c.member
-	if m.conn != c {
+	if m.conn.Load() != c {
 		return
 	}
 	for _, key := range slices.Clone(m.rooms) {
 		h.leaveLocked(m, key, protocol.EventDisconnected)
 	}
-	// Only now, when no room lists the member any more: fan-outs read
-	// m.conn under the room's lock alone.
-	m.conn = nil
+	m.conn.Store(nil)
 	delete(h.members, m.id)
 	delete(h.names, protocol.NameKey(m.name))
 	delete(h.sessions, m.session)
@@ -561,7 +574,7 @@ func (c *Conn) join(f protocol.Join) *protocol.Problem {
 	h := c.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if c.member.conn != c {
+	if c.member.conn.Load() != c {
 		return nil
 	}
 	key, p := h.roomKey(f.Room, c.member)
@@ -578,7 +591,7 @@ func (c *Conn) leave(f protocol.Leave) *protocol.Problem {
 	h := c.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if c.member.conn != c {
+	if c.member.conn.Load() != c {
 		return nil
 	}
 	key, p := h.roomKey(f.Room, c.member)
@@ -607,7 +620,7 @@ func (c *Conn) memberRoom(name string) (*room, memberState, *protocol.Problem) {
 	if p != nil {
 		return nil, memberState{}, p
 	}
-	if !slices.Contains(c.member.rooms, key) || c.member.conn != c {
+	if !slices.Contains(c.member.rooms, key) || c.member.conn.Load() != c {
 		return nil, memberState{}, protocol.Errorf(protocol.CodeNotInRoom, "join %q before writing there", name).WithRef(name)
 	}
 	return h.rooms[key], memberState{host: c.member.isHost(), muted: c.member.muted, public: c.member.public()}, nil
@@ -745,9 +758,7 @@ func (h *Hub) Close() {
 	defer h.mu.Unlock()
 	h.closed = true
 	for _, m := range h.members {
-		if m.conn != nil {
-			m.conn.sink.Close(protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down"))
-		}
+		m.close(protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down"))
 	}
 }
 

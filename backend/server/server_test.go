@@ -589,7 +589,7 @@ func TestInfo(t *testing.T) {
 }
 
 func TestBatchedFramesSplitCleanly(t *testing.T) {
-	h := startHost(t, chat.Config{RatePerSecond: 1000, RateBurst: 1000}, Config{})
+	h := startHost(t, chat.Config{RatePerSecond: 1000, RateBurst: 1000}, Config{SendQueue: 4096})
 	a := join(t, h, "Alice")
 	b := join(t, h, "Bob")
 	record(a) // Alice reads her acks as they come, or she would be a slow reader
