@@ -4,7 +4,7 @@ export PATH := $(HOME)/go/bin:/usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-go lint deps deps-go bench serve frontend test-frontend test-e2e build build-windows test-desktop
+.PHONY: run test test-go lint deps deps-go bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop
 
 ## System packages, pinned tools and Node modules: installed only when missing.
 deps: deps-go
@@ -72,3 +72,10 @@ test: deps lint test-go test-frontend test-e2e test-desktop
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
+
+## Durable history alone: acknowledged messages/s with SQLite (full and process durability, with and
+## without group commit) against the memory store, and the resume of 1,000 missed messages (target <= 50 ms).
+## LANCHAT_BENCH_DIR=/some/disk measures on another disk.
+bench-history:
+	$(GO) test -run '^$$' -bench 'AckedMessages' -benchtime 3000x ./backend/store
+	$(GO) test -run '^$$' -bench 'Resume1000|Since1000' -benchtime 200x ./backend/store
