@@ -334,6 +334,8 @@ test('the session card shows the link and a QR code, large', async () => {
   assert.ok(d && d.length > 200, 'a QR code was drawn');
   const box = await card.locator('svg.qr').boundingBox();
   assert.ok(box && box.width >= 300, 'the QR code is large');
+  await card.getByRole('button', { name: 'Copy link' }).click();
+  await card.getByRole('button', { name: 'Link copied' }).waitFor();
   await shot(ana, '07-session-card');
   await axe(ana, 'the session card');
   await ana.page.keyboard.press('Escape');

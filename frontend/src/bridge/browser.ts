@@ -100,7 +100,41 @@ export function browserBridge(origin = location.origin): Bridge {
     openURL(url) {
       window.open(url, '_blank', 'noopener,noreferrer');
     },
+    copy: copyText,
   };
+}
+
+/**
+ * copyText copies with the Clipboard API where the page may use it (secure
+ * contexts), else with a hidden text field: a host's page on the LAN is
+ * plain http, where navigator.clipboard does not exist.
+ */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall back below */
+  }
+  const ta = document.createElement('textarea');
+  ta.value = text;
+  ta.setAttribute('readonly', '');
+  ta.style.position = 'fixed';
+  ta.style.opacity = '0';
+  document.body.appendChild(ta);
+  const active = document.activeElement as HTMLElement | null;
+  ta.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  ta.remove();
+  active?.focus?.();
+  return ok;
 }
 
 /** askNotifications asks for permission once, from a user action. */

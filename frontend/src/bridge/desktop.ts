@@ -3,6 +3,7 @@
 // so no generated bindings are needed.
 
 import { peerList } from '../lib/peers';
+import { copyText } from './browser';
 import type { Bridge, Peer, SelfInfo, Settings } from './types';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
@@ -13,6 +14,7 @@ interface WailsWindow {
     EventsOn?: (name: string, cb: (...data: unknown[]) => void) => (() => void) | void;
     EventsOff?: (name: string) => void;
     BrowserOpenURL?: (url: string) => void;
+    ClipboardSetText?: (text: string) => Promise<boolean>;
   };
 }
 
@@ -74,6 +76,17 @@ export function desktopBridge(): Bridge {
     },
     notify(title, body) {
       call('Notify', title, body).catch(() => {});
+    },
+    async copy(text) {
+      const set = w().runtime?.ClipboardSetText;
+      if (set) {
+        try {
+          return (await set(text)) !== false;
+        } catch {
+          /* try the page's own way */
+        }
+      }
+      return copyText(text);
     },
     openURL(url) {
       const open = w().runtime?.BrowserOpenURL;

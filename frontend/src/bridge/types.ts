@@ -52,5 +52,7 @@ export interface Bridge {
   /** onPeers follows the peer list; it returns a function that stops following. */
   onPeers(cb: (peers: Peer[]) => void): () => void;
   notify(title: string, body: string): void;
+  /** copy puts text on the clipboard; false when that was not possible. */
+  copy(text: string): Promise<boolean>;
   openURL(url: string): void;
 }

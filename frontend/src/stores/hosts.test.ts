@@ -52,6 +52,7 @@ function fakeBridge() {
       return () => (peersCb = undefined);
     },
     notify: (title, body) => notes.push([title, body]),
+    copy: async () => true,
     openURL: () => {},
   };
   return { b, notes, emitPeers: (p: Peer[]) => peersCb?.(p) };
