@@ -88,6 +88,8 @@ describe('translate', () => {
     expect(translate('en', 'rail.members', { n: 1 })).toBe('1 person');
     expect(translate('en', 'rail.members', { n: 3 })).toBe('3 people');
     expect(translate('pt-BR', 'rail.members', { n: 2 })).toBe('2 pessoas');
+    expect(translate('pt-BR', 'rail.members', { n: 0 })).toBe('0 pessoas');
+    expect(translate('pt-BR', 'rail.members', { n: 1 })).toBe('1 pessoa');
     expect(translate('pt-BR', 'error.no_such_room', { ref: 'sala9' })).toBe('Não existe nenhuma sala chamada “sala9”.');
   });
   it('chooses the language from the locale list', () => {

@@ -27,7 +27,8 @@ export function translate(locale: Locale, key: string, params?: Params): string 
   const dict = dictionaries[locale] ?? en;
   let s: string | undefined;
   if (params && typeof params.n === 'number' && (dict[key + '.one'] !== undefined || dict[key + '.other'] !== undefined)) {
-    const form = new Intl.PluralRules(locale).select(params.n) === 'one' ? '.one' : '.other';
+    // zero reads as plural in both languages ("0 pessoas"), whatever CLDR says for pt
+    const form = params.n !== 0 && new Intl.PluralRules(locale).select(params.n) === 'one' ? '.one' : '.other';
     s = dict[key + form] ?? (en as Record<string, string>)[key + form];
   }
   s ??= dict[key] ?? (en as Record<string, string>)[key] ?? key;
