@@ -61,6 +61,11 @@ func Run(ctx context.Context, opt Options) error {
 		cfg.Logger = slog.Default()
 	}
 	log := cfg.Logger
+	release, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	settings, err := loadSettings(cfg.DataDir)
 	if err != nil {
 		log.Warn("settings unreadable; using the defaults", "err", err)

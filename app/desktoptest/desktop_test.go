@@ -8,6 +8,7 @@ package desktoptest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -155,15 +156,25 @@ func TestDesktopWindow(t *testing.T) {
 }
 
 // The desktop app quits like a closed window on SIGTERM (a logout, a
-// shutdown); here also on a port chosen with --port.
+// shutdown); here on a port chosen with --port, and with a second copy on
+// the same data dir turned away.
 func TestDesktopQuitsOnSignal(t *testing.T) {
 	bin := setup(t)
 	lan := nstest.NewLAN(t)
 	desk := lan.AddHost("desk", 1)
 	other := lan.AddHost("other", 2)
-	display, app, _ := startDesktop(t, desk, bin, nil, "--port", "47900")
+	display, app, dataDir := startDesktop(t, desk, bin, nil, "--port", "47900")
 	win := waitWindow(t, display, app)
 	waitRendered(t, display, win, filepath.Join(t.TempDir(), "shot.png"))
+
+	// A second window on the same data dir (the same host id) is refused.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	second := desk.Command(ctx, bin, "--data-dir", dataDir)
+	second.Env = append(os.Environ(), "DISPLAY=:"+strconv.Itoa(display), "NO_AT_BRIDGE=1")
+	if out, err := second.CombinedOutput(); err == nil || !strings.Contains(string(out), "already open") {
+		t.Errorf("a second app on the same data dir: %v: %s", err, out)
+	}
 
 	d := websocket.Dialer{NetDialContext: other.DialContext, HandshakeTimeout: 10 * time.Second}
 	ws := joinURL(t, d, fmt.Sprintf("ws://%s:47900/ws", desk.IP))
