@@ -126,7 +126,10 @@ func dsn(path string, extra url.Values) string {
 			q.Add(k, v)
 		}
 	}
-	return (&url.URL{Scheme: "file", Opaque: path, RawQuery: q.Encode()}).String()
+	// A plain path, not a file: URI: the driver takes its parameters from
+	// the query and hands SQLite the path as the OS spells it (Windows
+	// drive letters and backslashes, spaces, '%').
+	return path + "?" + q.Encode()
 }
 
 // Open opens (creating if needed) the database at path, migrates it to the
@@ -217,7 +220,7 @@ func OpenReadOnly(path string) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, url.Values{"mode": {"ro"}, "_pragma": {"query_only(1)"}}))
+	r, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)"}}))
 	if err != nil {
 		return nil, err
 	}

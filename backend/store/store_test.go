@@ -479,3 +479,32 @@ func TestCloseWaitsForQueuedWrites(t *testing.T) {
 		}
 	}
 }
+
+// Paths are passed to SQLite as the OS spells them: spaces, '%' and
+// URI-looking names are part of the file name.
+func TestPathsAreFileNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my data %20 dir", "file:x")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := PathIn(dir)
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, "general", 1, 2)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the database is not where it was asked to be: %v", err)
+	}
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if got, _, _ := ro.Since("general", 0, 10); len(got) != 2 {
+		t.Fatalf("read back %d messages", len(got))
+	}
+}
