@@ -56,6 +56,9 @@ type Room struct {
 	Topic   string
 	Closed  bool
 	Private bool // a private conversation between two members
+	// People are the senders of a private conversation, in order of first
+	// message (its name is only the members' hashed identities).
+	People  []string
 	LastSeq uint64
 	// FirstKept is the oldest seq the host still had (0: none); messages
 	// before it were removed by retention.
@@ -106,6 +109,13 @@ func Collect(s chat.Store, o Options) ([]Room, error) {
 				break
 			}
 			after = msgs[len(msgs)-1].Seq
+		}
+		if private {
+			for _, m := range r.Messages {
+				if !slices.Contains(r.People, m.From.Name) {
+					r.People = append(r.People, m.From.Name)
+				}
+			}
 		}
 		out = append(out, r)
 	}
@@ -183,7 +193,10 @@ const (
 func roomLabel(r Room) string {
 	label := r.Name
 	if r.Private {
-		label = "private conversation " + r.Name
+		label = "private conversation"
+		if len(r.People) > 0 {
+			label += ": " + strings.Join(r.People, ", ")
+		}
 	}
 	if r.Closed {
 		label += " (closed)"

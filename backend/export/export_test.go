@@ -54,6 +54,8 @@ func sample() Transcript {
 			{Name: "general", Topic: "Databases & <b>durability</b>", LastSeq: 5, FirstKept: 1, Messages: general},
 			{Name: "News", Closed: true, LastSeq: 9, FirstKept: 8, Messages: news},
 			{Name: "random", LastSeq: 0},
+			{Name: "@5d1c9e2a7b3f-a2b4c6d8e0f1", Private: true, People: []string{"Alice", "Bob <script>"}, LastSeq: 1, FirstKept: 1,
+				Messages: []protocol.Message{message("@5d1c9e2a7b3f-a2b4c6d8e0f1", 1, alice, time.Minute, "see you after class")}},
 		},
 	}
 }
@@ -250,8 +252,11 @@ func TestCollect(t *testing.T) {
 			t.Fatalf("message %d is %d %q", i, m.Seq, m.Text)
 		}
 	}
-	if r := rooms[0]; r.FirstKept != 1 || r.LastSeq != 2500 || r.Topic != "t" || r.Private {
+	if r := rooms[0]; r.FirstKept != 1 || r.LastSeq != 2500 || r.Topic != "t" || r.Private || r.People != nil {
 		t.Fatalf("room %+v", r)
+	}
+	if dm, _ := Collect(s, Options{Room: "@a-b"}); !dm[0].Private || len(dm[0].People) != 1 || dm[0].People[0] != "Alice" {
+		t.Fatalf("private room %+v", dm[0])
 	}
 }
 

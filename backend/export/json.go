@@ -23,6 +23,7 @@ type jsonRoom struct {
 	Topic     string             `json:"topic,omitempty"`
 	Closed    bool               `json:"closed,omitempty"`
 	Private   bool               `json:"private,omitempty"`
+	People    []string           `json:"people,omitempty"`
 	LastSeq   uint64             `json:"last_seq"`
 	FirstKept uint64             `json:"first_kept,omitempty"`
 	Messages  []protocol.Message `json:"messages"`
@@ -39,7 +40,7 @@ func writeJSON(w io.Writer, t Transcript, loc *time.Location) error {
 		if msgs == nil {
 			msgs = []protocol.Message{}
 		}
-		out.Rooms = append(out.Rooms, jsonRoom{Name: r.Name, Topic: r.Topic, Closed: r.Closed, Private: r.Private,
+		out.Rooms = append(out.Rooms, jsonRoom{Name: r.Name, Topic: r.Topic, Closed: r.Closed, Private: r.Private, People: r.People,
 			LastSeq: r.LastSeq, FirstKept: r.FirstKept, Messages: msgs})
 	}
 	enc := json.NewEncoder(w)
