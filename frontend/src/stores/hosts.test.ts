@@ -39,13 +39,17 @@ const self: SelfInfo = {
 function fakeBridge() {
   let peersCb: ((p: Peer[]) => void) | undefined;
   const notes: [string, string][] = [];
+  const added: string[] = [];
   const b: Bridge = {
     kind: 'desktop',
     self: async () => self,
     settings: async () => ({ name: 'Alice', language: 'en' }),
     saveSettings: async () => {},
     peers: async () => [],
-    addPeer: async (addr) => ({ id: 'p-' + addr, name: addr }),
+    addPeer: async (addr) => {
+      added.push(addr);
+      return { id: 'p-' + addr, name: addr };
+    },
     diagnosis: async () => ({}),
     onPeers(cb) {
       peersCb = cb;
@@ -55,7 +59,7 @@ function fakeBridge() {
     copy: async () => true,
     openURL: () => {},
   };
-  return { b, notes, emitPeers: (p: Peer[]) => peersCb?.(p) };
+  return { b, notes, added, emitPeers: (p: Peer[]) => peersCb?.(p) };
 }
 
 function setup(focused = true) {
@@ -106,6 +110,8 @@ describe('hosts', () => {
     // opening again reuses the connection
     hosts.open('peer:h-lab');
     expect(sockets.all).toHaveLength(2);
+    // the joined host is remembered (once), the own host never
+    expect(fb.added).toEqual(['http://10.0.0.7:47801/']);
   });
 
   it('turns errors into words, leaving out those the status bar explains', () => {

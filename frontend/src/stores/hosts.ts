@@ -123,6 +123,11 @@ export class Hosts {
       next.set(key, s);
       this.sessions.set(next);
       s.client.connect();
+      // The desktop app remembers the hosts one joins, so they are probed
+      // again on the next start even where multicast does not reach.
+      if (!entry.own && entry.http && this.deps.bridge.kind === 'desktop') {
+        this.deps.bridge.addPeer(entry.http).catch(() => {});
+      }
     }
     return s;
   }
