@@ -30,7 +30,7 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 	}
 	switch f.Action {
 	case protocol.ActionCreateRoom:
-		return h.hostCreateRoomLocked(c, f.Name, f.Flag)
+		return h.createRoomLocked(c, f.Name, f.Flag)
 	case protocol.ActionRenameRoom:
 		return h.renameRoomLocked(f.Room, f.Name)
 	case protocol.ActionCloseRoom:
@@ -61,7 +61,8 @@ func (h *Hub) saveRoomLocked(r *room) *protocol.Problem {
 	return nil
 }
 
-func (h *Hub) hostCreateRoomLocked(c *Conn, name string, announcements bool) *protocol.Problem {
+// createRoomLocked creates a listed room and joins c to it.
+func (h *Hub) createRoomLocked(c *Conn, name string, announcements bool) *protocol.Problem {
 	clean, p := protocol.CleanRoom(name)
 	if p != nil {
 		return p

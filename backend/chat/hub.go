@@ -729,26 +729,12 @@ func (c *Conn) createRoom(f protocol.CreateRoom) *protocol.Problem {
 	if !h.cfg.AllowCreate {
 		return protocol.Errorf(protocol.CodeRoomCreateOff, "this host does not let members create rooms").WithRef(f.Room)
 	}
-	name, p := protocol.CleanRoom(f.Room)
-	if p != nil {
-		return p
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	key := protocol.RoomKey(name)
-	if _, ok := h.rooms[key]; ok {
-		return protocol.Errorf(protocol.CodeRoomExists, "a room called %q already exists", name).WithRef(f.Room)
+	if c.member.conn.Load() != c {
+		return nil
 	}
-	if len(h.rooms) >= h.cfg.MaxRooms {
-		return protocol.Errorf(protocol.CodeTooManyRooms, "this host has its maximum of %d rooms", h.cfg.MaxRooms).WithRef(f.Room)
-	}
-	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: key, Name: name}); err != nil {
-		return protocol.Errorf(protocol.CodeInternal, "the room could not be created").WithRef(f.Room)
-	}
-	h.addRoomLocked(key, name, 0, RoomFlags{}, "")
-	h.joinLocked(c, key, nil)
-	h.broadcastRoomsLocked()
-	return nil
+	return h.createRoomLocked(c, f.Room, false)
 }
 
 // Close refuses new members and tells every connection the host is going
