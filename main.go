@@ -73,9 +73,17 @@ func serve(args []string) int {
 	cfg := host.Config{Version: version, Assets: webAssets()}
 	fs.StringVar(&cfg.Addr, "addr", ":47800", "listen address; if the port is taken a free one is used")
 	printPeers := fs.Bool("peers", false, "print the live peer list to stdout, one change per line")
+	tokenFile := fs.String("host-token-file", "", "read the host token from this file (made, owner-only, if missing); a local UI that sends it gets the host role")
 	hostFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *tokenFile != "" {
+		var err error
+		if cfg.HostToken, err = host.TokenFile(*tokenFile); err != nil {
+			fmt.Fprintln(os.Stderr, "lanchat:", err)
+			return 1
+		}
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
