@@ -4,7 +4,8 @@ export PATH := $(HOME)/go/bin:/usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-go lint deps deps-go bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop
+.PHONY: run test test-go lint deps deps-go bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
+	test-socketio bench-socketio vendor-socketio
 
 ## System packages, pinned tools and Node modules: installed only when missing.
 deps: deps-go
@@ -68,9 +69,9 @@ lint: frontend
 test-go: frontend
 	$(GO) test -race -count=1 ./...
 
-test: deps lint test-go test-frontend test-e2e test-desktop
+test: deps lint test-go test-frontend test-e2e test-desktop test-socketio
 
-bench:
+bench: bench-socketio
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
 
 ## Durable history alone: acknowledged messages/s with SQLite (full and process durability, with and
@@ -79,3 +80,28 @@ bench:
 bench-history:
 	$(GO) test -run '^$$' -bench 'AckedMessages' -benchtime 3000x ./backend/store
 	$(GO) test -run '^$$' -bench 'Resume1000|Since1000' -benchtime 200x ./backend/store
+
+## Socket.IO endpoint: the official npm socket.io-client (both transports) and the course page in
+## Chromium against a real `lanchat serve` on 127.0.0.1 (tests/socketio, npm ci only when stale).
+SIO_DIR := tests/socketio
+SIO_STAMP := $(SIO_DIR)/node_modules/.installed
+
+$(SIO_STAMP): $(SIO_DIR)/package-lock.json $(SIO_DIR)/package.json
+	cd $(SIO_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-socketio: $(SIO_STAMP) frontend
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && $(GO) build -o "$$dir/lanchat" . && \
+		cd $(SIO_DIR) && LANCHAT_BIN="$$dir/lanchat" node --test --test-concurrency=1 --test-timeout=120000 socketio.test.mjs course.test.mjs
+
+## The official client's browser bundle served at /course/, refreshed from the pinned npm package.
+vendor-socketio: $(SIO_STAMP)
+	cp $(SIO_DIR)/node_modules/socket.io-client/dist/socket.io.min.js backend/socketio/course/socket.io.min.js
+	cp $(SIO_DIR)/node_modules/socket.io-client/LICENSE backend/socketio/course/socket.io-client.LICENSE
+
+## Native protocol against Socket.IO on the same host: N members in one room on 127.0.0.1, the server
+## pinned to one core and the load generator to the other; deliveries/s, latency, bytes per delivery.
+BENCH_MEMBERS ?= 500
+BENCH_SIZE ?= 100
+bench-socketio: frontend
+	tools/loadgen/bench.sh $(BENCH_MEMBERS) $(BENCH_SIZE)
