@@ -38,6 +38,9 @@ type Options struct {
 	NoPong    bool        // do not answer pings (to test the heartbeat)
 	NetDial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	OnEvent   func(name string, args []json.RawMessage) // called on the reading goroutine
+	// OnPacket, when set, sees every Engine.IO packet first; returning true
+	// consumes it (a load generator parses its own messages cheaply).
+	OnPacket func(pkt []byte) bool
 }
 
 // Event is one event from the server; "connect" and "connect_error" are
@@ -298,7 +301,7 @@ func (c *Client) Handshake() Handshake { return c.hs }
 func (c *Client) Done() <-chan struct{} { return c.ctx.Done() }
 
 func (c *Client) onPacket(p []byte) {
-	if len(p) == 0 {
+	if len(p) == 0 || (c.opts.OnPacket != nil && c.opts.OnPacket(p)) {
 		return
 	}
 	switch p[0] {

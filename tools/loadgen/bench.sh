@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Native protocol against Socket.IO on one lanchat host: N members in one room
+# on 127.0.0.1, the same message size. The server runs pinned to core 0, the
+# load generator to core 1 (when the machine has two). Usage: bench.sh N SIZE
+set -euo pipefail
+n=${1:-500}
+size=${2:-100}
+cd "$(dirname "$0")/../.."
+dir=$(mktemp -d)
+server=""
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+go build -o "$dir/lanchat" .
+go build -o "$dir/loadgen" ./tools/loadgen
+pin_server=(); pin_load=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+results=()
+for mode in native socketio; do
+  rm -rf "$dir/data"
+  "${pin_server[@]}" "$dir/lanchat" serve --addr "127.0.0.1:$port" --data-dir "$dir/data" --name bench \
+    --no-discovery --durability process --rooms general 2>"$dir/serve.log" &
+  server=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/api/info" >/dev/null 2>&1 && break; sleep 0.1; done
+  out=$("${pin_load[@]}" "$dir/loadgen" -addr "127.0.0.1:$port" -mode "$mode" -n "$n" -size "$size")
+  echo "$out" | grep -v '^RESULT'
+  results+=("$(echo "$out" | grep '^RESULT')")
+  kill "$server"; wait "$server" || true; server=""
+done
+echo
+echo "Native (protocol v1) against Socket.IO (WebSocket transport), $n members, $size-byte texts:"
+printf '%-9s %14s %12s %12s %12s %12s %14s\n' mode deliveries/s idle-p50 sat-p50 sat-p90 sat-p99 bytes/delivery
+for r in "${results[@]}"; do
+  eval "$(echo "$r" | sed 's/^RESULT //')"
+  printf '%-9s %14s %10sus %10sus %10sus %10sus %14s\n' "$mode" "$deliveries_per_s" "$light_p50_us" "$sat_p50_us" "$sat_p90_us" "$sat_p99_us" "$bytes_per_delivery"
+done
