@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -248,17 +247,48 @@ func outputDir(t *testing.T) string {
 }
 
 // startXvfb starts a virtual screen in h and returns its display number.
+//
+// The number is chosen here, not with -displayfd: Xvfb then takes no lock
+// file and finds a number free when its abstract socket binds, which
+// always succeeds in a fresh network namespace, so two screens in two
+// namespaces would both take :0 and share the socket file. With an
+// explicit number Xvfb locks /tmp/.X<n>-lock and exits if it is taken.
 func startXvfb(t *testing.T, h *nstest.Host) int {
 	t.Helper()
-	x := h.Start(t, nil, "Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-nocursor")
-	t.Cleanup(func() { x.Signal(syscall.SIGTERM); x.Wait(10 * time.Second) }) // let it remove its lock file
-	digits := regexp.MustCompile(`^\d+$`)
-	l, _, ok := x.Out.Wait(0, wait, func(s string) bool { return digits.MatchString(strings.TrimSpace(s)) })
-	if !ok {
-		t.Fatal("Xvfb did not report its display")
+	for n := 20; n < 200; n++ {
+		if exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) {
+			continue
+		}
+		x := h.Start(t, nil, "Xvfb", ":"+strconv.Itoa(n), "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-nocursor")
+		if waitX(n, x) {
+			t.Cleanup(func() { x.Signal(syscall.SIGTERM); x.Wait(10 * time.Second) }) // let it remove its lock file
+			return n
+		}
+		x.Signal(syscall.SIGKILL)
+		x.Wait(10 * time.Second)
 	}
-	n, _ := strconv.Atoi(strings.TrimSpace(l.Text))
-	return n
+	t.Fatal("no free display for Xvfb")
+	return 0
+}
+
+// waitX waits until display n accepts X clients while x runs; false when x
+// ended first (the display was taken).
+func waitX(n int, x *nstest.Proc) bool {
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err := x.Wait(0); err == nil || !strings.Contains(err.Error(), "still running") {
+			return false
+		}
+		if c, err := dialX(n); err == nil {
+			c.Close()
+			return true
+		}
+	}
+	return false
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func xdo(t *testing.T, display int, args ...string) string {
