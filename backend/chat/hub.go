@@ -663,6 +663,10 @@ func (c *Conn) send(f protocol.Send) *protocol.Problem {
 	if prev, ok, err := h.cfg.Store.ByClientID(r.key, f.ClientID); err != nil {
 		return protocol.Errorf(protocol.CodeInternal, "the message could not be checked").WithRef(f.ClientID)
 	} else if ok {
+		if protocol.NameKey(prev.From.Name) != protocol.NameKey(st.public.Name) {
+			// Another member's message: never ack it for this one, never drop theirs.
+			return protocol.Errorf(protocol.CodeBadClientID, "that client_id is taken by another message; use a new one").WithRef(f.ClientID)
+		}
 		c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: prev.Seq, ID: prev.ID, TS: prev.TS}))
 		return nil
 	}

@@ -253,6 +253,24 @@ func TestMessagesAckSeqAndDedupe(t *testing.T) {
 	}
 }
 
+func TestClientIDOfAnotherMemberIsRefused(t *testing.T) {
+	h := startHost(t, chat.Config{}, Config{})
+	a := join(t, h, "Alice")
+	b := join(t, h, "Bob")
+	first := sendText(a, "lobby", "same-id", "from Alice")
+	b.send(protocol.Send{Room: "lobby", ClientID: "same-id", Text: "from Bob"})
+	if e := expectError(b, protocol.CodeBadClientID); e.Ref != "same-id" {
+		t.Errorf("ref %q", e.Ref)
+	}
+	// Bob's message goes through under a new id; Alice's resend still gets her ack.
+	if ack := sendText(b, "lobby", "bob-1", "from Bob"); ack.Seq != first.Seq+1 {
+		t.Errorf("Bob's ack %+v", ack)
+	}
+	if again := sendText(a, "lobby", "same-id", "from Alice"); again.Seq != first.Seq || again.ID != first.ID {
+		t.Errorf("Alice's resend %+v, first %+v", again, first)
+	}
+}
+
 func TestHistoryOnJoin(t *testing.T) {
 	h := startHost(t, chat.Config{HistoryOnJoin: 3}, Config{})
 	a := join(t, h, "Alice")
