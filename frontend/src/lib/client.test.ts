@@ -541,6 +541,28 @@ describe('host controls and private rooms', () => {
     expect(client.state.me?.role).toBe('cohost');
   });
 
+  it('takes a member frame without muted or role as unmuted, guest', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0, [{ id: 'm-me', name: 'Alice' }, bob]));
+    s.push({ type: 'member', member: { id: 'm-me', name: 'Alice', role: 'cohost', muted: true } }, { type: 'member', member: { ...bob, muted: true } });
+    expect(client.state.me).toMatchObject({ role: 'cohost', muted: true });
+    s.push({ type: 'member', member: { id: 'm-me', name: 'Alice' } }, { type: 'member', member: bob });
+    expect(client.state.me?.muted).toBeFalsy();
+    expect(client.state.me?.role).toBeUndefined();
+    expect(room(client, 'general').members.find((m) => m.id === bob.id)?.muted).toBeFalsy();
+  });
+
+  it('keeps the slow mode of each room from the rooms list', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    s.push({ type: 'rooms', rooms: [{ name: 'lobby', members: 1 }, { name: 'general', members: 1, slow_seconds: 30 }] });
+    expect(room(client, 'general').slowSeconds).toBe(30);
+    expect(room(client, 'lobby').slowSeconds).toBe(0);
+    s.push({ type: 'rooms', rooms: [{ name: 'lobby', members: 1 }, { name: 'general', members: 1 }] });
+    expect(room(client, 'general').slowSeconds).toBe(0);
+  });
+
   it('opens a private conversation and makes it the active room', () => {
     const { client, sockets } = setup();
     const s = online(client, sockets);

@@ -107,6 +107,8 @@ export interface RoomView {
   topic?: string;
   locked?: boolean;
   announcements?: boolean;
+  /** slow mode: guests post at most once per this many seconds (0: off) */
+  slowSeconds: number;
   /** a private conversation (its name starts with "@") */
   private: boolean;
   /** whether the room is in the host's rooms list */
@@ -166,6 +168,8 @@ interface Room {
   topic?: string;
   locked?: boolean;
   announcements?: boolean;
+  /** slow mode: guests post at most once per this many seconds (0: off) */
+  slowSeconds: number;
   members: Member[];
   entries: Entry[];
   lastSeq: number;
@@ -672,7 +676,8 @@ export class LanchatClient {
       case 'member': {
         const m = f.member;
         if (!m?.id) return;
-        if (this.me?.id === m.id) this.me = { ...this.me, ...m };
+        // the frame carries the whole member: an absent muted or role means none
+        if (this.me?.id === m.id) this.me = { ...m };
         for (const r of this.rooms.values()) {
           const i = r.members.findIndex((x) => x.id === m.id);
           if (i >= 0) {
@@ -905,6 +910,7 @@ export class LanchatClient {
       r.topic = info.topic;
       r.locked = info.locked;
       r.announcements = info.announcements;
+      r.slowSeconds = info.slow_seconds ?? 0;
       r.listed = true;
       this.touch(r);
     }
@@ -993,6 +999,7 @@ export class LanchatClient {
         gone: false,
         listed: false,
         count: 0,
+        slowSeconds: 0,
         members: [],
         entries: [],
         lastSeq: 0,
@@ -1109,6 +1116,7 @@ export class LanchatClient {
           topic: r.topic,
           locked: r.locked,
           announcements: r.announcements,
+          slowSeconds: r.slowSeconds,
           private: isPrivate(r.name),
           listed: r.listed,
           members: r.members,

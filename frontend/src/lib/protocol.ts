@@ -30,6 +30,8 @@ export interface RoomInfo {
   /** only hosts post */
   locked?: boolean;
   announcements?: boolean;
+  /** slow mode: guests post at most once per this many seconds */
+  slow_seconds?: number;
 }
 
 export interface Message {
