@@ -88,6 +88,9 @@ export function desktopBridge(): Bridge {
       }
       return copyText(text);
     },
+    async exportTranscript(room, format) {
+      return String((await call('ExportTranscript', room, format)) ?? '');
+    },
     openURL(url) {
       const open = w().runtime?.BrowserOpenURL;
       if (open) open(url);

@@ -55,4 +55,13 @@ export interface Bridge {
   /** copy puts text on the clipboard; false when that was not possible. */
   copy(text: string): Promise<boolean>;
   openURL(url: string): void;
+  /**
+   * exportTranscript saves a transcript of room (empty: every room) in a
+   * file the user picks; it resolves to the path, or "" when they cancelled.
+   * Only the desktop app has it (it reads its own host's history).
+   */
+  exportTranscript?(room: string, format: TranscriptFormat): Promise<string>;
 }
+
+export type TranscriptFormat = 'md' | 'html' | 'json';
+export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ['md', 'html', 'json'];

@@ -49,7 +49,7 @@ const roomsKey = (hostId: string) => `lanchat.rooms.${hostId}`;
 const sessionKey = (hostId: string) => `lanchat.session.${hostId}`;
 
 /** Errors a client reports that the connection banner already explains. */
-const SHOWN_ELSEWHERE = new Set(['name_taken', 'bad_name', 'join_code_required', 'join_code_wrong', 'replaced', 'shutting_down', 'version_unsupported']);
+const SHOWN_ELSEWHERE = new Set(['name_taken', 'bad_name', 'join_code_required', 'join_code_wrong', 'replaced', 'shutting_down', 'version_unsupported', 'kicked', 'banned']);
 
 export class Hosts {
   readonly peers = writable<Peer[]>([]);
