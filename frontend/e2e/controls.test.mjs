@@ -1,0 +1,356 @@
+// Browser end-to-end tests of the host controls: a teacher in the desktop
+// app (the Wails bindings stood in for, with the real host token that
+// `lanchat serve --host-token-file` made) and students in browsers, through
+// a real `lanchat serve`. run.sh starts this inside a network namespace.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const BIN = process.env.LANCHAT_BIN;
+const OUT = process.env.E2E_OUT ?? 'test-output/e2e';
+const TMP = process.env.E2E_TMP ?? mkdtempSync('/tmp/lanchat-e2e-');
+const PORT = 47892;
+const ADDR = `127.0.0.1:${PORT}`;
+const BASE = `http://${ADDR}/`;
+const WAIT = 20_000; // generous: a condition, not a timing
+const DATA = mkdtempSync(join(TMP, 'controls-'));
+const TOKEN_FILE = join(DATA, 'host-token');
+const LOG = openSync(join(OUT, 'server-controls.log'), 'a');
+
+assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
+
+let server;
+let browser;
+let token;
+const u = {};
+
+async function startServer() {
+  const proc = spawn(BIN, ['serve', '--addr', ADDR, '--data-dir', DATA, '--name', 'Sala 20', '--no-discovery', '--rooms', 'general,projects', '--host-token-file', TOKEN_FILE], {
+    stdio: ['ignore', LOG, LOG],
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`lanchat serve exited with ${proc.exitCode}; see ${OUT}/server-controls.log`);
+    try {
+      if ((await fetch(BASE + 'api/info')).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error('lanchat serve did not come up');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, exited };
+}
+
+function track(name, context, page) {
+  const x = { name, context, page, pageErrors: [] };
+  page.on('pageerror', (e) => x.pageErrors.push(String(e)));
+  page.on('dialog', (d) => d.dismiss().catch(() => {}));
+  page.setDefaultTimeout(WAIT);
+  return x;
+}
+
+async function student(name, context) {
+  context ??= await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const s = track(name, context, page);
+  await page.goto(BASE);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Your name').press('Enter');
+  await online(s);
+  return s;
+}
+
+/** teacher: the desktop app's page, whose Self() carries the host token from the token file. */
+async function teacher() {
+  const context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 } });
+  const info = await (await fetch(BASE + 'api/info')).json();
+  await context.addInitScript(
+    ({ self }) => {
+      const calls = (window.__calls = []);
+      window.go = {
+        app: {
+          App: {
+            Self: async () => self,
+            Settings: async () => ({ name: 'Teacher', language: '', data_dir: '/tmp/lanchat' }),
+            SaveSettings: async () => {},
+            Peers: async () => [],
+            AddPeer: async () => {
+              throw new Error('no');
+            },
+            Diagnosis: async () => ({}),
+            Notify: async () => {},
+            ExportTranscript: async (room, format) => (calls.push(['ExportTranscript', room, format]), `/home/teacher/${room || 'all'}.${format}`),
+          },
+        },
+      };
+      window.runtime = { EventsOn: () => () => {} };
+    },
+    { self: { id: info.id, name: info.name, port: PORT, ws_url: `ws://${ADDR}/ws`, join_urls: [BASE], host_token: token, version: 'e2e' } },
+  );
+  const page = await context.newPage();
+  const t = track('Teacher', context, page);
+  await page.goto(BASE);
+  await page.getByLabel('Your name').waitFor();
+  assert.equal(await page.getByLabel('Your name').inputValue(), 'Teacher');
+  await page.keyboard.press('Enter');
+  await online(t);
+  return t;
+}
+
+function online(x) {
+  return x.page.locator('[data-testid=conn-status][data-status=online]').waitFor();
+}
+
+async function openRoom(x, key) {
+  await x.page.locator(`button[data-room="${key}"]`).click();
+  await x.page.locator(`button[data-room="${key}"][aria-current=true]`).waitFor();
+  await x.page.locator('#composer').waitFor();
+}
+
+async function send(x, text) {
+  await x.page.locator('#composer').fill(text);
+  await x.page.locator('#composer').press('Enter');
+}
+
+function message(x, text) {
+  return x.page.locator('[data-testid=message]', { has: x.page.locator('.body', { hasText: text }) });
+}
+
+function member(x, name) {
+  return x.page.locator('[data-testid=members] li', { has: x.page.locator('.name', { hasText: new RegExp(`^${name}$`) }) });
+}
+
+async function shot(x, name) {
+  await x.page.screenshot({ path: join(OUT, name + '.png') });
+}
+
+async function axe(x, label) {
+  if (!(await x.page.evaluate(() => 'axe' in window))) await x.page.addScriptTag({ path: AXE });
+  const res = await x.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const detail = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(detail, [], `axe-core findings on ${label}`);
+}
+
+async function roomControls(x) {
+  const panel = x.page.locator('#room-controls');
+  if (!(await panel.isVisible())) await x.page.getByRole('button', { name: 'Room controls' }).click();
+  await panel.waitFor();
+  return panel;
+}
+
+before(async () => {
+  server = await startServer();
+  // serve made the token file, owner-only; the desktop side reads it, nothing else carries it
+  assert.equal(statSync(TOKEN_FILE).mode & 0o777, 0o600);
+  token = readFileSync(TOKEN_FILE, 'utf8').trim();
+  assert.match(token, /^[0-9a-f]{64}$/);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (server && server.proc.exitCode === null) {
+    server.proc.kill('SIGKILL');
+    await server.exited;
+  }
+  assert.ok(!readFileSync(join(OUT, 'server-controls.log'), 'utf8').includes(token), 'the host token is never logged');
+});
+
+test('the host sees the controls; a guest sees none of them', async () => {
+  u.teacher = await teacher();
+  u.ana = await student('Ana');
+  u.bruno = await student('Bruno');
+  for (const x of [u.teacher, u.ana, u.bruno]) await openRoom(x, 'general');
+  await member(u.teacher, 'Ana').waitFor();
+  await member(u.teacher, 'Bruno').waitFor();
+  await member(u.ana, 'Teacher').locator('.role', { hasText: 'host' }).waitFor();
+
+  const tp = u.teacher.page;
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'Mute Ana' }).waitFor();
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'Ban Ana for this session' }).waitFor();
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'Make co-host: Ana' }).waitFor();
+  assert.equal(await member(u.teacher, 'Teacher').locator('button').count(), 0, 'no actions on oneself');
+  await tp.locator('[data-testid=new-room]').waitFor();
+  await tp.locator('[data-testid=export-menu] summary', { hasText: 'Export transcript' }).waitFor();
+  await tp.locator('[data-testid=export-menu] summary', { hasText: 'Export all rooms' }).waitFor();
+  await roomControls(u.teacher);
+  await shot(u.teacher, '20-host-controls');
+  await axe(u.teacher, 'the host view with the room controls open');
+  await tp.keyboard.press('Escape');
+  await tp.locator('#room-controls').waitFor({ state: 'detached' });
+
+  const ap = u.ana.page;
+  await send(u.bruno, 'hello from Bruno');
+  await message(u.ana, 'hello from Bruno').waitFor();
+  for (const [what, loc] of [
+    ['room controls', ap.getByRole('button', { name: 'Room controls' })],
+    ['mute', ap.getByRole('button', { name: /^(Mute|Unmute)/ })],
+    ['kick', ap.getByRole('button', { name: /^Remove .* from the chat$/ })],
+    ['ban', ap.getByRole('button', { name: /^Ban/ })],
+    ['co-host', ap.getByRole('button', { name: /co-host/ })],
+    ['new room form', ap.locator('[data-testid=new-room]')],
+    ['transcript export', ap.locator('[data-testid=export-menu]')],
+    ['delete on another person’s message', message(u.ana, 'hello from Bruno').getByRole('button', { name: /^Delete/ })],
+  ]) {
+    assert.equal(await loc.count(), 0, `a guest sees no ${what}`);
+  }
+  await shot(u.ana, '21-guest-view');
+  await axe(u.ana, 'the guest view');
+});
+
+test('a locked room: a student sees the composer off and cannot post; the host still can', async () => {
+  const panel = await roomControls(u.teacher);
+  await panel.getByRole('button', { name: 'Lock room' }).click();
+  await panel.getByRole('button', { name: 'Unlock room' }).waitFor();
+  const ap = u.ana.page;
+  await ap.locator('[data-testid=room-flags] [data-flag=locked]').waitFor();
+  await ap.locator('[data-testid=composer-blocked][data-reason=locked]', { hasText: 'The host locked this room' }).waitFor();
+  assert.equal(await ap.locator('#composer').isDisabled(), true);
+  assert.equal(await ap.getByRole('button', { name: 'Send' }).isDisabled(), true);
+  assert.equal(await ap.locator('button[data-room=general] .flag').count(), 1, 'the room list marks it');
+  await send(u.teacher, 'quiet please, test starts');
+  await message(u.ana, 'quiet please, test starts').waitFor();
+  await shot(u.ana, '22-locked-room-guest');
+  await axe(u.ana, 'a locked room, as a guest');
+
+  await panel.getByRole('button', { name: 'Unlock room' }).click();
+  await ap.locator('[data-testid=composer-blocked]').waitFor({ state: 'detached' });
+  assert.equal(await ap.locator('#composer').isDisabled(), false);
+});
+
+test('slow mode shows in the room and in the composer', async () => {
+  const panel = await roomControls(u.teacher);
+  await panel.getByLabel('Slow mode').selectOption('10');
+  const ap = u.ana.page;
+  await ap.locator('[data-testid=room-flags] [data-flag=slow]', { hasText: 'Slow mode: 10 s' }).waitFor();
+  await ap.locator('[data-testid=composer-slow]', { hasText: 'one message every 10 s' }).waitFor();
+  await send(u.ana, 'slow one');
+  await message(u.teacher, 'slow one').waitFor();
+  await ap.locator('[data-testid=composer-slow]', { hasText: 'you can write again in' }).waitFor();
+  await panel.getByLabel('Slow mode').selectOption('0');
+  await ap.locator('[data-testid=room-flags] [data-flag=slow]').waitFor({ state: 'detached' });
+  await ap.locator('[data-testid=composer-slow]').waitFor({ state: 'detached' });
+  await u.teacher.page.keyboard.press('Escape');
+});
+
+test('a muted student is marked and cannot write until unmuted', async () => {
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'Mute Ana' }).click();
+  await member(u.teacher, 'Ana').locator('[data-testid=muted]').waitFor();
+  await member(u.bruno, 'Ana').locator('[data-testid=muted]').waitFor();
+  const ap = u.ana.page;
+  await ap.locator('[data-testid=composer-blocked][data-reason=muted]', { hasText: 'The host has muted you' }).waitFor();
+  assert.equal(await ap.locator('#composer').isDisabled(), true);
+  await shot(u.teacher, '23-muted-member');
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'Unmute Ana' }).click();
+  await ap.locator('[data-testid=composer-blocked]').waitFor({ state: 'detached' });
+  await member(u.teacher, 'Ana').locator('[data-testid=muted]').waitFor({ state: 'detached' });
+});
+
+test('deleted messages become tombstones for everyone, also after a reload', async () => {
+  await send(u.ana, 'the answer is 42 (oops)');
+  const onTeacher = message(u.teacher, 'the answer is 42 (oops)');
+  await onTeacher.waitFor();
+  await onTeacher.hover();
+  await onTeacher.getByRole('button', { name: 'Delete the message from Ana' }).click();
+  for (const x of [u.teacher, u.ana, u.bruno]) {
+    await x.page.locator('[data-testid=message][data-deleted=true]', { hasText: 'This message was deleted.' }).first().waitFor();
+    assert.equal(await message(x, 'the answer is 42').count(), 0, `${x.name} no longer sees the text`);
+  }
+  // everyone may delete their own message
+  await send(u.bruno, 'typo mesage');
+  const own = message(u.bruno, 'typo mesage');
+  await own.locator('xpath=self::*[@data-state="sent"]').waitFor();
+  await own.hover();
+  await own.getByRole('button', { name: 'Delete your message' }).click();
+  await message(u.ana, 'typo mesage').waitFor({ state: 'detached' });
+  await u.ana.page.locator('[data-testid=message][data-deleted=true]').nth(1).waitFor();
+  await shot(u.ana, '24-tombstones');
+
+  await u.ana.page.reload();
+  await online(u.ana);
+  await openRoom(u.ana, 'general');
+  await message(u.ana, 'quiet please, test starts').waitFor();
+  assert.equal(await u.ana.page.locator('[data-testid=message][data-deleted=true]').count(), 2, 'the history keeps both tombstones');
+  assert.equal(await message(u.ana, 'the answer is 42').count(), 0);
+  assert.equal(await message(u.ana, 'typo mesage').count(), 0);
+});
+
+test('the host creates an announcements room: everyone reads, only hosts write', async () => {
+  const tp = u.teacher.page;
+  await tp.getByLabel('New room').fill('avisos');
+  await tp.getByLabel('Announcements room (only hosts write)').check();
+  await tp.locator('[data-testid=new-room]').getByRole('button', { name: 'Create' }).click();
+  await tp.locator('button[data-room=avisos][aria-current=true]').waitFor();
+  await tp.locator('[data-testid=room-flags] [data-flag=announcements]').waitFor();
+  await send(u.teacher, 'Exam on Friday.');
+  await message(u.teacher, 'Exam on Friday.').locator('xpath=self::*[@data-state="sent"]').waitFor();
+  const ap = u.ana.page;
+  await openRoom(u.ana, 'avisos');
+  await message(u.ana, 'Exam on Friday.').waitFor();
+  await ap.locator('[data-testid=composer-blocked][data-reason=announcements]').waitFor();
+  assert.equal(await ap.locator('#composer').isDisabled(), true);
+  const panel = await roomControls(u.teacher);
+  assert.equal(await panel.getByRole('button', { name: /Lock room|Unlock room/ }).count(), 0, 'an announcements room stays locked');
+  await tp.keyboard.press('Escape');
+  await shot(u.ana, '25-announcements-guest');
+  await openRoom(u.ana, 'general');
+  await openRoom(u.teacher, 'general');
+});
+
+test('the desktop host exports a transcript; a browser is not offered one', async () => {
+  const tp = u.teacher.page;
+  const menu = tp.locator('main [data-testid=export-menu]');
+  await menu.locator('summary').click();
+  await menu.getByRole('button', { name: 'Markdown (.md)' }).click();
+  await tp.getByRole('status').filter({ hasText: 'Transcript saved to /home/teacher/general.md' }).waitFor();
+  assert.deepEqual(await tp.evaluate(() => window.__calls), [['ExportTranscript', 'general', 'md']]);
+  assert.equal(await u.ana.page.locator('[data-testid=export-menu]').count(), 0);
+});
+
+test('kick and ban: a banned student cannot come back from the same browser', async () => {
+  const bp = u.bruno.page;
+  await member(u.teacher, 'Bruno').getByRole('button', { name: 'Remove Bruno from the chat' }).click();
+  await bp.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'The host removed you from this chat.' }).waitFor();
+  await member(u.teacher, 'Bruno').waitFor({ state: 'detached' });
+  await bp.getByRole('button', { name: 'Join again' }).click();
+  await online(u.bruno);
+  await openRoom(u.bruno, 'general');
+
+  const row = member(u.teacher, 'Bruno');
+  await row.getByRole('button', { name: 'Ban Bruno for this session' }).click();
+  await row.getByRole('button', { name: 'Confirm ban of Bruno for this session' }).click();
+  await bp.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'The host banned you from this chat.' }).waitFor();
+  await bp.getByText('You cannot come back while this session lasts.').waitFor();
+  assert.equal(await bp.locator('[data-testid=conn-status] button').count(), 0, 'no way back offered');
+  await bp.locator('[data-testid=composer-blocked][data-reason=banned]').waitFor();
+  assert.equal(await bp.locator('#composer').isDisabled(), true);
+  assert.equal(await bp.locator('[data-testid=toast]').count(), 0, 'said once, in the status line, not again in a toast');
+  await shot(u.bruno, '26-banned');
+
+  // the same browser (device) comes back, under its name and under another
+  await bp.reload();
+  await bp.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'The host banned you from this chat.' }).waitFor();
+  await bp.evaluate(() => localStorage.setItem('lanchat.name', 'Bruno Two'));
+  await bp.reload();
+  await bp.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'The host banned you from this chat.' }).waitFor();
+  // another device may still join
+  const carla = await student('Carla');
+  await openRoom(carla, 'general');
+  await member(u.teacher, 'Carla').waitFor();
+  await carla.context.close();
+  for (const x of [u.teacher, u.ana, u.bruno]) assert.deepEqual(x.pageErrors, [], `${x.name}: no script errors`);
+});
