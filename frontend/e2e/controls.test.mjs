@@ -311,13 +311,58 @@ test('the host creates an announcements room: everyone reads, only hosts write',
   await openRoom(u.teacher, 'general');
 });
 
+test('a co-host moderates guests but not the host, and names no co-hosts', async () => {
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'Make co-host: Ana' }).click();
+  await member(u.bruno, 'Ana').locator('.role', { hasText: 'co-host' }).waitFor();
+  const ap = u.ana.page;
+  await ap.getByRole('button', { name: 'Room controls' }).waitFor();
+  await member(u.ana, 'Bruno').getByRole('button', { name: 'Mute Bruno' }).waitFor();
+  assert.equal(await member(u.ana, 'Teacher').getByRole('button', { name: /Mute|Remove|Ban|co-host/ }).count(), 0, 'nothing against the host');
+  assert.equal(await ap.getByRole('button', { name: /co-host/ }).count(), 0, 'only the host names co-hosts');
+  await ap.getByText('As a co-host you can mute, remove and ban guests').waitFor();
+  await shot(u.ana, '27-cohost-view');
+  await axe(u.ana, 'the co-host view');
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'End co-host: Ana' }).click();
+  await ap.getByRole('button', { name: 'Room controls' }).waitFor({ state: 'detached' });
+  assert.equal(await ap.getByRole('button', { name: /^Mute/ }).count(), 0);
+});
+
+test('the host renames and closes a room', async () => {
+  await openRoom(u.teacher, 'projects');
+  await openRoom(u.bruno, 'projects');
+  const panel = await roomControls(u.teacher);
+  await panel.getByLabel('New name').fill('robotics');
+  await panel.getByLabel('New name').press('Enter');
+  await u.bruno.page.locator('button[data-room=robotics][aria-current=true]').waitFor();
+  await u.bruno.page.locator('[data-testid=notice]', { hasText: 'The room is now called robotics.' }).waitFor();
+  const again = await roomControls(u.teacher);
+  await again.getByRole('button', { name: 'Close room…' }).click();
+  // the confirmation takes the focus: Enter confirms
+  await u.teacher.page.keyboard.press('Enter');
+  // whoever was in it is back in the lobby; the room stays in their list as removed, with its notice
+  await u.bruno.page.locator('button[data-room=lobby][aria-current=true]').waitFor();
+  await u.bruno.page.locator('button[data-room=robotics]', { hasText: 'removed' }).click();
+  await u.bruno.page.locator('[data-testid=notice]', { hasText: 'The host closed this room.' }).waitFor();
+  await u.ana.page.locator('button[data-room=robotics]').waitFor({ state: 'detached' });
+  await openRoom(u.teacher, 'general');
+  await openRoom(u.bruno, 'general');
+});
+
 test('the desktop host exports a transcript; a browser is not offered one', async () => {
   const tp = u.teacher.page;
   const menu = tp.locator('main [data-testid=export-menu]');
   await menu.locator('summary').click();
   await menu.getByRole('button', { name: 'Markdown (.md)' }).click();
-  await tp.getByRole('status').filter({ hasText: 'Transcript saved to /home/teacher/general.md' }).waitFor();
-  assert.deepEqual(await tp.evaluate(() => window.__calls), [['ExportTranscript', 'general', 'md']]);
+  await tp.locator('[data-testid=toast]', { hasText: 'Transcript saved to /home/teacher/general.md' }).waitFor();
+  await menu.locator('.formats').waitFor({ state: 'hidden' });
+  const all = tp.locator('nav [data-testid=export-menu]');
+  await all.locator('summary').click();
+  await all.getByRole('button', { name: 'Web page (.html)' }).click();
+  await tp.locator('[data-testid=toast]', { hasText: 'Transcript saved to /home/teacher/all.html' }).waitFor();
+  assert.deepEqual(await tp.evaluate(() => window.__calls), [
+    ['ExportTranscript', 'general', 'md'],
+    ['ExportTranscript', '', 'html'],
+  ]);
   assert.equal(await u.ana.page.locator('[data-testid=export-menu]').count(), 0);
 });
 
@@ -338,7 +383,7 @@ test('kick and ban: a banned student cannot come back from the same browser', as
   assert.equal(await bp.locator('[data-testid=conn-status] button').count(), 0, 'no way back offered');
   await bp.locator('[data-testid=composer-blocked][data-reason=banned]').waitFor();
   assert.equal(await bp.locator('#composer').isDisabled(), true);
-  assert.equal(await bp.locator('[data-testid=toast]').count(), 0, 'said once, in the status line, not again in a toast');
+  assert.equal(await bp.locator('[data-testid=toast]', { hasText: /banned|removed you/ }).count(), 0, 'said once, in the status line, not again in a toast');
   await shot(u.bruno, '26-banned');
 
   // the same browser (device) comes back, under its name and under another
@@ -353,4 +398,15 @@ test('kick and ban: a banned student cannot come back from the same browser', as
   await member(u.teacher, 'Carla').waitFor();
   await carla.context.close();
   for (const x of [u.teacher, u.ana, u.bruno]) assert.deepEqual(x.pageErrors, [], `${x.name}: no script errors`);
+});
+
+test('the host controls in Portuguese, in a small laptop window', async () => {
+  const tp = u.teacher.page;
+  await tp.setViewportSize({ width: 1024, height: 640 });
+  await tp.getByLabel('Language').selectOption('pt-BR');
+  await tp.getByRole('button', { name: 'Controles da sala' }).click();
+  await tp.locator('#room-controls').getByRole('button', { name: 'Trancar sala' }).waitFor();
+  await member(u.teacher, 'Ana').getByRole('button', { name: 'Silenciar Ana' }).waitFor();
+  await shot(u.teacher, '28-host-pt-BR-narrow');
+  await axe(u.teacher, 'the host controls in Portuguese');
 });
