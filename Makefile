@@ -65,6 +65,7 @@ test-desktop: build
 lint: frontend
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 test-go: frontend
 	$(GO) test -race -count=1 ./...
