@@ -4,25 +4,15 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import * as harness from './harness.mjs';
+import { OUT, TMP, WAIT, axe, killServer, launchBrowser, online, openRoom, send } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
-const BIN = process.env.LANCHAT_BIN;
-const OUT = process.env.E2E_OUT ?? 'test-output/e2e';
-const TMP = process.env.E2E_TMP ?? mkdtempSync('/tmp/lanchat-e2e-');
 const PORT = 47890;
 const ADDR = `127.0.0.1:${PORT}`;
 const BASE = `http://${ADDR}/`;
-const WAIT = 20_000; // generous: a condition, not a timing
 const DATA = mkdtempSync(join(TMP, 'data-'));
-const LOG = openSync(join(OUT, 'server.log'), 'a');
-
-assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
 
 let server;
 let second;
@@ -31,35 +21,8 @@ const users = {};
 
 // ---- the host ---------------------------------------------------------------
 
-async function startServer(rooms, { addr = ADDR, name = 'Sala 12', data = DATA, extra = [] } = {}) {
-  const base = `http://${addr}/`;
-  const port = Number(addr.split(':')[1]);
-  const proc = spawn(BIN, ['serve', '--addr', addr, '--data-dir', data, '--name', name, '--no-discovery', '--rooms', rooms, ...extra], {
-    stdio: ['ignore', LOG, LOG],
-  });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`lanchat serve exited with ${proc.exitCode}; see ${OUT}/server.log`);
-    try {
-      const r = await fetch(base + 'api/info');
-      if (r.ok) {
-        const info = await r.json();
-        assert.equal(info.port, port, 'the host must listen on the port asked for');
-        break;
-      }
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('lanchat serve did not come up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { proc, exited };
-}
-
-async function killServer(s) {
-  s.proc.kill('SIGKILL');
-  await s.exited;
+function startServer(rooms, { addr = ADDR, name = 'Sala 12', data = DATA, extra = [] } = {}) {
+  return harness.startServer({ addr, name, data, rooms, extra });
 }
 
 // ---- people -----------------------------------------------------------------
@@ -87,21 +50,6 @@ async function signIn(u) {
   await online(u);
 }
 
-function online(u) {
-  return u.page.locator('[data-testid=conn-status][data-status=online]').waitFor();
-}
-
-async function openRoom(u, key) {
-  await u.page.locator(`button[data-room="${key}"]`).click();
-  await u.page.locator(`button[data-room="${key}"][aria-current=true]`).waitFor();
-  await u.page.locator('#composer').waitFor();
-}
-
-async function send(u, text) {
-  await u.page.locator('#composer').fill(text);
-  await u.page.locator('#composer').press('Enter');
-}
-
 /** texts are the message bodies of the room on screen, in order. */
 function texts(u) {
   return u.page.$$eval('[data-testid=message] .body', (els) => els.map((e) => e.textContent.trim()));
@@ -126,14 +74,6 @@ async function shot(u, name) {
   await u.page.screenshot({ path: join(OUT, name + '.png') });
 }
 
-async function axe(u, label) {
-  if (!(await u.page.evaluate(() => 'axe' in window))) await u.page.addScriptTag({ path: AXE });
-  const res = await u.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const serious = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const detail = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(detail, [], `axe-core findings on ${label}`);
-}
-
 function countOf(list, item) {
   return list.filter((x) => x === item).length;
 }
@@ -142,16 +82,12 @@ function countOf(list, item) {
 
 before(async () => {
   server = await startServer('general,projects,random');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const s of [server, second]) if (s && s.proc.exitCode === null) await killServer(s);
+  for (const s of [server, second]) await killServer(s);
 });
 
 test('first run asks only for a name, and is accessible', async () => {

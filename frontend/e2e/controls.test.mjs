@@ -5,49 +5,25 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import * as harness from './harness.mjs';
+import { OUT, TMP, WAIT, axe, killServer, launchBrowser, online, openRoom, send } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
-const BIN = process.env.LANCHAT_BIN;
-const OUT = process.env.E2E_OUT ?? 'test-output/e2e';
-const TMP = process.env.E2E_TMP ?? mkdtempSync('/tmp/lanchat-e2e-');
 const PORT = 47892;
 const ADDR = `127.0.0.1:${PORT}`;
 const BASE = `http://${ADDR}/`;
-const WAIT = 20_000; // generous: a condition, not a timing
 const DATA = mkdtempSync(join(TMP, 'controls-'));
 const TOKEN_FILE = join(DATA, 'host-token');
-const LOG = openSync(join(OUT, 'server-controls.log'), 'a');
-
-assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
+const LOG = 'server-controls.log';
 
 let server;
 let browser;
 let token;
 const u = {};
 
-async function startServer() {
-  const proc = spawn(BIN, ['serve', '--addr', ADDR, '--data-dir', DATA, '--name', 'Sala 20', '--no-discovery', '--rooms', 'general,projects', '--host-token-file', TOKEN_FILE], {
-    stdio: ['ignore', LOG, LOG],
-  });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`lanchat serve exited with ${proc.exitCode}; see ${OUT}/server-controls.log`);
-    try {
-      if ((await fetch(BASE + 'api/info')).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('lanchat serve did not come up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { proc, exited };
+function startServer() {
+  return harness.startServer({ addr: ADDR, name: 'Sala 20', data: DATA, rooms: 'general,projects', extra: ['--host-token-file', TOKEN_FILE], log: LOG });
 }
 
 function track(name, context, page) {
@@ -106,21 +82,6 @@ async function teacher() {
   return t;
 }
 
-function online(x) {
-  return x.page.locator('[data-testid=conn-status][data-status=online]').waitFor();
-}
-
-async function openRoom(x, key) {
-  await x.page.locator(`button[data-room="${key}"]`).click();
-  await x.page.locator(`button[data-room="${key}"][aria-current=true]`).waitFor();
-  await x.page.locator('#composer').waitFor();
-}
-
-async function send(x, text) {
-  await x.page.locator('#composer').fill(text);
-  await x.page.locator('#composer').press('Enter');
-}
-
 function message(x, text) {
   return x.page.locator('[data-testid=message]', { has: x.page.locator('.body', { hasText: text }) });
 }
@@ -131,14 +92,6 @@ function member(x, name) {
 
 async function shot(x, name) {
   await x.page.screenshot({ path: join(OUT, name + '.png') });
-}
-
-async function axe(x, label) {
-  if (!(await x.page.evaluate(() => 'axe' in window))) await x.page.addScriptTag({ path: AXE });
-  const res = await x.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const serious = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const detail = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(detail, [], `axe-core findings on ${label}`);
 }
 
 async function roomControls(x) {
@@ -154,20 +107,13 @@ before(async () => {
   assert.equal(statSync(TOKEN_FILE).mode & 0o777, 0o600);
   token = readFileSync(TOKEN_FILE, 'utf8').trim();
   assert.match(token, /^[0-9a-f]{64}$/);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.proc.exitCode === null) {
-    server.proc.kill('SIGKILL');
-    await server.exited;
-  }
-  assert.ok(!readFileSync(join(OUT, 'server-controls.log'), 'utf8').includes(token), 'the host token is never logged');
+  await killServer(server);
+  assert.ok(!readFileSync(join(OUT, LOG), 'utf8').includes(token), 'the host token is never logged');
 });
 
 test('the host sees the controls; a guest sees none of them', async () => {

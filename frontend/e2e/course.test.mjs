@@ -4,55 +4,25 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { OUT, TMP, WAIT, killServer, launchBrowser } from './harness.mjs';
+import * as harness from './harness.mjs';
 
-const BIN = process.env.LANCHAT_BIN;
-const OUT = process.env.E2E_OUT ?? 'test-output/e2e';
-const TMP = process.env.E2E_TMP ?? mkdtempSync('/tmp/lanchat-e2e-');
 const ADDR = '127.0.0.1:47896';
 const BASE = `http://${ADDR}/`;
-const WAIT = 20_000; // generous: a condition, not a timing
-
-assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
 
 let server;
-let exited;
 let browser;
 
 before(async () => {
-  const log = openSync(join(OUT, 'course-server.log'), 'a');
-  const data = mkdtempSync(join(TMP, 'course-'));
-  server = spawn(BIN, ['serve', '--addr', ADDR, '--data-dir', data, '--name', 'Aula 4', '--no-discovery'], {
-    stdio: ['ignore', log, log],
-  });
-  exited = new Promise((resolve) => server.once('exit', resolve));
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`lanchat serve exited with ${server.exitCode}`);
-    try {
-      if ((await fetch(BASE + 'api/info')).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('lanchat serve did not come up');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  server = await harness.startServer({ addr: ADDR, name: 'Aula 4', data: mkdtempSync(join(TMP, 'course-')), log: 'course-server.log' });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null) {
-    server.kill('SIGKILL');
-    await exited;
-  }
+  await killServer(server);
 });
 
 async function page() {

@@ -1,0 +1,95 @@
+// What the browser end-to-end tests share: the lanchat host they run
+// against, the browser, and the steps every test takes on a page. run.sh
+// runs the tests inside a network namespace of their own.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+
+export const BIN = process.env.LANCHAT_BIN;
+export const OUT = process.env.E2E_OUT ?? 'test-output/e2e';
+export const TMP = process.env.E2E_TMP ?? mkdtempSync('/tmp/lanchat-e2e-');
+export const WAIT = 20_000; // generous: a condition, not a timing
+
+assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run.sh sets it)');
+
+/**
+ * startServer runs `lanchat serve` on addr (127.0.0.1:PORT) with discovery
+ * off, logging to OUT/log, and returns once /api/info answers on that port.
+ */
+export async function startServer({ addr, name, data, rooms, extra = [], log = 'server.log' }) {
+  const base = `http://${addr}/`;
+  const port = Number(addr.split(':')[1]);
+  const fd = openSync(join(OUT, log), 'a');
+  const args = ['serve', '--addr', addr, '--data-dir', data, '--name', name, '--no-discovery'];
+  if (rooms) args.push('--rooms', rooms);
+  const proc = spawn(BIN, [...args, ...extra], { stdio: ['ignore', fd, fd] });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`lanchat serve exited with ${proc.exitCode}; see ${OUT}/${log}`);
+    try {
+      const r = await fetch(base + 'api/info');
+      if (r.ok) {
+        const info = await r.json();
+        assert.equal(info.port, port, 'the host must listen on the port asked for');
+        break;
+      }
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error('lanchat serve did not come up');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, exited };
+}
+
+/** killServer ends a host the hard way (kill -9) and waits for it. */
+export async function killServer(s) {
+  if (s && s.proc.exitCode === null) {
+    s.proc.kill('SIGKILL');
+    await s.exited;
+  }
+}
+
+/** launchBrowser starts Debian's Chromium, headless, with no network chatter of its own. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** online waits until the page's connection status says online. */
+export function online(x) {
+  return x.page.locator('[data-testid=conn-status][data-status=online]').waitFor();
+}
+
+/** openRoom selects a room in the room list and waits for its composer. */
+export async function openRoom(x, key) {
+  await x.page.locator(`button[data-room="${key}"]`).click();
+  await x.page.locator(`button[data-room="${key}"][aria-current=true]`).waitFor();
+  await x.page.locator('#composer').waitFor();
+}
+
+/** send types text in the composer and presses Enter. */
+export async function send(x, text) {
+  await x.page.locator('#composer').fill(text);
+  await x.page.locator('#composer').press('Enter');
+}
+
+/** axe fails on any serious or critical axe-core finding on the page. */
+export async function axe(x, label) {
+  if (!(await x.page.evaluate(() => 'axe' in window))) await x.page.addScriptTag({ path: AXE });
+  const res = await x.page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const detail = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(detail, [], `axe-core findings on ${label}`);
+}
