@@ -4,14 +4,12 @@ export PATH := $(HOME)/go/bin:/usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-go lint deps deps-go bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
+.PHONY: run test test-go lint deps bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
 	test-socketio bench-socketio vendor-socketio
 
 ## System packages, pinned tools and Node modules: installed only when missing.
-deps: deps-go
+deps:
 	@scripts/deps.sh
-
-deps-go:
 	@$(GO) mod download
 
 serve:

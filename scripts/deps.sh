@@ -6,6 +6,12 @@
 # xvfb, xauth, imagemagick, xdotool and the emoji font are for the desktop
 # window test (a virtual screen, screenshots, finding and driving the window).
 set -euo pipefail
+
+# Go comes with the machine (go.mod names the version); say so plainly if not.
+if ! command -v go >/dev/null 2>&1; then
+  echo "deps: Go is not on PATH; install Go $(sed -n 's/^go //p' go.mod) or newer and run make again" >&2
+  exit 1
+fi
 pkgs=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev iproute2
   avahi-daemon avahi-utils dbus nftables
   xvfb xauth imagemagick xdotool fonts-noto-color-emoji
