@@ -441,6 +441,19 @@ test('on a phone the rooms fit and the host list is a menu', async () => {
   await page.locator('#rail').getByText('Why don’t I see other computers?').waitFor();
   assert.ok(await page.locator('#rail').getByLabel('Language').isVisible(), 'the language switch is in the menu');
   await shot(eva, '12-phone-menu');
+  await menu.click();
+  // who is here: a drawer on a phone
+  const who = page.getByRole('button', { name: /^Who is here \(\d+\)$/ });
+  await who.click();
+  assert.equal(await who.getAttribute('aria-expanded'), 'true');
+  const list = page.locator('#members-panel [data-testid=members]');
+  await list.locator('.name', { hasText: /^Eva$/ }).waitFor();
+  assert.ok((await list.locator('li').count()) >= 2, 'the others in the room are listed too');
+  await shot(eva, '13-phone-members');
+  await axe(eva, 'the member drawer on a phone');
+  await page.locator('#members-panel').getByRole('button', { name: 'Close' }).click();
+  await list.waitFor({ state: 'hidden' });
+  assert.equal(await who.getAttribute('aria-expanded'), 'false');
   await context.close();
 });
 

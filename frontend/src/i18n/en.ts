@@ -70,6 +70,8 @@ export const en = {
   'typing.many': 'Several people are typing…',
 
   'members.title': 'Members',
+  'members.show': 'Who is here ({n})',
+  'members.close': 'Close',
   'members.you': '(you)',
   'members.host': 'host',
   'members.typing': 'typing…',

@@ -72,6 +72,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'typing.many': 'Várias pessoas estão digitando…',
 
   'members.title': 'Participantes',
+  'members.show': 'Quem está aqui ({n})',
+  'members.close': 'Fechar',
   'members.you': '(você)',
   'members.host': 'host',
   'members.typing': 'digitando…',
