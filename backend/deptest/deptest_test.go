@@ -30,7 +30,7 @@ func TestBackendDoesNotImportWails(t *testing.T) {
 		}
 		checked++
 		for _, d := range p.Deps {
-			if strings.Contains(d, "wailsapp/wails") {
+			if strings.HasPrefix(d, "github.com/wailsapp/") {
 				t.Errorf("%s depends on %s", p.ImportPath, d)
 			}
 		}
