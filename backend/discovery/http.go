@@ -6,8 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
-	"strings"
 )
 
 // PeersJSON is the body of GET /api/peers.
@@ -25,11 +23,11 @@ type ErrorJSON struct {
 	Error string `json:"error"`
 }
 
-// webviewOrigins are the desktop app's page origins (see backend/server).
-var webviewOrigins = []string{"wails://wails", "http://wails.localhost", "https://wails.localhost"}
-
 // Register adds the discovery routes through handle (server.Server.Handle).
-func (s *Service) Register(handle func(pattern string, h http.Handler)) {
+// originAllowed is the host's origin policy (server.Server.OriginAllowed):
+// a page it refuses cannot make this host add peers.
+func (s *Service) Register(handle func(pattern string, h http.Handler), originAllowed func(*http.Request) bool) {
+	s.originAllowed = originAllowed
 	handle("GET /api/peers", http.HandlerFunc(s.servePeers))
 	handle("POST /api/peers", http.HandlerFunc(s.serveAdd))
 	handle("GET /api/discovery", http.HandlerFunc(s.serveDiagnosis))
@@ -50,24 +48,8 @@ func (s *Service) serveDiagnosis(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Diagnosis())
 }
 
-// sameOrigin allows no Origin (native clients), the webview and same-origin
-// pages: a foreign web page cannot make this host add peers.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	for _, w := range webviewOrigins {
-		if strings.EqualFold(o, w) {
-			return true
-		}
-	}
-	u, err := url.Parse(o)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, r.Host)
-}
-
 func (s *Service) serveAdd(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !s.originAllowed(r) {
 		writeJSON(w, http.StatusForbidden, ErrorJSON{"origin not allowed"})
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -92,6 +93,8 @@ type Service struct {
 	log    *slog.Logger
 	prober Prober
 	store  *manualStore
+	// originAllowed is the host's origin policy for POST /api/peers (see Register).
+	originAllowed func(*http.Request) bool
 
 	mu       sync.Mutex
 	running  bool

@@ -434,7 +434,8 @@ func TestHTTPHandlers(t *testing.T) {
 		defer r.stop()
 		synctest.Wait()
 		mux := http.NewServeMux()
-		r.s.Register(mux.Handle)
+		// The host passes the server's origin policy; this one refuses one page.
+		r.s.Register(mux.Handle, func(req *http.Request) bool { return req.Header.Get("Origin") != "http://evil.example" })
 		r.prober.set("10.0.0.2:47800", fakeHost{info: infoB})
 		do := func(method, body, ctype, origin string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest(method, "http://10.0.0.1:47800/api/peers", strings.NewReader(body))

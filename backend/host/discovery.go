@@ -22,7 +22,7 @@ func (h *Host) newDiscovery() *discovery.Service {
 		cfg.Advertiser, cfg.Browser = m, m
 	}
 	d := discovery.New(cfg)
-	d.Register(h.Server.Handle)
+	d.Register(h.Server.Handle, h.Server.OriginAllowed)
 	return d
 }
 

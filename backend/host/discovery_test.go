@@ -44,6 +44,20 @@ func TestDiscoveryWiring(t *testing.T) {
 	if d.Enabled || !strings.Contains(d.Reason, "turned off") {
 		t.Errorf("diagnosis %+v", d)
 	}
+	// The host's own origin policy guards adding peers: a foreign page is refused.
+	for origin, want := range map[string]int{"http://evil.example": http.StatusForbidden, base(a): http.StatusConflict} {
+		req, _ := http.NewRequest("POST", base(a)+"/api/peers", strings.NewReader(`{"addr":"`+base(a)+`/"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != want {
+			t.Errorf("POST /api/peers from %s: %d, want %d", origin, r.StatusCode, want)
+		}
+	}
 	resp, err := http.Post(base(a)+"/api/peers", "application/json", strings.NewReader(`{"addr":"`+base(b)+`/"}`))
 	if err != nil {
 		t.Fatal(err)
