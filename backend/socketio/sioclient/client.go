@@ -446,14 +446,7 @@ func (c *Client) Close() {
 		_ = c.sendPacket("41" + strings.TrimSuffix(c.nsPrefix(), ","))
 		_ = c.sendPacket("1")
 	}
-	c.cancel()
-	c.wmu.Lock()
-	if c.ws != nil {
-		c.ws.Close()
-	}
-	c.wmu.Unlock()
-	c.wg.Wait()
-	c.httpc.CloseIdleConnections()
+	c.Abort()
 }
 
 // Abort ends the connection without telling the server (a vanished client).
