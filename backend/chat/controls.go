@@ -54,10 +54,18 @@ func (h *Hub) userRoomLocked(name string) (*room, *protocol.Problem) {
 	return r, nil
 }
 
-func (h *Hub) saveRoomLocked(r *room) *protocol.Problem {
-	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: r.key, Name: r.name, LastSeq: r.lastSeq, Topic: r.topic, Flags: r.flags}); err != nil {
+// updateRoomLocked stores the room as change leaves it and only then
+// applies the change to the live room, so a store failure changes nothing.
+// It holds the room's lock throughout, as sends do when they move lastSeq.
+func (h *Hub) updateRoomLocked(r *room, change func(*StoredRoom)) *protocol.Problem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sr := StoredRoom{Key: r.key, Name: r.name, LastSeq: r.lastSeq, Topic: r.topic, Flags: r.flags}
+	change(&sr)
+	if err := h.cfg.Store.SaveRoom(sr); err != nil {
 		return protocol.Errorf(protocol.CodeInternal, "the change could not be stored").WithRef(r.name)
 	}
+	r.name, r.topic, r.flags = sr.Name, sr.Topic, sr.Flags
 	return nil
 }
 
@@ -74,11 +82,11 @@ func (h *Hub) createRoomLocked(c *Conn, name string, announcements bool) *protoc
 	if len(h.order) >= h.cfg.MaxRooms {
 		return protocol.Errorf(protocol.CodeTooManyRooms, "this host has its maximum of %d rooms", h.cfg.MaxRooms).WithRef(name)
 	}
-	r := &room{key: key, name: clean, flags: RoomFlags{Announcements: announcements}}
-	if p := h.saveRoomLocked(r); p != nil {
-		return p
+	flags := RoomFlags{Announcements: announcements}
+	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: key, Name: clean, Flags: flags}); err != nil {
+		return protocol.Errorf(protocol.CodeInternal, "the room could not be created").WithRef(name)
 	}
-	h.addRoomLocked(key, clean, 0, r.flags, "")
+	h.addRoomLocked(key, clean, 0, flags, "")
 	h.joinLocked(c, key, nil)
 	h.broadcastRoomsLocked()
 	return nil
@@ -100,14 +108,8 @@ func (h *Hub) renameRoomLocked(from, to string) *protocol.Problem {
 	if other, ok := h.rooms[newKey]; ok && other != r {
 		return protocol.Errorf(protocol.CodeRoomExists, "a room called %q already exists", clean).WithRef(to)
 	}
-	r.mu.Lock()
 	old := r.name
-	r.name = clean
-	r.mu.Unlock()
-	if p := h.saveRoomLocked(r); p != nil {
-		r.mu.Lock()
-		r.name = old
-		r.mu.Unlock()
+	if p := h.updateRoomLocked(r, func(sr *StoredRoom) { sr.Name = clean }); p != nil {
 		return p
 	}
 	delete(h.rooms, oldKey)
@@ -133,8 +135,8 @@ func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
 	if r.key == Lobby {
 		return protocol.Errorf(protocol.CodeForbidden, "the lobby cannot be closed").WithRef(name)
 	}
-	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: r.key, Name: r.name, LastSeq: r.lastSeq, Topic: r.topic, Flags: r.flags, Closed: true}); err != nil {
-		return protocol.Errorf(protocol.CodeInternal, "the change could not be stored").WithRef(name)
+	if p := h.updateRoomLocked(r, func(sr *StoredRoom) { sr.Closed = true }); p != nil {
+		return p
 	}
 	key := protocol.RoomKey(r.name)
 	r.mu.Lock()
@@ -159,18 +161,13 @@ func (h *Hub) setRoomFlagsLocked(f protocol.Control) *protocol.Problem {
 	if f.Action == protocol.ActionSlowMode && (f.Seconds < 0 || f.Seconds > 3600) {
 		return protocol.Errorf(protocol.CodeBadControl, "slow mode takes 0 to 3600 seconds").WithRef(f.Action)
 	}
-	r.mu.Lock()
-	old := r.flags
-	if f.Action == protocol.ActionLock {
-		r.flags.Locked = f.Flag
-	} else {
-		r.flags.SlowSeconds = f.Seconds
-	}
-	r.mu.Unlock()
-	if p := h.saveRoomLocked(r); p != nil {
-		r.mu.Lock()
-		r.flags = old
-		r.mu.Unlock()
+	if p := h.updateRoomLocked(r, func(sr *StoredRoom) {
+		if f.Action == protocol.ActionLock {
+			sr.Flags.Locked = f.Flag
+		} else {
+			sr.Flags.SlowSeconds = f.Seconds
+		}
+	}); p != nil {
 		return p
 	}
 	h.broadcastRoomsLocked()

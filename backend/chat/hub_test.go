@@ -204,3 +204,56 @@ type discard struct{}
 
 func (discard) Send(o *Out)               { o.Bytes() }
 func (discard) Close(p *protocol.Problem) {}
+
+// failingRooms is a store whose SaveRoom fails once armed.
+type failingRooms struct {
+	*MemoryStore
+	fail bool
+}
+
+func (s *failingRooms) SaveRoom(r StoredRoom) error {
+	if s.fail {
+		return fmt.Errorf("disk full")
+	}
+	return s.MemoryStore.SaveRoom(r)
+}
+
+func connectHost(t *testing.T, h *Hub) (*Conn, *fakeSink) {
+	t.Helper()
+	s := &fakeSink{}
+	c, p := h.Connect(protocol.Hello{Version: 1, Name: "Host", HostToken: "secret"}, s)
+	if p != nil {
+		t.Fatal(p)
+	}
+	return c, s
+}
+
+// A room change the store refuses changes nothing, for anyone.
+func TestRoomChangeNotStoredChangesNothing(t *testing.T) {
+	store := &failingRooms{MemoryStore: NewMemoryStore(100)}
+	h, _ := newTestHub(t, Config{HostToken: "secret", Store: store})
+	host, _ := connectHost(t, h)
+	before := fmt.Sprint(h.Stats().Rooms)
+	store.fail = true
+	for _, c := range []protocol.Control{
+		{Action: protocol.ActionLock, Room: "general", Flag: true},
+		{Action: protocol.ActionSlowMode, Room: "general", Seconds: 30},
+		{Action: protocol.ActionRenameRoom, Room: "general", Name: "geral"},
+		{Action: protocol.ActionCloseRoom, Room: "general"},
+		{Action: protocol.ActionCreateRoom, Name: "new"},
+	} {
+		if p := host.Handle(c); p == nil || p.Code != protocol.CodeInternal {
+			t.Errorf("%s with a failing store: %v", c.Action, p)
+		}
+	}
+	if after := fmt.Sprint(h.Stats().Rooms); after != before {
+		t.Errorf("rooms changed:\n%s\n%s", before, after)
+	}
+	ana, _ := connect(t, h, "Ana")
+	if p := ana.Handle(protocol.Join{Room: "general"}); p != nil {
+		t.Fatal(p)
+	}
+	if p := send(ana, "general", "1"); p != nil {
+		t.Errorf("a guest cannot post in a room whose lock was never stored: %v", p)
+	}
+}
