@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -314,8 +315,14 @@ func TestPrivateMessages(t *testing.T) {
 }
 
 func TestJoinCodeThrottled(t *testing.T) {
+	// A fake clock the test moves while the server's goroutines read it.
+	var mu sync.Mutex
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
 	h := startHost(t, chat.Config{HostToken: hostToken, JoinCode: "AULA42", Now: clock}, Config{})
 	try := func(hello protocol.Hello) *client {
 		c := dial(t, h)
@@ -333,7 +340,9 @@ func TestJoinCodeThrottled(t *testing.T) {
 	c := try(protocol.Hello{Name: "Teacher", HostToken: hostToken})
 	expect[protocol.Welcome](c)
 	// A minute later the right code (in any case) works.
+	mu.Lock()
 	now = now.Add(61 * time.Second)
+	mu.Unlock()
 	c = try(protocol.Hello{Name: "Ana", JoinCode: "aula42"})
 	if w := expect[protocol.Welcome](c); !w.Limits.JoinCode {
 		t.Errorf("welcome does not say a code is needed: %+v", w.Limits)
