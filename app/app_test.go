@@ -61,7 +61,9 @@ func startHost(t *testing.T, name string) *runningHost {
 }
 
 // hello connects to ws as the desktop webview would and returns the welcome.
-func hello(t *testing.T, wsURL, token string) protocol.Welcome {
+// hello says hello as name (each caller its own: the host may not yet have
+// seen an earlier connection with the same name close) and returns the welcome.
+func hello(t *testing.T, wsURL, name, token string) protocol.Welcome {
 	t.Helper()
 	hdr := http.Header{"Origin": {"wails://wails"}}
 	ws, _, err := (&websocket.Dialer{HandshakeTimeout: 5 * time.Second}).Dial(wsURL, hdr)
@@ -69,7 +71,7 @@ func hello(t *testing.T, wsURL, token string) protocol.Welcome {
 		t.Fatalf("dial %s: %v", wsURL, err)
 	}
 	defer ws.Close()
-	if err := ws.WriteMessage(websocket.TextMessage, protocol.MustEncode(protocol.Hello{Version: protocol.Version, Name: "Ana", HostToken: token})); err != nil {
+	if err := ws.WriteMessage(websocket.TextMessage, protocol.MustEncode(protocol.Hello{Version: protocol.Version, Name: name, HostToken: token})); err != nil {
 		t.Fatal(err)
 	}
 	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -120,13 +122,13 @@ func TestSelfDescribesTheRunningHost(t *testing.T) {
 func TestHostTokenGivesTheHostRole(t *testing.T) {
 	rh := startHost(t, "Ana's laptop")
 	s := rh.app.Self()
-	if w := hello(t, s.WSURL, s.HostToken); w.Member.Role != protocol.RoleHost {
+	if w := hello(t, s.WSURL, "Ana", s.HostToken); w.Member.Role != protocol.RoleHost {
 		t.Errorf("with the host token the member's role is %q, want %q", w.Member.Role, protocol.RoleHost)
 	}
-	if w := hello(t, s.WSURL, strings.Repeat("0", 64)); w.Member.Role == protocol.RoleHost {
+	if w := hello(t, s.WSURL, "Bia", strings.Repeat("0", 64)); w.Member.Role == protocol.RoleHost {
 		t.Error("a wrong token got the host role")
 	}
-	if w := hello(t, s.WSURL, ""); w.Member.Role == protocol.RoleHost {
+	if w := hello(t, s.WSURL, "Caio", ""); w.Member.Role == protocol.RoleHost {
 		t.Error("no token got the host role")
 	}
 }
