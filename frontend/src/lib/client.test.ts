@@ -33,6 +33,29 @@ function texts(c: LanchatClient, key: string): string[] {
   return messages(c, key).map((m) => m.text);
 }
 
+/** withEpoch gives a welcome or joined frame the host's history epoch. */
+function withEpoch<T extends object>(frame: T, epoch: string): T & { epoch: string } {
+  return { ...frame, epoch };
+}
+
+/** entryWrites counts assignments to a room's entries from now on (the room is the client's own, not its view). */
+function entryWrites(c: LanchatClient, key: string): { n: number } {
+  const r = (c as unknown as { rooms: Map<string, { entries: unknown[] }> }).rooms.get(key);
+  if (!r) throw new Error('no room ' + key);
+  const count = { n: 0 };
+  let value = r.entries;
+  Object.defineProperty(r, 'entries', {
+    configurable: true,
+    enumerable: true,
+    get: () => value,
+    set: (v: unknown[]) => {
+      count.n++;
+      value = v;
+    },
+  });
+  return count;
+}
+
 /** online connects and answers hello with welcome + joined lobby (+ general when asked). */
 function online(c: LanchatClient, sockets: Sockets, session = 'sess-1') {
   c.connect();
@@ -420,7 +443,7 @@ describe('rooms that do not exist', () => {
 });
 
 describe('a host that restarted without its history', () => {
-  it('notices fewer messages than it saw, keeps what it shows, and fetches the new ones', () => {
+  it('without epochs, notices fewer messages than it saw, keeps what it shows, and fetches the new ones', () => {
     const { client, sockets } = setup({ rooms: ['general'] });
     const s = online(client, sockets);
     s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b'), msg('general', 3, 'c')], 3));
@@ -444,25 +467,57 @@ describe('a host that restarted without its history', () => {
     expect(texts(client, 'general')).toEqual(['a', 'b', 'c', 'during restart', 'new from bob', 'after']);
   });
 
-  it('compares the last message it has when the host did not know its session', () => {
+  it('starts over when the history epoch changed, even when the seqs look fine', () => {
     const { client, sockets } = setup({ rooms: ['general'] });
-    const s = online(client, sockets);
-    s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2));
+    client.connect();
+    const s = sockets.last;
+    s.open();
+    s.push(withEpoch(welcome(), 'e1'), withEpoch(joined('lobby', [], 0), 'e1'));
+    s.push(withEpoch(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2), 'e1'));
     s.drop();
     client.reconnectNow();
     const s2 = sockets.last;
     s2.open();
-    // the restarted host already has 3 new messages: seq alone cannot tell
-    s2.push(welcome('sess-new'), joined('lobby', [], 0), joined('general', [msg('general', 3, 'new3', bob, undefined, 'n3')], 3));
-    expect(s2.of('join')).toEqual([{ type: 'join', room: 'general', since: 1 }]);
-    s2.push(joined('general', [msg('general', 2, 'new2', bob, undefined, 'n2'), msg('general', 3, 'new3', bob, undefined, 'n3')], 3));
-    expect(s2.of('join').at(-1)).toEqual({ type: 'join', room: 'general', since: 0 });
-    s2.push(joined('general', [msg('general', 1, 'new1', bob, undefined, 'n1'), msg('general', 2, 'new2', bob, undefined, 'n2'), msg('general', 3, 'new3', bob, undefined, 'n3')], 3));
-    const t = texts(client, 'general');
-    expect(t.sort()).toEqual(['a', 'b', 'new1', 'new2', 'new3']);
+    // the restarted host already has 3 new messages: seq alone cannot tell, the epoch can
+    s2.push(withEpoch(welcome('sess-new'), 'e2'), withEpoch(joined('lobby', [], 0), 'e2'));
+    s2.push(withEpoch(joined('general', [msg('general', 3, 'new3', bob, undefined, 'n3')], 3), 'e2'));
+    expect(s2.of('join')).toEqual([
+      { type: 'join', room: 'lobby', since: 0 },
+      { type: 'join', room: 'general', since: 0 },
+    ]);
+    expect(texts(client, 'general')).toEqual(['a', 'b']); // nothing taken from the stale answer
+    s2.push(withEpoch(joined('lobby', [], 0), 'e2'));
+    s2.push(withEpoch(joined('general', [msg('general', 1, 'new1', bob, undefined, 'n1'), msg('general', 2, 'new2', bob, undefined, 'n2'), msg('general', 3, 'new3', bob, undefined, 'n3')], 3), 'e2'));
+    expect(s2.of('join')).toHaveLength(2); // the new epoch is remembered: no loop
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'new1', 'new2', 'new3']);
+    expect(room(client, 'general').entries.filter((e) => e.kind === 'notice' && e.event === 'reset')).toHaveLength(1);
+    expect(room(client, 'general').lastSeq).toBe(3);
+    s2.push(msg('general', 4, 'new4', bob, undefined, 'n4'));
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'new1', 'new2', 'new3', 'new4']);
   });
 
-  it('trusts a host whose last message matches', () => {
+  it('trusts a host with the same history epoch, even when it did not know the session: no verify join', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    client.connect();
+    const s = sockets.last;
+    s.open();
+    s.push(withEpoch(welcome(), 'e1'), withEpoch(joined('lobby', [], 0), 'e1'));
+    s.push(withEpoch(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2), 'e1'));
+    s.drop();
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    expect(s2.sent[0].resume).toEqual({ session: 'sess-1', rooms: { lobby: 0, general: 2 } });
+    s2.push(withEpoch(welcome('sess-new'), 'e1'), withEpoch(joined('lobby', [], 0), 'e1'), withEpoch(joined('general', [msg('general', 3, 'c')], 3), 'e1'));
+    expect(s2.of('join')).toEqual([]);
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c']);
+    expect(room(client, 'general').entries.some((e) => e.kind === 'notice')).toBe(false);
+    s2.push(msg('general', 4, 'd'));
+    expect(texts(client, 'general')).toEqual(['a', 'b', 'c', 'd']);
+    expect(s2.of('join')).toEqual([]);
+  });
+
+  it('sends no verify join to a host without epochs that did not know the session', () => {
     const { client, sockets } = setup({ rooms: ['general'] });
     const s = online(client, sockets);
     s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b')], 2));
@@ -471,9 +526,72 @@ describe('a host that restarted without its history', () => {
     const s2 = sockets.last;
     s2.open();
     s2.push(welcome('sess-new'), joined('lobby', [], 0), joined('general', [], 2));
-    s2.push(joined('general', [msg('general', 2, 'b')], 2));
-    expect(s2.of('join')).toEqual([{ type: 'join', room: 'general', since: 1 }]);
+    expect(s2.of('join')).toEqual([]);
     expect(texts(client, 'general')).toEqual(['a', 'b']);
+  });
+
+  it('compares epochs only within one host: another host at the address starts afresh without a reset notice', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    client.connect();
+    const s = sockets.last;
+    s.open();
+    s.push(withEpoch(welcome(), 'e1'), withEpoch(joined('lobby', [], 0), 'e1'));
+    s.push(withEpoch(joined('general', [msg('general', 1, 'a')], 1), 'e1'));
+    s.drop();
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    s2.push(withEpoch(welcome('sess-x', undefined, 'h2'), 'f1'), withEpoch(joined('lobby', [], 0), 'f1'));
+    s2.push(withEpoch(joined('general', [msg('general', 1, 'other', bob, undefined, 'o1')], 1), 'f1'));
+    expect(s2.of('join')).toEqual([]);
+    expect(texts(client, 'general')).toEqual(['a', 'other']);
+    expect(room(client, 'general').entries.some((e) => e.kind === 'notice')).toBe(false);
+  });
+});
+
+describe('a large resume', () => {
+  it('merges a joined history batch in one pass: in order, without duplicates, with one assignment', () => {
+    const me = { id: 'm-me', name: 'Alice' };
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'a'), msg('general', 2, 'b'), msg('general', 3, 'c')], 3));
+    const mine = client.send('general', 'mine').clientId!; // the host stores it; the ack is lost with the connection
+    s.drop();
+    const later = client.send('general', 'later').clientId!; // typed while offline: still unsent
+    client.reconnectNow();
+    const s2 = sockets.last;
+    s2.open();
+    s2.push(welcome('sess-1'), joined('lobby', [], 0));
+    // 5,000 new messages (4..5003) after two the client has (2, 3), one of them
+    // ours, and one repeated inside the batch
+    const hist: object[] = [];
+    const want: string[] = ['a', 'b', 'c'];
+    for (let seq = 2; seq <= 5003; seq++) {
+      if (seq === 2000) {
+        hist.push(msg('general', seq, 'mine', me, mine, 'x-mine'));
+      } else {
+        hist.push(msg('general', seq, 't' + seq));
+      }
+      if (seq === 100) hist.push(msg('general', seq, 't' + seq));
+      if (seq >= 4) want.push(seq === 2000 ? 'mine' : 't' + seq);
+    }
+    want.push('later');
+    const writes = entryWrites(client, 'general');
+    s2.push(joined('general', hist, 5003));
+    expect(writes.n).toBe(1);
+    const ms = messages(client, 'general');
+    expect(ms.map((m) => m.text)).toEqual(want);
+    expect(new Set(ms.map((m) => m.key)).size).toBe(ms.length);
+    expect(ms.slice(0, -1).map((m) => m.seq)).toEqual(Array.from({ length: 5003 }, (_, i) => i + 1));
+    // our own message took its place by seq, under its pending entry's key
+    expect(ms.filter((m) => m.clientId === mine)).toEqual([
+      expect.objectContaining({ key: 'c:' + mine, seq: 2000, id: 'x-mine', own: true, state: 'sent' }),
+    ]);
+    expect(ms.at(-1)).toMatchObject({ key: 'c:' + later, own: true, state: 'pending' });
+    expect(ms.at(-1)?.seq).toBeUndefined();
+    expect(room(client, 'general').lastSeq).toBe(5003);
+    // only the unsent one goes out; the stored one was confirmed by the history
+    expect(s2.of('send').map((f) => f.client_id)).toEqual([later]);
   });
 });
 

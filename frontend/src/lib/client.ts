@@ -83,7 +83,8 @@ export interface NoticeEntry {
   key: string;
   room: string;
   /** joined/left/disconnected: presence; gap: older messages are not available;
-   * reset: the host restarted without its history; gone: the room no longer exists */
+   * reset: the host's history started over (it restarted without it, or it was
+   * wiped); gone: the room no longer exists */
   event: 'joined' | 'left' | 'disconnected' | 'gap' | 'reset' | 'gone' | 'closed' | 'renamed';
   /** for renamed: the new name */
   detail?: string;
@@ -173,11 +174,16 @@ interface Room {
   members: Member[];
   entries: Entry[];
   lastSeq: number;
+  /** ordering counter: bumped on each reset, so messages numbered afresh sort after older ones */
   epoch: number;
+  /**
+   * the id of the host's history database this room's seqs belong to (joined.epoch);
+   * unset until a host that sends one answers a join
+   */
+  historyEpoch?: string;
   bySeq: Map<number, string>;
   ids: Set<string>;
   resyncing: boolean;
-  verify?: { seq: number; id: string; sent: boolean };
   unread: number;
   mentions: number;
   typing: Map<string, { member: Member; until: number }>;
@@ -218,6 +224,63 @@ export function mentions(text: string, name: string | undefined): boolean {
   const esc = name.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (!esc) return false;
   return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${esc}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
+}
+
+/** What a message next in seq order shows: a new entry, or a patch of our own pending one. */
+type Taken = { kind: 'new'; entry: MessageEntry } | { kind: 'own'; key: string; patch: Partial<MessageEntry> };
+
+/**
+ * mergeHistory merges a history batch into a room's entries in one pass and
+ * returns the new array. added is in ascending seq order, all of the room's
+ * current epoch; patches turn our own unconfirmed entries (by key) into sent
+ * ones (the host gives a client_id one seq).
+ *
+ * The result is what inserting the messages one by one gives (see insert): a
+ * message goes after the last entry that stops it (a notice, or a sent message
+ * of an earlier epoch or of a seq not above its own) and before everything
+ * after that: later messages and our own still-unsent ones (no seq). An
+ * entry's bound is the least "stop" at or after it; bounds never decrease
+ * along the array, so a two-way merge on them is enough.
+ */
+function mergeHistory(entries: Entry[], added: MessageEntry[], patches: Map<string, Partial<MessageEntry>>): Entry[] {
+  const n = entries.length;
+  const cur: Entry[] = patches.size
+    ? entries.map((e): Entry => {
+        if (e.kind !== 'message') return e;
+        const p = patches.get(e.key);
+        return p ? { ...e, ...p } : e;
+      })
+    : entries;
+  // bound i: the least (epoch, seq) of an entry at or after i that stops a message
+  const boundEpoch = new Array<number>(n + 1);
+  const boundSeq = new Array<number>(n + 1);
+  boundEpoch[n] = boundSeq[n] = Infinity;
+  for (let i = n - 1; i >= 0; i--) {
+    const e = cur[i];
+    let ep: number, sq: number;
+    if (e.kind !== 'message') ep = sq = -Infinity;
+    else if (e.seq === undefined) ep = sq = Infinity;
+    else {
+      ep = e.epoch;
+      sq = e.seq;
+    }
+    if (ep < boundEpoch[i + 1] || (ep === boundEpoch[i + 1] && sq < boundSeq[i + 1])) {
+      boundEpoch[i] = ep;
+      boundSeq[i] = sq;
+    } else {
+      boundEpoch[i] = boundEpoch[i + 1];
+      boundSeq[i] = boundSeq[i + 1];
+    }
+  }
+  const out: Entry[] = [];
+  let i = 0;
+  for (const m of added) {
+    const seq = m.seq ?? 0;
+    while (i < n && (boundEpoch[i] < m.epoch || (boundEpoch[i] === m.epoch && boundSeq[i] <= seq))) out.push(cur[i++]);
+    out.push(m);
+  }
+  while (i < n) out.push(cur[i++]);
+  return out;
 }
 
 export class LanchatClient {
@@ -636,7 +699,7 @@ export class LanchatClient {
         return this.onAck(f.client_id, f.seq, f.id, f.ts);
       case 'message': {
         const r = this.rooms.get(roomKey(f.room));
-        if (r) this.accept(r, f, true);
+        if (r) this.accept(r, f);
         return;
       }
       case 'typing': {
@@ -692,12 +755,15 @@ export class LanchatClient {
   }
 
   private onWelcome(w: Welcome): void {
-    const resumed = !!this.session && this.session === w.session;
-    const reconnect = !!this.host;
     if (this.host && this.host.id !== w.host.id) {
       // A different host answers at this address: nothing carries over.
       for (const r of this.rooms.values()) this.reset(r);
     }
+    // welcome.epoch (the id of the host's history database) is deliberately
+    // not acted on here: every room we are in gets a joined, which carries the
+    // same epoch, and onJoined handles a changed one room by room. Resetting
+    // here could not save a round trip anyway: the host answers the rooms
+    // named in hello.resume by itself, from the seqs we sent before we knew.
     this.host = w.host;
     this.me = w.member;
     this.session = w.session;
@@ -709,15 +775,8 @@ export class LanchatClient {
     for (const r of this.rooms.values()) {
       if (!r.wanted || r.gone) continue;
       if (this.resuming.has(r.key)) {
-        // Named in hello.resume: the host sends joined by itself. When it did
-        // not know our session, it may have restarted and lost its history:
-        // ask again for the last message we have, to compare its id.
+        // Named in hello.resume: the host sends joined by itself.
         r.joining = true;
-        if (reconnect && !resumed && r.lastSeq > 0) {
-          const id = r.bySeq.get(r.lastSeq);
-          const e = id ? r.entries.find((x) => x.key === id) : undefined;
-          if (e && e.kind === 'message' && e.id) r.verify = { seq: r.lastSeq, id: e.id, sent: false };
-        }
       } else if (r.key !== LOBBY) {
         this.sendJoin(r);
       } else {
@@ -736,27 +795,23 @@ export class LanchatClient {
     r.wanted = true;
     r.members = j.members ?? [];
     this.touch(r);
-    if (j.last_seq < r.lastSeq) {
-      // The host has fewer messages than we saw: it restarted without its
-      // history. Keep what we show, start counting afresh, fetch the new ones.
+    // Did the host's history start over (a host without a data dir restarted,
+    // or its data dir was wiped)? A host that names its history (joined.epoch)
+    // says so exactly: the epoch changed. Without two epochs to compare (the
+    // host sends none, or we have none from it yet), the fallback is that the
+    // host has fewer messages than we saw. Seqs from before a reset mean
+    // nothing now: keep what we show, start counting afresh, fetch it all.
+    const was = r.historyEpoch;
+    const startedOver = j.epoch && was ? j.epoch !== was : j.last_seq < r.lastSeq;
+    if (startedOver) {
       this.reset(r);
+      r.historyEpoch = j.epoch;
       this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'reset', ts: this.clock.now() });
       r.resyncing = true;
       this.sendJoin(r, 0);
       return;
     }
-    if (r.verify?.sent) {
-      const v = r.verify;
-      r.verify = undefined;
-      const m = hist.find((x) => x.seq === v.seq);
-      if (m && m.id !== v.id) {
-        this.reset(r);
-        this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'reset', ts: this.clock.now() });
-        r.resyncing = true;
-        this.sendJoin(r, 0);
-        return;
-      }
-    }
+    if (j.epoch) r.historyEpoch = j.epoch;
     r.known = true;
     if (this.dmPending && isPrivate(r.name)) {
       this.dmPending = false;
@@ -767,16 +822,12 @@ export class LanchatClient {
       if (r.lastSeq > 0) this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'gap', ts: this.clock.now() });
       r.lastSeq = hist[0].seq - 1;
     }
-    for (const m of hist) this.accept(r, m, false);
+    this.acceptHistory(r, hist);
     if (j.last_seq > r.lastSeq) {
       if (r.lastSeq > 0) this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: 'gap', ts: this.clock.now() });
       r.lastSeq = j.last_seq;
     }
     r.resyncing = false;
-    if (r.verify && !r.verify.sent) {
-      r.verify.sent = true;
-      this.sendJoin(r, r.verify.seq - 1);
-    }
     this.flush(r);
   }
 
@@ -785,27 +836,75 @@ export class LanchatClient {
     r.epoch++;
     r.lastSeq = 0;
     r.bySeq.clear();
-    r.verify = undefined;
+    r.historyEpoch = undefined;
     this.touch(r);
   }
 
   /**
-   * accept takes a message into a room: drops duplicates (by seq, by id, and
-   * copies of our own messages by client_id) and detects gaps in live
-   * messages, which make the client re-join with since.
+   * accept takes a live message into a room: drops duplicates (by seq, by id,
+   * and copies of our own messages by client_id) and detects gaps, which make
+   * the client re-join with since.
    */
-  private accept(r: Room, m: Message, live: boolean): void {
+  private accept(r: Room, m: Message): void {
     if (typeof m.seq !== 'number') return;
     if (m.seq <= r.lastSeq) return;
-    if (live && m.seq > r.lastSeq + 1) {
+    if (m.seq > r.lastSeq + 1) {
       if (!r.resyncing && r.joined) {
         r.resyncing = true;
         this.sendJoin(r, r.lastSeq);
       }
       return;
     }
+    const t = this.take(r, m);
+    if (!t) return;
+    if (t.kind === 'own') {
+      this.replace(r, t.key, (e) => ({ ...e, ...t.patch }));
+      return;
+    }
+    const entry = t.entry;
+    this.insert(r, entry);
+    r.typing.delete(m.from.id);
+    if (!entry.own) {
+      if (r.key !== this.active || !this.visible) {
+        r.unread++;
+        if (mentions(m.text, this.me?.name)) r.mentions++;
+      }
+      this.emit({ type: 'message', room: r.name, entry });
+    }
+  }
+
+  /**
+   * acceptHistory takes a joined frame's history into a room in one pass: the
+   * same dedupe as accept, then one merge into the entries, assigned once (a
+   * resume of thousands of messages must not copy the entries per message).
+   */
+  private acceptHistory(r: Room, hist: Message[]): void {
+    const added: MessageEntry[] = [];
+    const patches = new Map<string, Partial<MessageEntry>>();
+    for (const m of hist) {
+      if (typeof m.seq !== 'number' || m.seq <= r.lastSeq) continue;
+      const t = this.take(r, m);
+      if (!t) continue;
+      if (t.kind === 'own') {
+        patches.set(t.key, t.patch);
+      } else {
+        added.push(t.entry);
+        r.typing.delete(m.from.id);
+      }
+    }
+    if (!added.length && !patches.size) return;
+    r.entries = mergeHistory(r.entries, added, patches);
+    this.touch(r);
+  }
+
+  /**
+   * take does the bookkeeping for a message next in seq order (the caller has
+   * checked its seq) and says what to show: nothing (a duplicate by id), a
+   * patch for our own entry (matched by client_id), or a new entry.
+   */
+  private take(r: Room, m: Message): Taken | undefined {
     r.lastSeq = m.seq;
-    if (r.ids.has(m.id)) return;
+    if (r.ids.has(m.id)) return undefined;
     r.ids.add(m.id);
     const out = m.client_id ? this.outgoing.get(m.client_id) : undefined;
     if (out && out.room === r.key) {
@@ -815,8 +914,7 @@ export class LanchatClient {
       out.error = undefined;
       const key = 'c:' + out.clientId;
       r.bySeq.set(m.seq, key);
-      this.replace(r, key, (e) => ({ ...e, seq: m.seq, epoch: r.epoch, id: m.id, ts: m.ts, from: m.from, state: 'sent', error: undefined }));
-      return;
+      return { kind: 'own', key, patch: { seq: m.seq, epoch: r.epoch, id: m.id, ts: m.ts, from: m.from, state: 'sent', error: undefined } };
     }
     const entry: MessageEntry = {
       kind: 'message',
@@ -835,15 +933,7 @@ export class LanchatClient {
     if (m.deleted) entry.deleted = true;
     if (this.me && m.from.id === this.me.id) entry.own = true;
     r.bySeq.set(m.seq, entry.key);
-    this.insert(r, entry);
-    r.typing.delete(m.from.id);
-    if (live && !entry.own) {
-      if (r.key !== this.active || !this.visible) {
-        r.unread++;
-        if (mentions(m.text, this.me?.name)) r.mentions++;
-      }
-      this.emit({ type: 'message', room: r.name, entry });
-    }
+    return { kind: 'new', entry };
   }
 
   private onAck(clientId: string, seq: number, id: string, ts: number): void {

@@ -106,6 +106,8 @@ export interface Welcome {
   session: string;
   limits: Limits;
   rooms: RoomInfo[];
+  /** a random id of the host's history database: it changes when that history is reset */
+  epoch?: string;
 }
 export interface Joined {
   type: 'joined';
@@ -115,6 +117,8 @@ export interface Joined {
   last_seq: number;
   truncated?: boolean;
   first_kept?: number;
+  /** the host's history epoch (as in welcome): a new one means the room's seqs started over */
+  epoch?: string;
 }
 export interface Left {
   type: 'left';
