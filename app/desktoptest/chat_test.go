@@ -283,16 +283,18 @@ func differing(p, q []uint32) int {
 
 // wire is the part of a server frame the observer looks at.
 type wire struct {
-	Type  string `json:"type"`
-	Room  string `json:"room"`
-	Event string `json:"event"`
-	Text  string `json:"text"`
-	From  struct {
+	Type string `json:"type"`
+	Room string `json:"room"`
+	Text string `json:"text"`
+	From struct {
 		Name string `json:"name"`
 	} `json:"from"`
-	Member struct {
-		Name string `json:"name"`
-	} `json:"member"`
+	Changes []struct {
+		Event  string `json:"event"`
+		Member struct {
+			Name string `json:"name"`
+		} `json:"member"`
+	} `json:"changes"`
 	Members []struct {
 		Name string `json:"name"`
 	} `json:"members"`
@@ -396,7 +398,12 @@ func inLobby(name string) func(wire) bool {
 		}
 		switch f.Type {
 		case "presence":
-			return f.Event == "joined" && f.Member.Name == name
+			for _, c := range f.Changes {
+				if c.Event == "joined" && c.Member.Name == name {
+					return true
+				}
+			}
+			return false
 		case "joined":
 			return slices.ContainsFunc(f.Members, func(m struct {
 				Name string `json:"name"`

@@ -15,7 +15,7 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 		return c.deleteMessage(f)
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.unlock()
 	me := c.member
 	if me.conn.Load() != c {
 		return nil
@@ -63,7 +63,7 @@ func (h *Hub) updateRoomLocked(r *room, change func(*StoredRoom)) *protocol.Prob
 	sr := StoredRoom{Key: r.key, Name: r.name, LastSeq: r.lastSeq, Topic: r.topic, Flags: r.flags}
 	change(&sr)
 	if err := h.cfg.Store.SaveRoom(sr); err != nil {
-		return protocol.Errorf(protocol.CodeInternal, "the change could not be stored").WithRef(r.name)
+		return h.internal(err, "the change could not be stored").WithRef(r.name)
 	}
 	r.name, r.topic, r.flags = sr.Name, sr.Topic, sr.Flags
 	return nil
@@ -84,7 +84,7 @@ func (h *Hub) createRoomLocked(c *Conn, name string, announcements bool) *protoc
 	}
 	flags := RoomFlags{Announcements: announcements}
 	if err := h.cfg.Store.SaveRoom(StoredRoom{Key: key, Name: clean, Flags: flags}); err != nil {
-		return protocol.Errorf(protocol.CodeInternal, "the room could not be created").WithRef(name)
+		return h.internal(err, "the room could not be created").WithRef(name)
 	}
 	h.addRoomLocked(key, clean, 0, flags, "")
 	h.joinLocked(c, key, nil)
@@ -145,7 +145,12 @@ func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
 		m.rooms = slices.DeleteFunc(m.rooms, func(k string) bool { return k == key })
 		m.send(out)
 	}
+	for m := range r.joining {
+		m.rooms = slices.DeleteFunc(m.rooms, func(k string) bool { return k == key })
+	}
+	clear(r.joining)
 	r.members = nil
+	r.count.Store(0)
 	r.mu.Unlock()
 	delete(h.rooms, key)
 	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == key })
@@ -233,7 +238,7 @@ func (c *Conn) deleteMessage(f protocol.Control) *protocol.Problem {
 	if f.Seq > 0 && f.Seq <= r.lastSeq {
 		msgs, _, err := h.cfg.Store.Since(r.key, f.Seq-1, 1)
 		if err != nil {
-			return protocol.Errorf(protocol.CodeInternal, "the message could not be read").WithRef(f.Action)
+			return h.internal(err, "the message could not be read").WithRef(f.Action)
 		}
 		if len(msgs) == 1 && msgs[0].Seq == f.Seq {
 			target = msgs[0]
@@ -249,7 +254,7 @@ func (c *Conn) deleteMessage(f protocol.Control) *protocol.Problem {
 		return nil
 	}
 	if err := h.cfg.Store.MarkDeleted(r.key, f.Seq); err != nil {
-		return protocol.Errorf(protocol.CodeInternal, "the message could not be deleted").WithRef(f.Action)
+		return h.internal(err, "the message could not be deleted").WithRef(f.Action)
 	}
 	h.fanoutLocked(r, NewOut(protocol.Deleted{Room: r.name, Seq: f.Seq, ID: target.ID, By: st.public}), nil)
 	return nil

@@ -33,7 +33,7 @@ func parseDMKey(key string) ([2]string, bool) {
 func (c *Conn) openDM(f protocol.DM) *protocol.Problem {
 	h := c.hub
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.unlock()
 	me := c.member
 	if me.conn.Load() != c {
 		return nil
@@ -48,7 +48,7 @@ func (c *Conn) openDM(f protocol.DM) *protocol.Problem {
 	key := dmKey(me.identity, other.identity)
 	if _, ok := h.rooms[key]; !ok {
 		if err := h.cfg.Store.SaveRoom(StoredRoom{Key: key, Name: key}); err != nil {
-			return protocol.Errorf(protocol.CodeInternal, "the conversation could not be created").WithRef(f.Member)
+			return h.internal(err, "the conversation could not be created").WithRef(f.Member)
 		}
 		h.addRoomLocked(key, key, 0, RoomFlags{}, "")
 	}

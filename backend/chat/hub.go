@@ -9,6 +9,8 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -52,6 +54,12 @@ type Config struct {
 
 	Store Store            // default NewMemoryStore(1000)
 	Now   func() time.Time // default time.Now
+	// PresenceWindow is the shortest time between two presence frames of a
+	// room, and between two rooms lists: changes within it go out together.
+	// Default 150 ms.
+	PresenceWindow time.Duration
+	// Logger receives the cause of every internal error; default slog.Default().
+	Logger *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -83,6 +91,12 @@ func (c *Config) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.PresenceWindow <= 0 {
+		c.PresenceWindow = 150 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	if c.HostName == "" {
 		c.HostName = "lanchat"
@@ -133,6 +147,9 @@ type Hub struct {
 	mutes     map[string]bool       // by identity
 	bannedIDs map[string]bool       // by identity
 	bannedDev map[string]bool       // by device
+
+	joins     []joinJob // joins decided under mu, finished by unlock
+	roomsList throttle  // the rooms list pushed to every member
 }
 
 type room struct {
@@ -142,10 +159,60 @@ type room struct {
 	dm [2]string
 
 	mu      sync.Mutex
-	lastSeq uint64
-	members []*Member // in join order
+	stored  *sync.Cond // on mu: a send waits here until the seqs before its own went out
+	lastSeq uint64     // the newest seq sent to the room's members
+	// appending counts sends in the store whose seq is not known yet;
+	// ready holds the stored seqs still waiting for their turn.
+	appending int
+	ready     []uint64
+	members   []*Member    // in join order
+	count     atomic.Int64 // len(members), for readers without mu
+	// joining are members whose join was decided under Hub.mu but whose
+	// joined frame is not sent yet; they get no room traffic until then.
+	joining map[*Member]bool
 	flags   RoomFlags
 	topic   string
+
+	presence []protocol.PresenceChange // not yet sent, one per member
+	pushed   throttle                  // presence frames
+
+	lastTyping map[*Member]time.Time
+	lastSend   map[*Member]time.Time
+}
+
+// throttle lets an update out at once, or schedules it for the end of the
+// window when the previous one went out less than a window ago.
+type throttle struct {
+	last  time.Time
+	timer *time.Timer
+}
+
+// due reports whether to send now; otherwise it makes sure fire runs at the
+// end of the window. The caller holds the lock that fire takes.
+func (t *throttle) due(window time.Duration, fire func()) bool {
+	if t.timer != nil {
+		return false
+	}
+	wait := time.Until(t.last.Add(window))
+	if wait <= 0 {
+		t.last = time.Now()
+		return true
+	}
+	t.timer = time.AfterFunc(wait, fire)
+	return false
+}
+
+// fired is called by fire, under the lock, before it sends.
+func (t *throttle) fired() {
+	t.timer = nil
+	t.last = time.Now()
+}
+
+func (t *throttle) stop() {
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
+	}
 }
 
 // Member is one person on the host. Its fields are the hub's: transports
@@ -164,10 +231,6 @@ type Member struct {
 	conn atomic.Pointer[Conn]
 	// guarded by Hub.mu
 	rooms []string // room keys, join order
-
-	// guarded by room.mu of the room in question
-	lastTyping map[string]time.Time
-	lastSend   map[string]time.Time
 }
 
 // Conn is one connection's handle on its member. After a takeover the old
@@ -236,7 +299,9 @@ func NewHub(cfg Config) (*Hub, error) {
 // addRoomLocked adds a room under its store key. Rooms are found by the
 // key of their current name; private rooms are never listed.
 func (h *Hub) addRoomLocked(key, name string, lastSeq uint64, flags RoomFlags, topic string) *room {
-	r := &room{key: key, name: name, lastSeq: lastSeq, flags: flags, topic: topic}
+	r := &room{key: key, name: name, lastSeq: lastSeq, flags: flags, topic: topic,
+		joining: map[*Member]bool{}, lastTyping: map[*Member]time.Time{}, lastSend: map[*Member]time.Time{}}
+	r.stored = sync.NewCond(&r.mu)
 	if dm, ok := parseDMKey(key); ok {
 		r.dm = dm
 		h.rooms[key] = r
@@ -284,11 +349,11 @@ func (h *Hub) Stats() Stats {
 func (h *Hub) roomsLocked() []protocol.RoomInfo {
 	out := make([]protocol.RoomInfo, 0, len(h.order))
 	for _, k := range h.order {
+		// Without the room's lock, which a history read may hold: name, topic
+		// and flags change under Hub.mu too, the count is atomic.
 		r := h.rooms[k]
-		r.mu.Lock()
-		out = append(out, protocol.RoomInfo{Name: r.name, Members: len(r.members), Topic: r.topic,
+		out = append(out, protocol.RoomInfo{Name: r.name, Members: int(r.count.Load()), Topic: r.topic,
 			Locked: r.flags.Locked || r.flags.Announcements, Announcements: r.flags.Announcements, SlowSeconds: r.flags.SlowSeconds})
-		r.mu.Unlock()
 	}
 	return out
 }
@@ -311,7 +376,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		return nil, p
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.unlock()
 	if h.closed {
 		return nil, protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down")
 	}
@@ -336,8 +401,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		if _, taken := h.names[protocol.NameKey(name)]; taken {
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", name)
 		}
-		m = &Member{id: "m-" + randomHex(6), name: name, session: randomHex(16), device: hello.Device,
-			lastTyping: map[string]time.Time{}, lastSend: map[string]time.Time{}}
+		m = &Member{id: "m-" + randomHex(6), name: name, session: randomHex(16), device: hello.Device}
 		m.identity = identity
 		if hello.Device == "" {
 			m.identity = identityOf(name, m.session) // no device: private rooms last one connection
@@ -366,6 +430,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		Session: m.session,
 		Limits:  h.limitsLocked(),
 		Rooms:   h.roomsLocked(),
+		Epoch:   h.cfg.Store.Epoch(),
 	}))
 
 	want := []string{Lobby}
@@ -437,21 +502,67 @@ func (r *room) admits(m *Member) bool {
 // Member returns the connection's member as seen on the wire.
 func (c *Conn) Member() protocol.Member { return c.member.public() }
 
-// joinLocked puts the member in the room (if not yet) and sends it joined
-// with history. It reports whether membership changed.
+// joinJob is a join decided under Hub.mu: the member is in the room's
+// joining set. finishJoin makes it a member and sends joined with history
+// under the room's lock alone, so a long history read holds up that room
+// and nothing else.
+type joinJob struct {
+	c     *Conn
+	r     *room
+	since *uint64
+}
+
+// joinLocked decides that the member is in the room (if not yet) and
+// queues the job that sends it joined when Hub.mu is released (see unlock).
+// It reports whether membership changed.
 func (h *Hub) joinLocked(c *Conn, key string, since *uint64) bool {
 	m := c.member
 	r := h.rooms[key]
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	added := false
 	if !slices.Contains(m.rooms, key) {
 		m.rooms = append(m.rooms, key)
-		r.members = append(r.members, m)
+		r.mu.Lock()
+		r.joining[m] = true
+		r.mu.Unlock()
 		added = true
-		h.fanoutLocked(r, NewOut(protocol.Presence{Room: r.name, Event: protocol.EventJoined, Member: m.public(), TS: h.cfg.Now().UnixMilli()}), m)
 	}
-	j := protocol.Joined{Room: r.name, LastSeq: r.lastSeq, Members: make([]protocol.Member, 0, len(r.members))}
+	h.joins = append(h.joins, joinJob{c: c, r: r, since: since})
+	return added
+}
+
+// unlock releases Hub.mu, then finishes the joins decided under it, in order.
+func (h *Hub) unlock() {
+	jobs := h.joins
+	h.joins = nil
+	h.mu.Unlock()
+	for _, j := range jobs {
+		h.finishJoin(j)
+	}
+}
+
+// finishJoin sends joined: the member list, the room's last seq and the
+// history the client asked for, all read under the room's lock, so every
+// message after that seq reaches the member live and none before it does.
+func (h *Hub) finishJoin(job joinJob) {
+	c, r, since := job.c, job.r, job.since
+	m := c.member
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m.conn.Load() != c {
+		return // taken over or gone meanwhile
+	}
+	added := r.joining[m]
+	if added {
+		delete(r.joining, m)
+		r.members = append(r.members, m)
+		r.count.Store(int64(len(r.members)))
+		// Told to the others after joined went out: the member's own
+		// frames start with joined.
+		defer h.presenceLocked(r, protocol.EventJoined, m)
+	} else if !slices.Contains(r.members, m) {
+		return // left meanwhile
+	}
+	j := protocol.Joined{Room: r.name, LastSeq: r.lastSeq, Members: make([]protocol.Member, 0, len(r.members)), Epoch: h.cfg.Store.Epoch()}
 	for _, o := range r.members {
 		j.Members = append(j.Members, o.public())
 	}
@@ -473,18 +584,20 @@ func (h *Hub) joinLocked(c *Conn, key string, since *uint64) bool {
 		}
 	}
 	if err != nil {
-		c.sink.Send(NewOut(protocol.Errorf(protocol.CodeInternal, "the history of %q could not be read", r.name).WithRef(r.name).Frame()))
+		c.sink.Send(NewOut(h.internal(err, "the history of %q could not be read", r.name).WithRef(r.name).Frame()))
 	}
 	if since != nil && *since < r.lastSeq && len(hist) == 0 {
 		j.Truncated = true
 	}
+	// Messages stored but not yet sent to the room are not history yet:
+	// they reach the member live.
+	hist = slices.DeleteFunc(hist, func(m protocol.Message) bool { return m.Seq > r.lastSeq })
 	for i := range hist {
 		hist[i].Room = r.name // the room may have been renamed since
 	}
 	j.History = hist
 	j.FirstKept = first
 	c.sink.Send(NewOut(j))
-	return added
 }
 
 // leaveLocked removes the member from the room and tells the room.
@@ -493,10 +606,45 @@ func (h *Hub) leaveLocked(m *Member, key, event string) {
 	m.rooms = slices.DeleteFunc(m.rooms, func(k string) bool { return k == key })
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.joining[m] {
+		delete(r.joining, m) // never announced: nothing to tell
+		return
+	}
 	r.members = slices.DeleteFunc(r.members, func(o *Member) bool { return o == m })
-	delete(m.lastTyping, r.key)
-	delete(m.lastSend, r.key)
-	h.fanoutLocked(r, NewOut(protocol.Presence{Room: r.name, Event: event, Member: m.public(), TS: h.cfg.Now().UnixMilli()}), nil)
+	r.count.Store(int64(len(r.members)))
+	delete(r.lastTyping, m)
+	delete(r.lastSend, m)
+	h.presenceLocked(r, event, m)
+}
+
+// presenceLocked records a member's change for the room's next presence
+// frame, which goes out at once or at the end of the window. r.mu is held.
+func (h *Hub) presenceLocked(r *room, event string, m *Member) {
+	ch := protocol.PresenceChange{Event: event, Member: m.public()}
+	i := slices.IndexFunc(r.presence, func(p protocol.PresenceChange) bool { return p.Member.ID == m.id })
+	if i >= 0 {
+		// One change per member: the latest, in the place of the earlier.
+		r.presence = append(slices.Delete(r.presence, i, i+1), ch)
+	} else {
+		r.presence = append(r.presence, ch)
+	}
+	if r.pushed.due(h.cfg.PresenceWindow, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.pushed.fired()
+		h.flushPresenceLocked(r)
+	}) {
+		h.flushPresenceLocked(r)
+	}
+}
+
+func (h *Hub) flushPresenceLocked(r *room) {
+	if len(r.presence) == 0 {
+		return
+	}
+	o := NewOut(protocol.Presence{Room: r.name, Changes: r.presence, TS: h.cfg.Now().UnixMilli()})
+	r.presence = nil
+	h.fanoutLocked(r, o, nil)
 }
 
 // fanoutLocked queues o for every member of r except skip. r.mu is held.
@@ -508,11 +656,36 @@ func (h *Hub) fanoutLocked(r *room, o *Out, skip *Member) {
 	}
 }
 
+// broadcastRoomsLocked pushes the rooms list to every member, at once or
+// at the end of the window, so a burst of joins sends it a few times, not
+// once per join.
 func (h *Hub) broadcastRoomsLocked() {
+	if h.roomsList.due(h.cfg.PresenceWindow, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.roomsList.fired()
+		h.sendRoomsLocked()
+	}) {
+		h.sendRoomsLocked()
+	}
+}
+
+func (h *Hub) sendRoomsLocked() {
+	if h.closed {
+		return
+	}
 	o := NewOut(protocol.Rooms{Rooms: h.roomsLocked()})
 	for _, m := range h.members {
 		m.send(o)
 	}
+}
+
+// internal logs err, the cause of an internal error, and returns the
+// Problem the member gets, which never carries the cause.
+func (h *Hub) internal(err error, format string, args ...any) *protocol.Problem {
+	msg := fmt.Sprintf(format, args...)
+	h.cfg.Logger.Error("chat: "+msg, "err", err)
+	return protocol.Errorf(protocol.CodeInternal, "%s", msg)
 }
 
 // Disconnect removes the connection's member from every room with a
@@ -573,7 +746,7 @@ func (h *Hub) roomKey(name string, m *Member) (string, *protocol.Problem) {
 func (c *Conn) join(f protocol.Join) *protocol.Problem {
 	h := c.hub
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.unlock()
 	if c.member.conn.Load() != c {
 		return nil
 	}
@@ -616,7 +789,7 @@ func (c *Conn) createRoom(f protocol.CreateRoom) *protocol.Problem {
 		return protocol.Errorf(protocol.CodeRoomCreateOff, "this host does not let members create rooms").WithRef(f.Room)
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.unlock()
 	if c.member.conn.Load() != c {
 		return nil
 	}
@@ -629,6 +802,12 @@ func (h *Hub) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
+	h.roomsList.stop()
+	for _, r := range h.rooms {
+		r.mu.Lock()
+		r.pushed.stop()
+		r.mu.Unlock()
+	}
 	for _, m := range h.members {
 		m.close(protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down"))
 	}

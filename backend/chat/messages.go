@@ -57,54 +57,82 @@ func (c *Conn) send(f protocol.Send) *protocol.Problem {
 		return p.WithRef(f.ClientID)
 	}
 	h := c.hub
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if prev, ok, err := h.cfg.Store.ByClientID(r.key, f.ClientID); err != nil {
-		return protocol.Errorf(protocol.CodeInternal, "the message could not be checked").WithRef(f.ClientID)
-	} else if ok {
-		if protocol.NameKey(prev.From.Name) != protocol.NameKey(st.public.Name) {
-			// Another member's message: never ack it for this one, never drop theirs.
-			return protocol.Errorf(protocol.CodeBadClientID, "that client_id is taken by another message; use a new one").WithRef(f.ClientID)
-		}
-		c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: prev.Seq, ID: prev.ID, TS: prev.TS}))
-		return nil
-	}
 	now := h.cfg.Now()
-	if !st.host {
-		if st.muted {
-			return protocol.Errorf(protocol.CodeMuted, "the host has muted you").WithRef(f.ClientID)
-		}
-		if r.flags.Locked || r.flags.Announcements {
-			return protocol.Errorf(protocol.CodeRoomLocked, "only the host posts in %q", r.name).WithRef(f.ClientID)
-		}
-		if slow := time.Duration(r.flags.SlowSeconds) * time.Second; slow > 0 {
-			if last, ok := c.member.lastSend[r.key]; ok && now.Sub(last) < slow {
-				wait := (slow - now.Sub(last) + time.Second - 1) / time.Second
-				return protocol.Errorf(protocol.CodeSlowMode, "slow mode: wait %d s before writing again in %q", int(wait), r.name).WithRef(f.ClientID)
-			}
-		}
+	if p := c.mayPost(r, st, now); p != nil {
+		return p.WithRef(f.ClientID)
 	}
-	if !c.allow() {
-		return protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d messages per second", h.cfg.RatePerSecond).WithRef(f.ClientID)
-	}
-	msg := protocol.Message{
+	// The store hands out the seq and commits this message together with
+	// others (of this room too): the room's lock is not held meanwhile.
+	msg, dup, err := h.cfg.Store.Append(r.key, protocol.Message{
 		Type:     protocol.TypeMessage,
-		Room:     r.name,
-		Seq:      r.lastSeq + 1,
 		ID:       randomHex(8),
 		From:     st.public,
 		Text:     f.Text,
 		TS:       now.UnixMilli(),
 		ClientID: f.ClientID,
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.appending--
+	defer r.stored.Broadcast()
+	if err != nil {
+		return h.internal(err, "the message could not be stored; try again").WithRef(f.ClientID)
 	}
-	if err := h.cfg.Store.Append(msg); err != nil {
-		return protocol.Errorf(protocol.CodeInternal, "the message could not be stored; try again").WithRef(f.ClientID)
+	if dup {
+		if protocol.NameKey(msg.From.Name) != protocol.NameKey(st.public.Name) {
+			// Another member's message: never ack it for this one, never drop theirs.
+			return protocol.Errorf(protocol.CodeBadClientID, "that client_id is taken by another message; use a new one").WithRef(f.ClientID)
+		}
+		c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}))
+		return nil
 	}
-	r.lastSeq = msg.Seq
-	c.member.lastSend[r.key] = now
+	r.deliverInOrderLocked(msg.Seq)
+	r.lastSend[c.member] = now
+	msg.Room = r.name
 	c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}))
 	h.fanoutLocked(r, NewOut(msg), nil)
 	return nil
+}
+
+// mayPost checks the member may write in the room now: mute, lock, slow
+// mode and the rate limit.
+func (c *Conn) mayPost(r *room, st memberState, now time.Time) *protocol.Problem {
+	h := c.hub
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !st.host {
+		if st.muted {
+			return protocol.Errorf(protocol.CodeMuted, "the host has muted you")
+		}
+		if r.flags.Locked || r.flags.Announcements {
+			return protocol.Errorf(protocol.CodeRoomLocked, "only the host posts in %q", r.name)
+		}
+		if slow := time.Duration(r.flags.SlowSeconds) * time.Second; slow > 0 {
+			if last, ok := r.lastSend[c.member]; ok && now.Sub(last) < slow {
+				wait := (slow - now.Sub(last) + time.Second - 1) / time.Second
+				return protocol.Errorf(protocol.CodeSlowMode, "slow mode: wait %d s before writing again in %q", int(wait), r.name)
+			}
+		}
+	}
+	if !c.allow() {
+		return protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d messages per second", h.cfg.RatePerSecond)
+	}
+	r.appending++
+	return nil
+}
+
+// deliverInOrderLocked waits (under r.mu, released while waiting) until
+// seq is the room's next message to go out, then counts it as sent.
+// Normally that is lastSeq+1. Should the store's count be ahead of the
+// room's (nothing else in flight, yet a gap), the smallest stored seq goes
+// next rather than waiting for numbers no send holds.
+func (r *room) deliverInOrderLocked(seq uint64) {
+	r.ready = append(r.ready, seq)
+	for seq != r.lastSeq+1 && (r.appending > 0 || seq != slices.Min(r.ready)) {
+		r.stored.Wait()
+	}
+	r.ready = slices.DeleteFunc(r.ready, func(s uint64) bool { return s == seq })
+	r.lastSeq = max(r.lastSeq, seq)
 }
 
 func (c *Conn) typing(f protocol.Typing) *protocol.Problem {
@@ -119,10 +147,10 @@ func (c *Conn) typing(f protocol.Typing) *protocol.Problem {
 		return nil // they cannot write here, so they are not typing here
 	}
 	now := h.cfg.Now()
-	if last, ok := c.member.lastTyping[r.key]; ok && now.Sub(last) < h.cfg.TypingInterval {
+	if last, ok := r.lastTyping[c.member]; ok && now.Sub(last) < h.cfg.TypingInterval {
 		return nil // rate-limited silently: typing is a hint
 	}
-	c.member.lastTyping[r.key] = now
+	r.lastTyping[c.member] = now
 	h.fanoutLocked(r, NewOut(protocol.Typing{Room: r.name, From: &st.public}), c.member)
 	return nil
 }

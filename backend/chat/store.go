@@ -6,27 +6,35 @@ import (
 	"lanchat/backend/protocol"
 )
 
-// Store keeps rooms and their messages. The hub calls it with the room's lock
-// held, so calls for one room never overlap. Append must return only once the
-// message is as durable as the store promises: the hub acks after it.
+// Store keeps rooms and their messages. Every room argument is the room's
+// store key (StoredRoom.Key), which stays the same across renames.
+//
+// Append must return only once the message is as durable as the store
+// promises: the hub acks after it. The hub may call Append for one room from
+// several goroutines at once (a durable store commits them together); the
+// store hands out the seqs, so they stay gapless in the order it stores.
 type Store interface {
 	// Rooms returns the rooms the store knows, with their last seq.
 	Rooms() ([]StoredRoom, error)
 	// SaveRoom creates or updates a room.
 	SaveRoom(r StoredRoom) error
-	// Append stores m; m.Seq is the room's last seq plus one.
-	Append(m protocol.Message) error
+	// Append stores m as the next message of room: it sets m.Seq to the
+	// room's last seq plus one and returns m as stored. When the room still
+	// keeps a message sent with m.ClientID, nothing is stored and Append
+	// returns that message with dup true.
+	Append(room string, m protocol.Message) (stored protocol.Message, dup bool, err error)
 	// Since returns up to limit messages of room with seq > after, oldest
 	// first, and the first seq the store still keeps (0 if none).
 	Since(room string, after uint64, limit int) ([]protocol.Message, uint64, error)
 	// Last returns up to n newest messages of room, oldest first, and the
 	// first seq kept.
 	Last(room string, n int) ([]protocol.Message, uint64, error)
-	// ByClientID finds a message of room sent with clientID, if kept.
-	ByClientID(room, clientID string) (protocol.Message, bool, error)
 	// MarkDeleted turns message seq of room into a tombstone: Deleted set,
 	// Text emptied. Since and Last return it that way from then on.
 	MarkDeleted(room string, seq uint64) error
+	// Epoch names this store's history: random when the history was
+	// created, the same for as long as it is kept.
+	Epoch() string
 }
 
 // StoredRoom is a room as the store keeps it. Key is protocol.RoomKey(Name).
@@ -51,6 +59,7 @@ type RoomFlags struct {
 type MemoryStore struct {
 	Keep int
 
+	epoch string
 	mu    sync.Mutex
 	rooms map[string]*memRoom
 	order []string
@@ -67,8 +76,11 @@ func NewMemoryStore(keep int) *MemoryStore {
 	if keep <= 0 {
 		keep = 1000
 	}
-	return &MemoryStore{Keep: keep, rooms: map[string]*memRoom{}}
+	return &MemoryStore{Keep: keep, rooms: map[string]*memRoom{}, epoch: randomHex(8)}
 }
+
+// Epoch is random per MemoryStore: its history lasts as long as the process.
+func (s *MemoryStore) Epoch() string { return s.epoch }
 
 func (s *MemoryStore) Rooms() ([]StoredRoom, error) {
 	s.mu.Lock()
@@ -84,6 +96,7 @@ func (s *MemoryStore) SaveRoom(r StoredRoom) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if mr, ok := s.rooms[r.Key]; ok {
+		r.LastSeq = max(r.LastSeq, mr.info.LastSeq) // seqs are never handed out twice
 		mr.info = r
 		return nil
 	}
@@ -102,10 +115,16 @@ func (s *MemoryStore) room(key string) *memRoom {
 	return mr
 }
 
-func (s *MemoryStore) Append(m protocol.Message) error {
+func (s *MemoryStore) Append(room string, m protocol.Message) (protocol.Message, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	mr := s.room(protocol.RoomKey(m.Room))
+	mr := s.room(room)
+	if m.ClientID != "" {
+		if seq, ok := mr.byClient[m.ClientID]; ok {
+			return mr.msgs[seq-s.firstKept(mr)], true, nil
+		}
+	}
+	m.Seq = mr.info.LastSeq + 1
 	mr.msgs = append(mr.msgs, m)
 	if m.ClientID != "" {
 		mr.byClient[m.ClientID] = m.Seq
@@ -124,7 +143,7 @@ func (s *MemoryStore) Append(m protocol.Message) error {
 		}
 	}
 	mr.info.LastSeq = m.Seq
-	return nil
+	return m, false, nil
 }
 
 func (s *MemoryStore) firstKept(mr *memRoom) uint64 {
@@ -137,7 +156,7 @@ func (s *MemoryStore) firstKept(mr *memRoom) uint64 {
 func (s *MemoryStore) Since(room string, after uint64, limit int) ([]protocol.Message, uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	mr := s.room(protocol.RoomKey(room))
+	mr := s.room(room)
 	var out []protocol.Message
 	for _, m := range mr.msgs {
 		if m.Seq > after {
@@ -153,27 +172,15 @@ func (s *MemoryStore) Since(room string, after uint64, limit int) ([]protocol.Me
 func (s *MemoryStore) Last(room string, n int) ([]protocol.Message, uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	mr := s.room(protocol.RoomKey(room))
+	mr := s.room(room)
 	from := max(len(mr.msgs)-n, 0)
 	return append([]protocol.Message(nil), mr.msgs[from:]...), s.firstKept(mr), nil
-}
-
-func (s *MemoryStore) ByClientID(room, clientID string) (protocol.Message, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	mr := s.room(protocol.RoomKey(room))
-	seq, ok := mr.byClient[clientID]
-	if !ok {
-		return protocol.Message{}, false, nil
-	}
-	first := s.firstKept(mr)
-	return mr.msgs[seq-first], true, nil
 }
 
 func (s *MemoryStore) MarkDeleted(room string, seq uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	mr := s.room(protocol.RoomKey(room))
+	mr := s.room(room)
 	first := s.firstKept(mr)
 	if seq < first || seq-first >= uint64(len(mr.msgs)) {
 		return nil

@@ -198,11 +198,11 @@ func fill(t *testing.T, s chat.Store, n int) {
 		}
 	}
 	for i := 1; i <= n; i++ {
-		if err := s.Append(message("General", uint64(i), alice, time.Duration(i)*time.Second, fmt.Sprintf("m%d", i))); err != nil {
+		if _, _, err := s.Append("general", message("General", uint64(i), alice, time.Duration(i)*time.Second, fmt.Sprintf("m%d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Append(message("@a-b", 1, alice, 0, "private")); err != nil {
+	if _, _, err := s.Append("@a-b", message("@a-b", 1, alice, 0, "private")); err != nil {
 		t.Fatal(err)
 	}
 }

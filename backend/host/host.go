@@ -107,6 +107,9 @@ func New(cfg Config) (*Host, error) {
 	if cfg.MaxText > 0 {
 		hc.MaxText = cfg.MaxText
 	}
+	if hc.Logger == nil {
+		hc.Logger = cfg.Logger
+	}
 	history, err := openHistory(cfg, &hc)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)

@@ -70,6 +70,11 @@ type Welcome struct {
 	Session string     `json:"session"`
 	Limits  Limits     `json:"limits"`
 	Rooms   []RoomInfo `json:"rooms"`
+	// Epoch names the host's history: it changes only when that history
+	// starts over (a host without a data dir restarted, or its database was
+	// replaced). Seqs a client remembers are meaningful only under the epoch
+	// it saw them with.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // HostInfo names the host a client is connected to.
@@ -137,6 +142,8 @@ type Joined struct {
 	// then starts at FirstKept.
 	Truncated bool   `json:"truncated,omitempty"`
 	FirstKept uint64 `json:"first_kept,omitempty"`
+	// Epoch is the host's history epoch, as in Welcome.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // Leave asks to leave a room. The lobby cannot be left.
@@ -201,13 +208,22 @@ const (
 	EventDisconnected = "disconnected"
 )
 
-// Presence tells a room that a member joined, left or disconnected.
+// Presence tells a room who joined, left or disconnected since its previous
+// presence frame. The host gathers a room's changes for a short window
+// (PresenceWindow) and sends them as one frame, with at most one change per
+// member: the latest. Applied in order to the member list of joined (or of
+// the previous presence), the changes give the room's list as it is now.
 type Presence struct {
-	Type   string `json:"type"`
-	Room   string `json:"room"`
+	Type    string           `json:"type"`
+	Room    string           `json:"room"`
+	Changes []PresenceChange `json:"changes"`
+	TS      int64            `json:"ts"`
+}
+
+// PresenceChange is one member's change: an Event and the member.
+type PresenceChange struct {
 	Event  string `json:"event"`
 	Member Member `json:"member"`
-	TS     int64  `json:"ts"`
 }
 
 // Rooms is the rooms list with member counts, pushed whenever it changes.

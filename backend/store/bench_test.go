@@ -24,7 +24,8 @@ import (
 
 // Benchmarks for `make bench`: acknowledged messages per second through the
 // real hub with durable history (SQLite, both durability levels, with and
-// without group commit) against the in-memory store, and the time to resume
+// without group commit; senders spread over rooms and crowded into one)
+// against the in-memory store, and the time to resume
 // after missing 1,000 messages. LANCHAT_BENCH_DIR puts the databases on a
 // disk of choice (default: the test's temp dir).
 
@@ -75,69 +76,83 @@ func (s *countSink) Send(o *chat.Out) {
 }
 func (s *countSink) Close(*protocol.Problem) {}
 
-// BenchmarkAckedMessages sends b.N messages through the hub, spread over
-// rooms with one sender each (the hub serialises a room; rooms run in
-// parallel), and reports acknowledged messages per second. An ack is sent
-// only after the store's Append returned.
+// BenchmarkAckedMessages sends b.N messages through the hub and reports
+// acknowledged messages per second. An ack is sent only after the store's
+// Append returned. The cases spread the senders over rooms (rooms run in
+// parallel) and put several concurrent senders into one room: the hub no
+// longer serialises a room's appends, so a durable store commits the
+// messages of one room together too (group commit).
 func BenchmarkAckedMessages(b *testing.B) {
-	for _, rooms := range []int{1, 8} {
+	for _, shape := range []struct{ rooms, senders int }{{1, 1}, {8, 1}, {1, 16}} {
 		for _, bs := range benchStores() {
-			b.Run(fmt.Sprintf("%s/rooms=%d", bs.name, rooms), func(b *testing.B) {
-				names := make([]string, rooms)
-				for i := range names {
-					names[i] = fmt.Sprintf("room-%d", i)
-				}
-				hub, err := chat.NewHub(chat.Config{Rooms: names, Store: bs.open(b), RatePerSecond: 1 << 30, RateBurst: 1 << 30})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer hub.Close()
-				conns := make([]*chat.Conn, rooms)
-				sinks := make([]*countSink, rooms)
-				for i := range conns {
-					sinks[i] = &countSink{}
-					c, p := hub.Connect(protocol.Hello{Type: protocol.TypeHello, Version: protocol.Version, Name: fmt.Sprintf("sender %d", i)}, sinks[i])
-					if p != nil {
-						b.Fatal(p)
-					}
-					if p := c.Handle(protocol.Join{Type: protocol.TypeJoin, Room: names[i]}); p != nil {
-						b.Fatal(p)
-					}
-					conns[i] = c
-				}
-				text := string(bytes.Repeat([]byte("x"), 100))
-				b.ReportAllocs()
-				b.ResetTimer()
-				start := time.Now()
-				var wg sync.WaitGroup
-				for i, c := range conns {
-					n := b.N / rooms
-					if i < b.N%rooms {
-						n++
-					}
-					wg.Go(func() {
-						for j := range n {
-							if p := c.Handle(protocol.Send{Type: protocol.TypeSend, Room: names[i], ClientID: fmt.Sprintf("c-%d", j), Text: text}); p != nil {
-								b.Error(p)
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
-				b.StopTimer()
-				var acks int64
-				for _, s := range sinks {
-					acks += s.acks.Load()
-				}
-				if acks != int64(b.N) {
-					b.Fatalf("%d acks for %d sends", acks, b.N)
-				}
-				b.ReportMetric(float64(acks)/elapsed.Seconds(), "acks/s")
+			b.Run(fmt.Sprintf("%s/rooms=%d/senders=%d", bs.name, shape.rooms, shape.senders), func(b *testing.B) {
+				benchAcked(b, bs, shape.rooms, shape.senders)
 			})
 		}
 	}
+}
+
+// benchAcked runs senders connections per room, each sending its share of
+// b.N messages one after the other (the next once the previous is acked).
+func benchAcked(b *testing.B, bs benchStore, rooms, senders int) {
+	names := make([]string, rooms)
+	for i := range names {
+		names[i] = fmt.Sprintf("room-%d", i)
+	}
+	hub, err := chat.NewHub(chat.Config{Rooms: names, Store: bs.open(b), RatePerSecond: 1 << 30, RateBurst: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hub.Close()
+	type sender struct {
+		c    *chat.Conn
+		room string
+		sink *countSink
+	}
+	all := make([]sender, 0, rooms*senders)
+	for r := range rooms {
+		for i := range senders {
+			sink := &countSink{}
+			c, p := hub.Connect(protocol.Hello{Type: protocol.TypeHello, Version: protocol.Version, Name: fmt.Sprintf("sender %d-%d", r, i)}, sink)
+			if p != nil {
+				b.Fatal(p)
+			}
+			if p := c.Handle(protocol.Join{Type: protocol.TypeJoin, Room: names[r]}); p != nil {
+				b.Fatal(p)
+			}
+			all = append(all, sender{c, names[r], sink})
+		}
+	}
+	text := string(bytes.Repeat([]byte("x"), 100))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, s := range all {
+		n := b.N / len(all)
+		if i < b.N%len(all) {
+			n++
+		}
+		wg.Go(func() {
+			for j := range n {
+				if p := s.c.Handle(protocol.Send{Type: protocol.TypeSend, Room: s.room, ClientID: fmt.Sprintf("c-%d-%d", i, j), Text: text}); p != nil {
+					b.Error(p)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	var acks int64
+	for _, s := range all {
+		acks += s.sink.acks.Load()
+	}
+	if acks != int64(b.N) {
+		b.Fatalf("%d acks for %d sends", acks, b.N)
+	}
+	b.ReportMetric(float64(acks)/elapsed.Seconds(), "acks/s")
 }
 
 // BenchmarkResume1000 measures a client catching up after missing 1,000
@@ -159,7 +174,7 @@ func BenchmarkResume1000(b *testing.B) {
 			for seq := uint64(1); seq <= total; seq++ {
 				m := protocol.Message{Type: protocol.TypeMessage, Room: "general", Seq: seq, ID: fmt.Sprintf("%016x", seq),
 					From: protocol.Member{ID: "m-1", Name: "Alice"}, Text: text, TS: time.Now().UnixMilli(), ClientID: fmt.Sprintf("c-%d", seq)}
-				if err := st.Append(m); err != nil {
+				if _, _, err := st.Append("general", m); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -226,7 +241,7 @@ func BenchmarkSince1000(b *testing.B) {
 	}
 	defer s.Close()
 	for seq := uint64(1); seq <= 2000; seq++ {
-		if err := s.Append(protocol.Message{Type: protocol.TypeMessage, Room: "general", Seq: seq, ID: "x",
+		if _, _, err := s.Append("general", protocol.Message{Type: protocol.TypeMessage, Room: "general", Seq: seq, ID: "x",
 			From: protocol.Member{ID: "m-1", Name: "Alice"}, Text: string(bytes.Repeat([]byte("y"), 100)), ClientID: fmt.Sprintf("c-%d", seq)}); err != nil {
 			b.Fatal(err)
 		}

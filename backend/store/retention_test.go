@@ -37,8 +37,8 @@ func appendHourly(t *testing.T, s *Store, room string, from, to uint64) {
 		m := msg(room, seq, "", "x")
 		m.ClientID = fmt.Sprintf("%s-%d", room, seq)
 		m.TS = hourly(seq).UnixMilli()
-		if err := s.Append(m); err != nil {
-			t.Fatal(err)
+		if got, dup, err := s.Append(room, m); err != nil || dup || got.Seq != seq {
+			t.Fatalf("append %s/%d: seq %d, dup %v, %v", room, seq, got.Seq, dup, err)
 		}
 	}
 }
@@ -152,8 +152,8 @@ func TestPruneWhileAppending(t *testing.T) {
 			for seq := uint64(1); seq <= 400; seq++ {
 				m := msg(room, seq, "c", "x")
 				m.ClientID = fmt.Sprintf("%s-%d", room, seq)
-				if err := s.Append(m); err != nil {
-					t.Error(err)
+				if got, dup, err := s.Append(room, m); err != nil || dup || got.Seq != seq {
+					t.Errorf("append %s/%d: seq %d, dup %v, %v", room, seq, got.Seq, dup, err)
 					return
 				}
 			}

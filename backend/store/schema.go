@@ -52,6 +52,14 @@ UPDATE messages SET
 		WHEN 'text' THEN json_extract(body, '$.to') END;
 CREATE INDEX messages_recipient ON messages (recipient, ts) WHERE recipient IS NOT NULL;
 `,
+	// v3: facts about the database itself. The host stores the history's
+	// epoch here (key 'epoch') when it opens the database.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
 }
 
 // deletedOf and recipientOf are the SQL expressions deriving the v2 columns

@@ -60,11 +60,11 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 2 {
+	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 3 {
 		t.Fatalf("version %d, SchemaVersion %d", v, SchemaVersion)
 	}
 	schema := schemaOf(t, path)
-	for _, want := range []string{"table messages", "table rooms", "index messages_client", "index messages_ts", "index messages_recipient"} {
+	for _, want := range []string{"table messages", "table rooms", "index messages_client", "index messages_ts", "index messages_recipient", "table meta"} {
 		if !slices.ContainsFunc(schema, func(s string) bool { return strings.HasPrefix(s, want+":") }) {
 			t.Errorf("schema lacks %s:\n%s", want, strings.Join(schema, "\n"))
 		}
@@ -119,8 +119,8 @@ INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body) VA
 	if err != nil || first != 1 || !slices.Equal(seqs(got), span(1, 3)) || got[0].Text != "one" {
 		t.Fatalf("history %+v %d %v", got, first, err)
 	}
-	if m, ok, _ := s.ByClientID("general", "c-3"); !ok || m.Seq != 3 {
-		t.Fatalf("ByClientID after migration: %v %+v", ok, m)
+	if m, dup, err := s.Append("general", msg("General", 9, "c-3", "resent")); err != nil || !dup || m.Seq != 3 || m.Text != "psst" {
+		t.Fatalf("resend of c-3 after migration: %v %+v %v", dup, m, err)
 	}
 	var cols []string
 	rows, err := s.read.Query(`SELECT deleted, coalesce(recipient, '-') FROM messages ORDER BY seq`)
@@ -138,9 +138,7 @@ INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body) VA
 	if want := []string{"0/-", "1/-", "0/m-1"}; !slices.Equal(cols, want) {
 		t.Fatalf("derived columns %v, want %v", cols, want)
 	}
-	if err := s.Append(msg("General", 4, "c-4", "after")); err != nil {
-		t.Fatal(err)
-	}
+	appendN(t, s, "general", 4, 4)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +157,92 @@ INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body) VA
 	}
 	if a, b := indexesOf(t, path), indexesOf(t, freshPath); !slices.Equal(a, b) {
 		t.Fatalf("migrated indexes %v\nfresh indexes %v", a, b)
+	}
+}
+
+// TestMigrateFromV2 opens a database as version 2 left it: read-only it has
+// no epoch yet; the host's Open adds the meta table and an epoch, keeps the
+// data and numbering, and the schema ends exactly like a fresh one.
+func TestMigrateFromV2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v2.db")
+	_, conn := rawDB(t, path)
+	ctx := context.Background()
+	if err := migrate(ctx, conn, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, err := conn.ExecContext(ctx, `
+INSERT INTO rooms (key, name, last_seq) VALUES ('general', 'Town Square', 2), ('@0a1b-2c3d', '@0a1b-2c3d', 1);
+INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted, recipient) VALUES
+ ('general', 1, 'a1', 'c-1', 'm-1', 'Alice', 1000, '{"type":"message","room":"General","seq":1,"id":"a1","from":{"id":"m-1","name":"Alice"},"text":"one","ts":1000,"client_id":"c-1"}', 0, NULL),
+ ('general', 2, 'a2', 'c-2', 'm-1', 'Alice', 2000, '{"type":"message","room":"General","seq":2,"id":"a2","from":{"id":"m-1","name":"Alice"},"text":"two","ts":2000,"client_id":"c-2"}', 0, NULL),
+ ('@0a1b-2c3d', 1, 'p1', 'c-1', 'm-1', 'Alice', 3000, '{"type":"message","room":"@0a1b-2c3d","seq":1,"id":"p1","from":{"id":"m-1","name":"Alice"},"text":"psst","ts":3000,"client_id":"c-1"}', 0, NULL);
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := versionOf(t, path); v != 2 {
+		t.Fatalf("built version %d, want 2", v)
+	}
+	before := schemaOf(t, path)
+
+	// Read-only (an export while no v3 host ran yet): no epoch, no change.
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := ro.Epoch(); e != "" {
+		t.Errorf("read-only epoch of a v2 database %q, want none", e)
+	}
+	if got, _, err := ro.Since("general", 0, 10); err != nil || len(got) != 2 {
+		t.Fatalf("read-only history of a v2 database: %v %v", seqs(got), err)
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaOf(t, path); !slices.Equal(got, before) || versionOf(t, path) != 2 {
+		t.Fatalf("read-only open changed the schema:\n%v", got)
+	}
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch := s.Epoch()
+	if !epochForm.MatchString(epoch) {
+		t.Fatalf("epoch after migration %q", epoch)
+	}
+	if got, first, err := s.Since("general", 0, 10); err != nil || first != 1 || !slices.Equal(seqs(got), span(1, 2)) || got[1].Text != "two" {
+		t.Fatalf("history %+v %d %v", got, first, err)
+	}
+	if m, dup, err := s.Append("@0a1b-2c3d", msg("@0a1b-2c3d", 0, "c-1", "resent")); err != nil || !dup || m.ID != "p1" {
+		t.Fatalf("resend in the private room after migration: %v %+v %v", dup, m, err)
+	}
+	appendN(t, s, "general", 3, 3)
+	appendN(t, s, "@0a1b-2c3d", 2, 2)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := versionOf(t, path); v != SchemaVersion {
+		t.Fatalf("version after open %d", v)
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Epoch() != epoch {
+		t.Errorf("epoch %q after reopen, was %q", s.Epoch(), epoch)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh, freshPath := openTemp(t, Options{})
+	if err := fresh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// v1 and v2 ran the same way on both: the whole schema text agrees.
+	if a, b := schemaOf(t, path), schemaOf(t, freshPath); !slices.Equal(a, b) {
+		t.Fatalf("migrated schema\n%s\nfresh schema\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 	}
 }
 

@@ -2,9 +2,12 @@
 // database (modernc.org/sqlite: pure Go, no cgo) in the data dir. It
 // implements chat.Store.
 //
+// Every room argument is the room's key (chat.StoredRoom.Key), which stays
+// the same when the room is renamed.
+//
 // Durability: the database runs in WAL mode. Every write goes through one
-// writer goroutine that commits concurrent appends (from different rooms) in
-// one transaction (group commit). Append returns only after its transaction
+// writer goroutine that commits concurrent appends (of one room or of
+// several) in one transaction (group commit). Append returns only after its transaction
 // has committed, so the hub's ack always follows durability. With Full (the
 // default) the commit includes an fsync of the WAL: an acknowledged message
 // survives a crash of the process, of the operating system and a power loss.
@@ -15,7 +18,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +31,8 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"lanchat/backend/chat"
 	"lanchat/backend/protocol"
@@ -91,17 +97,15 @@ var (
 	ErrClosed   = errors.New("store: closed")
 	ErrReadOnly = errors.New("store: opened read-only")
 	ErrTooNew   = errors.New("store: database written by a newer lanchat")
-	// ErrSeq means an append did not continue its room's seq: the store
-	// refuses to leave a gap or reuse a number.
-	ErrSeq = errors.New("store: seq does not follow the room's last seq")
 )
 
 // Store is a SQLite-backed chat.Store. Its methods are safe for concurrent use.
 type Store struct {
-	opts Options
-	path string
-	read *sql.DB
-	ro   bool
+	opts  Options
+	path  string
+	read  *sql.DB
+	ro    bool
+	epoch string
 
 	// writer side (nil when read-only)
 	write  *sql.DB
@@ -188,6 +192,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := migrate(ctx, s.wconn, len(migrations)); err != nil {
 		return fail(err)
 	}
+	if s.epoch, err = initEpoch(ctx, s.wconn); err != nil {
+		return fail(err)
+	}
 	if err := s.stmts.prepare(ctx, s.wconn); err != nil {
 		return fail(err)
 	}
@@ -235,8 +242,35 @@ func OpenReadOnly(path string) (*Store, error) {
 		_ = r.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{path: path, read: r, ro: true, opts: Options{Now: time.Now, Logger: slog.Default()}}, nil
+	// A database of schema 2 has no epoch yet: the host gives it one the
+	// next time it opens it.
+	var epoch string
+	_ = r.QueryRow(`SELECT value FROM meta WHERE key = 'epoch'`).Scan(&epoch)
+	return &Store{path: path, read: r, ro: true, epoch: epoch, opts: Options{Now: time.Now, Logger: slog.Default()}}, nil
 }
+
+// initEpoch gives the database its epoch if it has none yet and returns it.
+func initEpoch(ctx context.Context, c *sql.Conn) (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	if _, err := c.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO NOTHING`,
+		hex.EncodeToString(b[:])); err != nil {
+		return "", fmt.Errorf("epoch: %w", err)
+	}
+	var epoch string
+	if err := c.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&epoch); err != nil {
+		return "", fmt.Errorf("epoch: %w", err)
+	}
+	return epoch, nil
+}
+
+// Epoch names the history in this database: 16 random hex digits chosen
+// when the database was created (or first opened by a build that has
+// epochs), the same for as long as the file is kept. A read-only store of a
+// database that has none yet returns "".
+func (s *Store) Epoch() string { return s.epoch }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
@@ -299,58 +333,115 @@ func (s *Store) SaveRoom(r chat.StoredRoom) error {
 	})
 }
 
-// Append stores m and returns once it is durable (see Durability). m.Seq
-// must be the room's last seq plus one.
-func (s *Store) Append(m protocol.Message) error {
-	key := protocol.RoomKey(m.Room)
-	body, err := json.Marshal(m)
-	if err != nil {
-		return err
+// Append stores m as the next message of room (the room's key) and returns
+// it as stored, once it is durable (see Durability). The store hands out the
+// seq: the room's last seq plus one, taken inside the writer's transaction,
+// so appends to one room may run concurrently and are committed together.
+// When the room still keeps a message sent with m.ClientID, the unique index
+// on (room, client_id) refuses the insert: nothing is stored, no seq is used
+// and Append returns the kept message with dup true.
+func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool, error) {
+	var res appended
+	if err := s.do(appendOp(room, m, &res)); err != nil {
+		return protocol.Message{}, false, err
 	}
+	return res.msg, res.dup, nil
+}
+
+// appended is what an append op stored, or found already stored (dup).
+type appended struct {
+	msg protocol.Message
+	dup bool
+}
+
+// appendOp is the writer's part of Append: it runs inside the batch's
+// transaction and leaves its result in res.
+func appendOp(room string, m protocol.Message, res *appended) func(*writeStmts) error {
 	var clientID any
 	if m.ClientID != "" {
 		clientID = m.ClientID
 	}
-	return s.do(func(st *writeStmts) error {
-		if _, err := st.ensureRoom.Exec(key, m.Room); err != nil {
+	return func(st *writeStmts) error {
+		// Set on every run: a batch that failed is retried op by op, and
+		// the retry takes a fresh seq.
+		*res = appended{}
+		msg := m
+		if err := st.nextSeq.QueryRow(room).Scan(&msg.Seq); err != nil {
 			return err
 		}
-		res, err := st.bumpSeq.Exec(m.Seq, key)
+		body, err := json.Marshal(msg)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("%w: room %q, seq %d", ErrSeq, key, m.Seq)
+		// A failed statement undoes only itself: the transaction, and the
+		// other appends in it, carry on, and the seq was not recorded.
+		if _, err := st.insertMsg.Exec(room, msg.Seq, msg.ID, clientID, msg.From.ID, msg.From.Name, msg.TS, string(body)); err != nil {
+			if clientID == nil || !isConstraint(err) {
+				return err
+			}
+			kept, found, qerr := scanMessage(st.byClientID.QueryRow(room, clientID))
+			if qerr != nil {
+				return errors.Join(err, qerr)
+			}
+			if !found {
+				return err // a constraint other than the client id's
+			}
+			*res = appended{msg: kept, dup: true}
+			return nil
 		}
-		_, err = st.insertMsg.Exec(key, m.Seq, m.ID, clientID, m.From.ID, m.From.Name, m.TS, string(body))
-		return err
-	})
+		if _, err := st.setSeq.Exec(room, msg.Seq); err != nil {
+			return err
+		}
+		res.msg = msg
+		return nil
+	}
 }
 
-// MarkDeleted turns message seq of room into a tombstone: "deleted" set and
+// isConstraint reports whether err is SQLite refusing a write for a
+// constraint (UNIQUE and the like).
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+// scanMessage decodes the body in row; found is false when there is none.
+func scanMessage(row *sql.Row) (m protocol.Message, found bool, err error) {
+	var body []byte
+	if err := row.Scan(&body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return m, false, nil
+		}
+		return m, false, err
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return m, false, fmt.Errorf("stored message: %w", err)
+	}
+	return m, true, nil
+}
+
+// MarkDeleted turns message seq of room (its key) into a tombstone: "deleted" set and
 // the text emptied in the stored message, so Since and Last return it that
 // way. A message no longer kept (or never stored) is left alone.
 func (s *Store) MarkDeleted(room string, seq uint64) error {
 	return s.do(func(st *writeStmts) error {
-		_, err := st.markDeleted.Exec(protocol.RoomKey(room), seq)
+		_, err := st.markDeleted.Exec(room, seq)
 		return err
 	})
 }
 
-// Since returns up to limit messages of room with seq > after, oldest first,
+// Since returns up to limit messages of room (its key) with seq > after, oldest first,
 // and the first seq still kept (0 if none).
 func (s *Store) Since(room string, after uint64, limit int) ([]protocol.Message, uint64, error) {
 	return s.query(room, `SELECT body FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`, after, limit)
 }
 
-// Last returns up to n newest messages of room, oldest first, and the first
+// Last returns up to n newest messages of room (its key), oldest first, and the first
 // seq kept.
 func (s *Store) Last(room string, n int) ([]protocol.Message, uint64, error) {
 	return s.query(room, `SELECT body FROM (SELECT seq, body FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`, n)
 }
 
-func (s *Store) query(room, q string, args ...any) ([]protocol.Message, uint64, error) {
-	key := protocol.RoomKey(room)
+func (s *Store) query(key, q string, args ...any) ([]protocol.Message, uint64, error) {
 	// One read transaction: the first seq and the rows agree even while
 	// retention deletes.
 	tx, err := s.read.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true})
@@ -383,23 +474,6 @@ func (s *Store) query(room, q string, args ...any) ([]protocol.Message, uint64, 
 		return nil, 0, err
 	}
 	return out, uint64(first.Int64), nil
-}
-
-// ByClientID finds a kept message of room sent with clientID.
-func (s *Store) ByClientID(room, clientID string) (protocol.Message, bool, error) {
-	var body []byte
-	err := s.read.QueryRow(`SELECT body FROM messages WHERE room = ? AND client_id = ?`, protocol.RoomKey(room), clientID).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return protocol.Message{}, false, nil
-	}
-	if err != nil {
-		return protocol.Message{}, false, err
-	}
-	var m protocol.Message
-	if err := json.Unmarshal(body, &m); err != nil {
-		return protocol.Message{}, false, err
-	}
-	return m, true, nil
 }
 
 // FileName is the history database's name inside a host's data dir.

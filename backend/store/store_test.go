@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -29,6 +30,8 @@ func openTemp(t testing.TB, opts Options) (*Store, string) {
 	return s, path
 }
 
+// msg is a message as the hub hands it to Append. seq only names it (ID,
+// TS): the store assigns the seq.
 func msg(room string, seq uint64, clientID, text string) protocol.Message {
 	return protocol.Message{
 		Type: protocol.TypeMessage, Room: room, Seq: seq, ID: fmt.Sprintf("id-%s-%d", room, seq),
@@ -37,11 +40,14 @@ func msg(room string, seq uint64, clientID, text string) protocol.Message {
 	}
 }
 
+// appendN appends messages from..to to room and checks the store numbered
+// them so.
 func appendN(t testing.TB, s chat.Store, room string, from, to uint64) {
 	t.Helper()
 	for seq := from; seq <= to; seq++ {
-		if err := s.Append(msg(room, seq, fmt.Sprintf("c-%d", seq), fmt.Sprintf("text %d", seq))); err != nil {
-			t.Fatalf("append %s/%d: %v", room, seq, err)
+		got, dup, err := s.Append(room, msg(room, seq, fmt.Sprintf("c-%d", seq), fmt.Sprintf("text %d", seq)))
+		if err != nil || dup || got.Seq != seq {
+			t.Fatalf("append %s/%d: seq %d, dup %v, %v", room, seq, got.Seq, dup, err)
 		}
 	}
 }
@@ -61,6 +67,19 @@ func span(a, b uint64) []uint64 {
 	}
 	return out
 }
+
+// storedByClientID reads the message of room sent with clientID straight
+// from the database.
+func storedByClientID(t testing.TB, s *Store, room, clientID string) (protocol.Message, bool) {
+	t.Helper()
+	m, ok, err := scanMessage(s.read.QueryRow(`SELECT body FROM messages WHERE room = ? AND client_id = ?`, room, clientID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, ok
+}
+
+var epochForm = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // TestContract runs the behaviour the hub relies on against the SQLite store
 // and against chat.MemoryStore, the model it must match.
@@ -105,38 +124,160 @@ func TestContract(t *testing.T) {
 				t.Fatalf("Last on empty = %v, %d, %v", got, first, err)
 			}
 		}},
-		{"rooms are case-insensitive", func(t *testing.T, s chat.Store) {
+		{"append numbers the room's messages whatever seq they carry", func(t *testing.T, s chat.Store) {
+			for i, carried := range []uint64{0, 7, 1, 0} {
+				m := msg("general", carried, fmt.Sprintf("c-%d", i), "x")
+				got, dup, err := s.Append("general", m)
+				if err != nil || dup || got.Seq != uint64(i+1) {
+					t.Fatalf("append %d: seq %d, dup %v, %v", i, got.Seq, dup, err)
+				}
+			}
+			got, _, _ := s.Since("general", 0, 10)
+			if !slices.Equal(seqs(got), span(1, 4)) {
+				t.Fatalf("history %v", seqs(got))
+			}
+		}},
+		{"a renamed room keeps its history under its key", func(t *testing.T, s chat.Store) {
 			if err := s.SaveRoom(chat.StoredRoom{Key: "general", Name: "General"}); err != nil {
 				t.Fatal(err)
 			}
-			appendN(t, s, "General", 1, 3)
-			got, _, _ := s.Since("GENERAL", 0, 10)
-			if !slices.Equal(seqs(got), span(1, 3)) || got[0].Room != "General" {
-				t.Fatalf("Since(GENERAL) = %v", got)
+			appendN(t, s, "general", 1, 3)
+			if err := s.SaveRoom(chat.StoredRoom{Key: "general", Name: "Town Square", LastSeq: 3}); err != nil {
+				t.Fatal(err)
+			}
+			m := msg("Town Square", 4, "c-after", "after the rename")
+			got, dup, err := s.Append("general", m)
+			if err != nil || dup || got.Seq != 4 {
+				t.Fatalf("append after rename: seq %d, dup %v, %v", got.Seq, dup, err)
+			}
+			since, first, _ := s.Since("general", 0, 10)
+			if first != 1 || !slices.Equal(seqs(since), span(1, 4)) || since[3].Text != "after the rename" {
+				t.Fatalf("Since(general) after rename = %v, first %d", seqs(since), first)
+			}
+			last, _, _ := s.Last("general", 1)
+			if len(last) != 1 || last[0].ID != m.ID {
+				t.Fatalf("Last(general) after rename = %+v", last)
+			}
+			rooms, _ := s.Rooms()
+			if len(rooms) != 1 || rooms[0].Key != "general" || rooms[0].Name != "Town Square" || rooms[0].LastSeq != 4 {
+				t.Fatalf("rooms %+v", rooms)
+			}
+			if other, _, _ := s.Since("town square", 0, 10); len(other) != 0 {
+				t.Fatalf("the new display name has a history of its own: %v", seqs(other))
+			}
+		}},
+		{"private room keys are used as given", func(t *testing.T, s chat.Store) {
+			key := "@0a1b2c3d4e5f-a0b1c2d3e4f5"
+			if err := s.SaveRoom(chat.StoredRoom{Key: key, Name: key}); err != nil {
+				t.Fatal(err)
+			}
+			appendN(t, s, key, 1, 2)
+			if err := s.MarkDeleted(key, 1); err != nil {
+				t.Fatal(err)
+			}
+			got, first, _ := s.Since(key, 0, 10)
+			if first != 1 || !slices.Equal(seqs(got), span(1, 2)) || !got[0].Deleted {
+				t.Fatalf("private history %+v", got)
 			}
 		}},
 		{"messages round-trip whole", func(t *testing.T, s chat.Store) {
 			m := msg("general", 1, "c-x", "olá <b>mundo</b> \"quoted\"\nsecond line 🎉")
 			m.From.Role = protocol.RoleHost
-			if err := s.Append(m); err != nil {
-				t.Fatal(err)
+			stored, dup, err := s.Append("general", m)
+			if err != nil || dup || stored != m {
+				t.Fatalf("Append = %+v, %v, %v; want %+v", stored, dup, err, m)
 			}
 			got, _, _ := s.Last("general", 1)
 			if len(got) != 1 || got[0] != m {
 				t.Fatalf("got %+v, want %+v", got, m)
 			}
 		}},
-		{"by client id finds only its room's message", func(t *testing.T, s chat.Store) {
+		{"a resent client id returns the kept message and takes no seq", func(t *testing.T, s chat.Store) {
 			appendN(t, s, "general", 1, 5)
-			m, ok, err := s.ByClientID("general", "c-3")
-			if err != nil || !ok || m.Seq != 3 || m.ID != "id-general-3" {
-				t.Fatalf("ByClientID(c-3) = %+v, %v, %v", m, ok, err)
+			resent := msg("general", 99, "c-3", "resent")
+			resent.ID = "id-resent"
+			got, dup, err := s.Append("general", resent)
+			if err != nil || !dup || got.Seq != 3 || got.ID != "id-general-3" || got.Text != "text 3" {
+				t.Fatalf("resend of c-3 = %+v, dup %v, %v", got, dup, err)
 			}
-			if _, ok, _ := s.ByClientID("general", "c-99"); ok {
-				t.Fatal("found a client id never sent")
+			// The next message continues at 6: the resend took no seq.
+			appendN(t, s, "general", 6, 6)
+			hist, _, _ := s.Since("general", 0, 100)
+			if !slices.Equal(seqs(hist), span(1, 6)) || hist[2].ID != "id-general-3" {
+				t.Fatalf("history %v", seqs(hist))
 			}
-			if _, ok, _ := s.ByClientID("projects", "c-3"); ok {
-				t.Fatal("found another room's client id")
+			rooms, _ := s.Rooms()
+			if len(rooms) != 1 || rooms[0].LastSeq != 6 {
+				t.Fatalf("rooms %+v", rooms)
+			}
+		}},
+		{"a client id is per room", func(t *testing.T, s chat.Store) {
+			appendN(t, s, "general", 1, 3)
+			got, dup, err := s.Append("projects", msg("projects", 1, "c-2", "same client id, other room"))
+			if err != nil || dup || got.Seq != 1 || got.Text != "same client id, other room" {
+				t.Fatalf("append c-2 to projects = %+v, dup %v, %v", got, dup, err)
+			}
+			for room, n := range map[string]int{"general": 3, "projects": 1} {
+				if hist, _, _ := s.Since(room, 0, 10); len(hist) != n {
+					t.Errorf("%s has %d messages, want %d", room, len(hist), n)
+				}
+			}
+		}},
+		{"messages without a client id are never duplicates", func(t *testing.T, s chat.Store) {
+			for i := range 3 {
+				got, dup, err := s.Append("general", msg("general", 0, "", "x"))
+				if err != nil || dup || got.Seq != uint64(i+1) {
+					t.Fatalf("append %d: %+v, dup %v, %v", i, got, dup, err)
+				}
+			}
+		}},
+		{"concurrent appends to one room get every seq once", func(t *testing.T, s chat.Store) {
+			const senders, per = 16, 25
+			got := make([][]protocol.Message, senders)
+			var wg sync.WaitGroup
+			for g := range senders {
+				wg.Go(func() {
+					for i := range per {
+						m := msg("general", 0, fmt.Sprintf("c-%d-%d", g, i), fmt.Sprintf("%d says %d", g, i))
+						m.ID = fmt.Sprintf("id-%d-%d", g, i)
+						stored, dup, err := s.Append("general", m)
+						if err != nil || dup {
+							t.Errorf("sender %d, message %d: dup %v, %v", g, i, dup, err)
+							return
+						}
+						got[g] = append(got[g], stored)
+					}
+				})
+			}
+			wg.Wait()
+			if t.Failed() {
+				return
+			}
+			bySeq := map[uint64]protocol.Message{}
+			for g, ms := range got {
+				for i, m := range ms {
+					if _, twice := bySeq[m.Seq]; twice {
+						t.Fatalf("seq %d handed out twice", m.Seq)
+					}
+					bySeq[m.Seq] = m
+					// One sender's messages are numbered in its send order.
+					if i > 0 && m.Seq <= ms[i-1].Seq {
+						t.Errorf("sender %d: message %d got seq %d after %d", g, i, m.Seq, ms[i-1].Seq)
+					}
+				}
+			}
+			hist, first, err := s.Since("general", 0, 10*senders*per)
+			if err != nil || first != 1 || !slices.Equal(seqs(hist), span(1, senders*per)) {
+				t.Fatalf("history %v, first %d, %v", seqs(hist), first, err)
+			}
+			for _, m := range hist {
+				if bySeq[m.Seq] != m {
+					t.Fatalf("seq %d stored as %+v, returned as %+v", m.Seq, m, bySeq[m.Seq])
+				}
+			}
+			rooms, _ := s.Rooms()
+			if len(rooms) != 1 || rooms[0].LastSeq != senders*per {
+				t.Fatalf("rooms %+v", rooms)
 			}
 		}},
 		{"rooms list in creation order with last seq", func(t *testing.T, s chat.Store) {
@@ -147,15 +288,16 @@ func TestContract(t *testing.T) {
 			}
 			appendN(t, s, "projects", 1, 7)
 			appendN(t, s, "general", 1, 2)
+			appendN(t, s, "unsaved", 1, 1)
 			rooms, err := s.Rooms()
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
 			for _, r := range rooms {
-				got = append(got, fmt.Sprintf("%s:%d", r.Key, r.LastSeq))
+				got = append(got, fmt.Sprintf("%s:%s:%d", r.Key, r.Name, r.LastSeq))
 			}
-			if want := []string{"lobby:0", "general:2", "projects:7"}; !slices.Equal(got, want) {
+			if want := []string{"lobby:lobby:0", "general:general:2", "projects:projects:7", "unsaved:unsaved:1"}; !slices.Equal(got, want) {
 				t.Fatalf("rooms = %v, want %v", got, want)
 			}
 		}},
@@ -165,11 +307,12 @@ func TestContract(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _, _ := s.Last("general", 10)
-			if !slices.Equal(seqs(got), span(1, 3)) || got[1].Text != "" || got[1].ID != "id-general-2" || got[0].Text == "" {
+			if !slices.Equal(seqs(got), span(1, 3)) || got[1].Text != "" || !got[1].Deleted || got[1].ID != "id-general-2" || got[0].Text == "" {
 				t.Fatalf("history %+v", got)
 			}
-			if m, ok, _ := s.ByClientID("general", "c-2"); !ok || m.Text != "" {
-				t.Fatalf("by client id after delete: %+v %v", m, ok)
+			// A resend of the deleted message finds the tombstone.
+			if m, dup, err := s.Append("general", msg("general", 2, "c-2", "again")); err != nil || !dup || m.Text != "" || !m.Deleted || m.Seq != 2 {
+				t.Fatalf("resend after delete: %+v %v %v", m, dup, err)
 			}
 		}},
 		{"save room updates its settings", func(t *testing.T, s chat.Store) {
@@ -187,6 +330,18 @@ func TestContract(t *testing.T) {
 				t.Fatalf("rooms = %+v, want %+v", rooms, want)
 			}
 		}},
+		{"save room never lowers the last seq", func(t *testing.T, s chat.Store) {
+			appendN(t, s, "general", 1, 4)
+			if err := s.SaveRoom(chat.StoredRoom{Key: "general", Name: "general", LastSeq: 1}); err != nil {
+				t.Fatal(err)
+			}
+			appendN(t, s, "general", 5, 5)
+		}},
+		{"the epoch is 16 hex digits", func(t *testing.T, s chat.Store) {
+			if e := s.Epoch(); !epochForm.MatchString(e) || s.Epoch() != e {
+				t.Fatalf("epoch %q", e)
+			}
+		}},
 	}
 	for kind, open := range stores {
 		for _, c := range cases {
@@ -198,22 +353,95 @@ func TestContract(t *testing.T) {
 	}
 }
 
-func TestAppendRefusesGapAndReuse(t *testing.T) {
+// TestBatchOrderAndFailure runs appends as one group commit: they are
+// numbered in the batch's order; when one op fails, the batch is retried op
+// by op, the failed op alone fails and takes no seq, and the others are
+// numbered afresh without a gap.
+func TestBatchOrderAndFailure(t *testing.T) {
 	s, _ := openTemp(t, Options{})
-	appendN(t, s, "general", 1, 3)
-	for _, seq := range []uint64{1, 3, 5, 0} {
-		if err := s.Append(msg("general", seq, fmt.Sprintf("c-new-%d", seq), "x")); !errors.Is(err, ErrSeq) {
-			t.Errorf("append seq %d after 3: err %v, want ErrSeq", seq, err)
+	appendN(t, s, "b", 1, 1)
+	type result struct {
+		o   *op
+		res *appended
+	}
+	add := func(room, clientID string) result {
+		r := result{res: &appended{}}
+		m := msg(room, 0, clientID, "x")
+		m.ID = room + "/" + clientID
+		r.o = &op{fn: appendOp(room, m, r.res), done: make(chan error, 1)}
+		return r
+	}
+	boom := errors.New("boom")
+	failing := func(room string) result {
+		r := add(room, "c-failing")
+		fn := r.o.fn
+		r.o.fn = func(w *writeStmts) error {
+			if err := fn(w); err != nil { // takes a seq, then fails
+				return err
+			}
+			return boom
 		}
+		return r
 	}
-	// A client id is unique per room.
-	if err := s.Append(msg("general", 4, "c-2", "dup")); err == nil {
-		t.Error("a second message with client id c-2 was stored")
+	cases := []struct {
+		name    string
+		batch   []result
+		want    []string // room:seq (dup marked), or the error
+		history map[string][]string
+	}{
+		{"numbered in batch order",
+			[]result{add("a", "1"), add("a", "2"), add("b", "2"), add("a", "3"), add("a", "2")},
+			[]string{"a:1", "a:2", "b:2", "a:3", "a:2 dup"},
+			map[string][]string{"a": {"a/1", "a/2", "a/3"}}},
+		{"a failing op fails alone",
+			[]result{add("a", "4"), failing("a"), add("a", "5"), add("c", "1"), add("a", "4")},
+			[]string{"a:4", "boom", "a:5", "c:1", "a:4 dup"},
+			map[string][]string{"a": {"a/1", "a/2", "a/3", "a/4", "a/5"}, "c": {"c/1"}}},
 	}
-	appendN(t, s, "general", 4, 4)
-	got, _, _ := s.Since("general", 0, 100)
-	if !slices.Equal(seqs(got), span(1, 4)) {
-		t.Fatalf("history %v", seqs(got))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			batch := make([]*op, len(c.batch))
+			for i, r := range c.batch {
+				batch[i] = r.o
+			}
+			// The writer goroutine is idle (nothing is queued), so the batch
+			// may use the write connection here.
+			s.commit(batch)
+			var got []string
+			for _, r := range c.batch {
+				switch err := <-r.o.done; {
+				case errors.Is(err, boom):
+					got = append(got, "boom")
+				case err != nil:
+					got = append(got, err.Error())
+				case r.res.dup:
+					got = append(got, fmt.Sprintf("%s:%d dup", r.res.msg.ID[:1], r.res.msg.Seq))
+				default:
+					got = append(got, fmt.Sprintf("%s:%d", r.res.msg.ID[:1], r.res.msg.Seq))
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("results %v, want %v", got, c.want)
+			}
+			for room, ids := range c.history {
+				hist, _, _ := s.Since(room, 0, 100)
+				var gotIDs []string
+				for i, m := range hist {
+					if m.Seq != uint64(i+1) {
+						t.Errorf("room %s: position %d holds seq %d", room, i, m.Seq)
+					}
+					gotIDs = append(gotIDs, m.ID)
+				}
+				if !slices.Equal(gotIDs, ids) {
+					t.Errorf("room %s holds %v, want %v", room, gotIDs, ids)
+				}
+			}
+		})
+	}
+	// The failed op's client id is still free, and numbering goes on.
+	got, dup, err := s.Append("a", msg("a", 0, "c-failing", "x"))
+	if err != nil || dup || got.Seq != 6 {
+		t.Fatalf("append after the batches: seq %d, dup %v, %v", got.Seq, dup, err)
 	}
 }
 
@@ -235,8 +463,22 @@ func TestSaveRoomNeverLowersLastSeq(t *testing.T) {
 	if len(rooms) != 1 || rooms[0].LastSeq != 9 || rooms[0].Topic != "renamed" {
 		t.Fatalf("rooms %+v", rooms)
 	}
-	if err := s2.Append(msg("general", 10, "c-10", "x")); err != nil {
+	appendN(t, s2, "general", 10, 10)
+}
+
+// TestNumberingContinuesAfterRetention: seqs are never handed out twice,
+// even once the messages holding them are gone.
+func TestNumberingContinuesAfterRetention(t *testing.T) {
+	s, _ := openTemp(t, Options{KeepPerRoom: 2, noJanitor: true, Logger: quiet})
+	appendN(t, s, "general", 1, 5)
+	if _, err := s.Prune(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+	appendN(t, s, "general", 6, 6)
+	// A client id whose message retention removed is free again.
+	got, dup, err := s.Append("general", msg("general", 0, "c-1", "new"))
+	if err != nil || dup || got.Seq != 7 {
+		t.Fatalf("append with a pruned client id: seq %d, dup %v, %v", got.Seq, dup, err)
 	}
 }
 
@@ -246,10 +488,11 @@ func TestReopenKeepsEverything(t *testing.T) {
 			s, path := openTemp(t, Options{Durability: d})
 			appendN(t, s, "general", 1, 50)
 			appendN(t, s, "projects", 1, 5)
+			epoch := s.Epoch()
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Append(msg("general", 51, "c-51", "late")); !errors.Is(err, ErrClosed) {
+			if _, _, err := s.Append("general", msg("general", 51, "c-51", "late")); !errors.Is(err, ErrClosed) {
 				t.Fatalf("append after close: %v", err)
 			}
 			s2, err := Open(path, Options{Durability: d})
@@ -257,12 +500,15 @@ func TestReopenKeepsEverything(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s2.Close()
+			if s2.Epoch() != epoch {
+				t.Fatalf("epoch %q after reopen, was %q", s2.Epoch(), epoch)
+			}
 			rooms, _ := s2.Rooms()
 			if len(rooms) != 2 || rooms[0].LastSeq != 50 || rooms[1].LastSeq != 5 {
 				t.Fatalf("rooms %+v", rooms)
 			}
-			if m, ok, _ := s2.ByClientID("general", "c-17"); !ok || m.Seq != 17 {
-				t.Fatalf("client id c-17 after reopen: %v %+v", ok, m)
+			if m, dup, err := s2.Append("general", msg("general", 17, "c-17", "resent")); err != nil || !dup || m.Seq != 17 {
+				t.Fatalf("client id c-17 after reopen: %v %+v %v", dup, m, err)
 			}
 			appendN(t, s2, "general", 51, 52)
 			got, _, _ := s2.Since("general", 0, 1000)
@@ -273,24 +519,66 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 }
 
-// TestConcurrentAppends appends to many rooms at once, as the hub does with
-// one lock per room, so the writer batches them.
+// TestEpoch: a database keeps its epoch across Close and Open, and read-only
+// opens see it; another database has another.
+func TestEpoch(t *testing.T) {
+	s1, p1 := openTemp(t, Options{})
+	s2, p2 := openTemp(t, Options{})
+	e1, e2 := s1.Epoch(), s2.Epoch()
+	if !epochForm.MatchString(e1) || !epochForm.MatchString(e2) || e1 == e2 {
+		t.Fatalf("epochs %q and %q", e1, e2)
+	}
+	ro, err := OpenReadOnly(p1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.Epoch() != e1 {
+		t.Errorf("read-only epoch %q, want %q", ro.Epoch(), e1)
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		s     *Store
+		path  string
+		epoch string
+	}{{s1, p1, e1}, {s2, p2, e2}} {
+		if err := c.s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			s, err := Open(c.path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Epoch() != c.epoch {
+				t.Errorf("%s: epoch %q after reopen, want %q", c.path, s.Epoch(), c.epoch)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestConcurrentAppends appends to many rooms at once while reading them,
+// so the writer batches appends of different rooms.
 func TestConcurrentAppends(t *testing.T) {
 	s, _ := openTemp(t, Options{Durability: Process})
 	const rooms, per = 8, 60
 	var wg sync.WaitGroup
-	errs := make(chan error, rooms)
 	for r := range rooms {
 		wg.Go(func() {
 			room := fmt.Sprintf("room-%d", r)
 			for seq := uint64(1); seq <= per; seq++ {
-				if err := s.Append(msg(room, seq, fmt.Sprintf("c-%d", seq), "x")); err != nil {
-					errs <- err
+				got, dup, err := s.Append(room, msg(room, seq, fmt.Sprintf("c-%d", seq), "x"))
+				if err != nil || dup || got.Seq != seq {
+					t.Errorf("%s: append %d: seq %d, dup %v, %v", room, seq, got.Seq, dup, err)
 					return
 				}
 				if seq%10 == 0 {
 					if _, _, err := s.Since(room, seq-5, 10); err != nil {
-						errs <- err
+						t.Error(err)
 						return
 					}
 				}
@@ -298,10 +586,6 @@ func TestConcurrentAppends(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
 	for r := range rooms {
 		got, _, _ := s.Since(fmt.Sprintf("room-%d", r), 0, 1000)
 		if !slices.Equal(seqs(got), span(1, per)) {
@@ -310,49 +594,10 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 }
 
-// TestBatchFailureIsolated: one failing write in a group commit fails alone.
-func TestBatchFailureIsolated(t *testing.T) {
-	s, _ := openTemp(t, Options{})
-	appendN(t, s, "b", 1, 1)
-	mk := func(m protocol.Message) *op {
-		return &op{done: make(chan error, 1), fn: func(w *writeStmts) error {
-			// The same steps as Append, run directly in this batch.
-			body := fmt.Sprintf(`{"type":"message","room":%q,"seq":%d,"id":"x","from":{"id":"m","name":"n"},"text":"t","ts":1}`, m.Room, m.Seq)
-			if _, err := w.ensureRoom.Exec(m.Room, m.Room); err != nil {
-				return err
-			}
-			res, err := w.bumpSeq.Exec(m.Seq, m.Room)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return ErrSeq
-			}
-			_, err = w.insertMsg.Exec(m.Room, m.Seq, "x", nil, "m", "n", 1, body)
-			return err
-		}}
-	}
-	batch := []*op{mk(msg("a", 1, "", "")), mk(msg("b", 5, "", "")), mk(msg("c", 1, "", ""))}
-	// The writer goroutine is idle (nothing is queued), so the batch may use
-	// the write connection here.
-	s.commit(batch)
-	want := []error{nil, ErrSeq, nil}
-	for i, o := range batch {
-		if err := <-o.done; !errors.Is(err, want[i]) || (want[i] == nil && err != nil) {
-			t.Errorf("op %d: %v, want %v", i, err, want[i])
-		}
-	}
-	for room, n := range map[string]int{"a": 1, "b": 1, "c": 1} {
-		if got, _, _ := s.Since(room, 0, 10); len(got) != n {
-			t.Errorf("room %s has %d messages, want %d", room, len(got), n)
-		}
-	}
-}
-
 func TestMarkDeletedAndDerivedColumns(t *testing.T) {
 	s, path := openTemp(t, Options{})
 	appendN(t, s, "general", 1, 3)
-	if err := s.MarkDeleted("General", 2); err != nil {
+	if err := s.MarkDeleted("general", 2); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkDeleted("general", 9); err != nil {
@@ -361,7 +606,7 @@ func TestMarkDeletedAndDerivedColumns(t *testing.T) {
 	// Fields the protocol adds (a private message's recipient) live in the
 	// stored JSON and fill the indexed columns.
 	err := s.do(func(w *writeStmts) error {
-		if _, err := w.bumpSeq.Exec(4, "general"); err != nil {
+		if _, err := w.setSeq.Exec("general", 4); err != nil {
 			return err
 		}
 		_, err := w.insertMsg.Exec("general", 4, "id-4", nil, "m-1", "Alice", 1,
@@ -416,8 +661,11 @@ func TestReadOnly(t *testing.T) {
 	if err != nil || len(got) != 5 {
 		t.Fatalf("read-only Since: %d, %v", len(got), err)
 	}
-	if err := ro.Append(msg("general", 6, "c-6", "x")); !errors.Is(err, ErrReadOnly) {
+	if _, _, err := ro.Append("general", msg("general", 6, "c-6", "x")); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("read-only append: %v", err)
+	}
+	if ro.Epoch() != s.Epoch() {
+		t.Fatalf("read-only epoch %q, host's %q", ro.Epoch(), s.Epoch())
 	}
 	appendN(t, s, "general", 6, 6) // the writer is not blocked by the reader
 	if got, _, _ := ro.Since("general", 0, 100); len(got) != 6 {
@@ -452,7 +700,10 @@ func TestCloseWaitsForQueuedWrites(t *testing.T) {
 	var wg sync.WaitGroup
 	results := make([]error, 20)
 	for i := range results {
-		wg.Go(func() { results[i] = s.Append(msg(fmt.Sprintf("r%d", i), 1, "c", "x")) })
+		wg.Go(func() {
+			room := fmt.Sprintf("r%d", i%3) // several appends per room
+			_, _, results[i] = s.Append(room, msg(room, 0, fmt.Sprintf("c-%d", i), "x"))
+		})
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -466,16 +717,21 @@ func TestCloseWaitsForQueuedWrites(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("second close: %v", err)
 	}
-	// Every append that returned nil is stored.
+	// Every append that returned nil is stored, and only those.
 	s2, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
 	for i, err := range results {
-		_, ok, _ := s2.ByClientID(fmt.Sprintf("r%d", i), "c")
+		_, ok := storedByClientID(t, s2, fmt.Sprintf("r%d", i%3), fmt.Sprintf("c-%d", i))
 		if ok != (err == nil) {
 			t.Errorf("append %d returned %v but stored = %v", i, err, ok)
+		}
+	}
+	for r := range 3 {
+		if got, _, _ := s2.Since(fmt.Sprintf("r%d", r), 0, 100); !slices.Equal(seqs(got), span(1, uint64(len(got)))) {
+			t.Errorf("r%d: %v", r, seqs(got))
 		}
 	}
 }

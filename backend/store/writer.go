@@ -8,10 +8,11 @@ import (
 
 // The writer goroutine owns the one write connection. Callers hand it
 // operations over an unbuffered channel; it takes every operation already
-// waiting (up to MaxBatch) and commits them in one transaction, so appends to
-// different rooms share one WAL sync (group commit). Appends to one room
-// never share a transaction: the hub holds the room's lock until Append
-// returns.
+// waiting (up to MaxBatch) and commits them in one transaction, so the
+// appends in flight share one WAL sync (group commit), whether they go to
+// one room or to several. Operations run in the order taken, so the seqs
+// they hand out follow commit order. Appends that arrive while a commit
+// syncs wait on the channel and make up the next batch.
 
 type op struct {
 	fn   func(*writeStmts) error
@@ -19,8 +20,8 @@ type op struct {
 }
 
 type writeStmts struct {
-	ensureRoom, bumpSeq, insertMsg, markDeleted, saveRoom *sql.Stmt
-	pruneOld, pruneRoom                                   *sql.Stmt
+	nextSeq, setSeq, insertMsg, byClientID, markDeleted, saveRoom *sql.Stmt
+	pruneOld, pruneRoom                                           *sql.Stmt
 }
 
 func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
@@ -28,10 +29,17 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&w.ensureRoom, `INSERT INTO rooms (key, name) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`},
-		{&w.bumpSeq, `UPDATE rooms SET last_seq = ?1 WHERE key = ?2 AND last_seq = ?1 - 1`},
+		// The room's next seq: after its last seq and after every message
+		// kept (the two agree unless the rooms row went missing).
+		{&w.nextSeq, `SELECT max(coalesce((SELECT last_seq FROM rooms WHERE key = ?1), 0),
+			coalesce((SELECT max(seq) FROM messages WHERE room = ?1), 0)) + 1`},
+		// Records the seq handed out, creating the room (named by its key)
+		// if it is new.
+		{&w.setSeq, `INSERT INTO rooms (key, name, last_seq) VALUES (?1, ?1, ?2)
+			ON CONFLICT (key) DO UPDATE SET last_seq = max(rooms.last_seq, excluded.last_seq)`},
 		{&w.insertMsg, `INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted, recipient)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ` + deletedOf("?8") + `, ` + recipientOf("?8") + `)`},
+		{&w.byClientID, `SELECT body FROM messages WHERE room = ? AND client_id = ?`},
 		{&w.markDeleted, `UPDATE messages SET body = json_set(body, '$.deleted', json('true'), '$.text', ''), deleted = 1
 			WHERE room = ? AND seq = ?`},
 		{&w.saveRoom, `INSERT INTO rooms (key, name, last_seq, topic, flags, closed) VALUES (?, ?, ?, ?, ?, ?)
@@ -50,7 +58,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.ensureRoom, w.bumpSeq, w.insertMsg, w.markDeleted, w.saveRoom, w.pruneOld, w.pruneRoom} {
+	for _, st := range []*sql.Stmt{w.nextSeq, w.setSeq, w.insertMsg, w.byClientID, w.markDeleted, w.saveRoom, w.pruneOld, w.pruneRoom} {
 		if st != nil {
 			_ = st.Close()
 		}
@@ -97,7 +105,8 @@ func (s *Store) writer() {
 
 // commit runs a batch in one transaction. If any operation fails, the batch
 // is rolled back and each operation is retried in a transaction of its own,
-// so one bad write never fails its neighbours.
+// so one bad write never fails its neighbours. The retries run in the
+// batch's order and take their seqs afresh; a failed one takes none.
 func (s *Store) commit(batch []*op) {
 	err := s.runTx(batch)
 	if err == nil || len(batch) == 1 {
