@@ -261,16 +261,43 @@ describe('receiving', () => {
     const { client, sockets, clock } = setup({ rooms: ['general'] });
     const s = online(client, sockets);
     s.push(joined('general', [], 0, [{ id: 'm-me', name: 'Alice' }]));
-    s.push({ type: 'presence', room: 'general', event: 'joined', member: bob, ts: 5 });
+    s.push({ type: 'presence', room: 'general', changes: [{ event: 'joined', member: bob }], ts: 5 });
     expect(room(client, 'general').members.map((m) => m.name)).toEqual(['Alice', 'Bob']);
     s.push({ type: 'typing', room: 'general', from: bob });
     expect(room(client, 'general').typing.map((m) => m.name)).toEqual(['Bob']);
     clock.advance(4100);
     expect(room(client, 'general').typing).toEqual([]);
-    s.push({ type: 'presence', room: 'general', event: 'left', member: bob, ts: 6 });
+    s.push({ type: 'presence', room: 'general', changes: [{ event: 'left', member: bob }], ts: 6 });
     expect(room(client, 'general').members.map((m) => m.name)).toEqual(['Alice']);
     const notices = room(client, 'general').entries.filter((e) => e.kind === 'notice');
     expect(notices.map((n) => n.kind === 'notice' && n.event)).toEqual(['joined', 'left']);
+  });
+
+  it('applies a presence frame of many changes in order, with one notice per kind', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    const me = { id: 'm-me', name: 'Alice' };
+    s.push(joined('general', [], 0, [me, bob]));
+    const people = Array.from({ length: 25 }, (_, i) => ({ id: 'm-' + i, name: 'P' + i }));
+    s.push({
+      type: 'presence',
+      room: 'general',
+      ts: 7,
+      changes: [
+        { event: 'joined', member: me }, // our own join, already known: no notice
+        ...people.map((m) => ({ event: 'joined' as const, member: m })),
+        { event: 'left', member: bob },
+        { event: 'disconnected', member: people[3] },
+      ],
+    });
+    const r = room(client, 'general');
+    expect(r.members.map((m) => m.id)).toEqual(['m-me', ...people.filter((_, i) => i !== 3).map((m) => m.id)]);
+    const notices = r.entries.filter((e) => e.kind === 'notice');
+    expect(notices.map((n) => n.kind === 'notice' && [n.event, n.members?.length ?? 1])).toEqual([
+      ['joined', 25],
+      ['left', 1],
+      ['disconnected', 1],
+    ]);
   });
 
   it('counts unread messages and mentions outside the active room', () => {
@@ -481,14 +508,13 @@ describe('a host that restarted without its history', () => {
     // the restarted host already has 3 new messages: seq alone cannot tell, the epoch can
     s2.push(withEpoch(welcome('sess-new'), 'e2'), withEpoch(joined('lobby', [], 0), 'e2'));
     s2.push(withEpoch(joined('general', [msg('general', 3, 'new3', bob, undefined, 'n3')], 3), 'e2'));
+    // The lobby, where we had seen nothing, is complete already: no re-join.
     expect(s2.of('join')).toEqual([
-      { type: 'join', room: 'lobby', since: 0 },
       { type: 'join', room: 'general', since: 0 },
     ]);
     expect(texts(client, 'general')).toEqual(['a', 'b']); // nothing taken from the stale answer
-    s2.push(withEpoch(joined('lobby', [], 0), 'e2'));
     s2.push(withEpoch(joined('general', [msg('general', 1, 'new1', bob, undefined, 'n1'), msg('general', 2, 'new2', bob, undefined, 'n2'), msg('general', 3, 'new3', bob, undefined, 'n3')], 3), 'e2'));
-    expect(s2.of('join')).toHaveLength(2); // the new epoch is remembered: no loop
+    expect(s2.of('join')).toHaveLength(1); // the new epoch is remembered: no loop
     expect(texts(client, 'general')).toEqual(['a', 'b', 'new1', 'new2', 'new3']);
     expect(room(client, 'general').entries.filter((e) => e.kind === 'notice' && e.event === 'reset')).toHaveLength(1);
     expect(room(client, 'general').lastSeq).toBe(3);

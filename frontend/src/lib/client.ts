@@ -20,6 +20,7 @@ import {
   type Member,
   type Message,
   type Presence,
+  type PresenceChange,
   type RoomInfo,
   type ServerFrame,
   type Welcome,
@@ -89,6 +90,8 @@ export interface NoticeEntry {
   /** for renamed: the new name */
   detail?: string;
   member?: Member;
+  /** presence of several people at once (a burst of joins): one notice for all */
+  members?: Member[];
   ts: number;
 }
 
@@ -802,7 +805,8 @@ export class LanchatClient {
     // host has fewer messages than we saw. Seqs from before a reset mean
     // nothing now: keep what we show, start counting afresh, fetch it all.
     const was = r.historyEpoch;
-    const startedOver = j.epoch && was ? j.epoch !== was : j.last_seq < r.lastSeq;
+    // A room where we had seen nothing (lastSeq 0) got all of it anyway.
+    const startedOver = r.lastSeq > 0 && (j.epoch && was ? j.epoch !== was : j.last_seq < r.lastSeq);
     if (startedOver) {
       this.reset(r);
       r.historyEpoch = j.epoch;
@@ -978,15 +982,30 @@ export class LanchatClient {
   private onPresence(p: Presence): void {
     const r = this.rooms.get(roomKey(p.room));
     if (!r) return;
-    if (p.event === 'joined') {
-      if (!r.members.some((m) => m.id === p.member.id)) r.members = [...r.members, p.member];
-    } else {
-      r.members = r.members.filter((m) => m.id !== p.member.id);
-      r.typing.delete(p.member.id);
+    const ts = p.ts || this.clock.now();
+    // One notice per kind of change: a burst of 30 joins is one line, not 30.
+    const byEvent = new Map<PresenceChange['event'], Member[]>();
+    let members = r.members;
+    for (const { event, member } of p.changes ?? []) {
+      if (event === 'joined') {
+        if (!members.some((m) => m.id === member.id)) members = [...members, member];
+      } else {
+        members = members.filter((m) => m.id !== member.id);
+        r.typing.delete(member.id);
+      }
+      if (member.id === this.me?.id) continue;
+      const list = byEvent.get(event) ?? [];
+      list.push(member);
+      byEvent.set(event, list);
     }
-    if (p.member.id !== this.me?.id) {
-      this.push(r, { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event: p.event, member: p.member, ts: p.ts || this.clock.now() });
+    r.members = members;
+    const notices: NoticeEntry[] = [];
+    for (const [event, list] of byEvent) {
+      const n: NoticeEntry = { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event, member: list[0], ts };
+      if (list.length > 1) n.members = list;
+      notices.push(n);
     }
+    if (notices.length) r.entries = [...r.entries, ...notices];
     this.touch(r);
   }
 

@@ -137,11 +137,17 @@ export interface TypingIn {
   room: string;
   from: Member;
 }
+/** One member's change in a presence frame. */
+export interface PresenceChange {
+  event: 'joined' | 'left' | 'disconnected';
+  member: Member;
+}
+/** Who joined, left or disconnected since the room's previous presence frame
+ * (the host sends at most one per room every ~150 ms). */
 export interface Presence {
   type: 'presence';
   room: string;
-  event: 'joined' | 'left' | 'disconnected';
-  member: Member;
+  changes: PresenceChange[];
   ts: number;
 }
 export interface Rooms {
