@@ -12,6 +12,7 @@ import (
 
 	"lanchat/backend/chat"
 	"lanchat/backend/protocol"
+	"lanchat/backend/sendq"
 )
 
 // wsConn is one WebSocket connection: the handler goroutine reads, a write
@@ -19,12 +20,12 @@ import (
 type wsConn struct {
 	srv   *Server
 	ws    *websocket.Conn
-	queue chan *chat.Out
+	queue *sendq.Queue[*chat.Out]
 
 	closeOnce sync.Once
 	closeReq  chan *protocol.Problem // buffered 1: the reason the hub asked to close
-	killed    chan struct{}          // closed when the queue overflowed
-	killOnce  sync.Once
+	slow      chan struct{}          // closed when the connection is cut off for not keeping up
+	slowOnce  sync.Once
 	admitted  atomic.Bool // the hub accepted its hello
 	stopping  atomic.Bool
 }
@@ -40,25 +41,59 @@ func (c *wsConn) stopBeforeHello() {
 
 func newWSConn(s *Server, ws *websocket.Conn) *wsConn {
 	return &wsConn{
-		srv:      s,
-		ws:       ws,
-		queue:    make(chan *chat.Out, s.cfg.SendQueue),
+		srv: s,
+		ws:  ws,
+		queue: sendq.New(sendq.Config{
+			Soft: s.cfg.QueueBytes, Hard: s.cfg.QueueHardBytes, Grace: s.cfg.QueueGrace,
+		}, sendq.Frames),
 		closeReq: make(chan *protocol.Problem, 1),
-		killed:   make(chan struct{}),
+		slow:     make(chan struct{}),
 	}
 }
 
-// Send queues o without blocking. A connection whose queue is full is not
-// reading: it is cut off at once so that it never holds up a room.
+// Send queues o without blocking. A connection that does not keep up (see
+// Config.QueueBytes) is cut off so that it never holds up a room.
 func (c *wsConn) Send(o *chat.Out) {
-	select {
-	case c.queue <- o:
-	default:
-		c.killOnce.Do(func() {
-			close(c.killed)
-			_ = c.ws.NetConn().Close()
-		})
+	if c.queue.Push(o) == sendq.Overflow {
+		c.cutOff()
 	}
+}
+
+// cutOff ends a slow connection: the reader stops at once, so the member
+// leaves the hub now, and the write pump sends slow_consumer and the close
+// frame as soon as the socket takes them (if within WriteWait).
+func (c *wsConn) cutOff() {
+	c.slowOnce.Do(func() {
+		close(c.slow)
+		_ = c.ws.NetConn().SetReadDeadline(time.Now())
+	})
+}
+
+// isSlow reports whether the connection was cut off.
+func (c *wsConn) isSlow() bool {
+	select {
+	case <-c.slow:
+		return true
+	default:
+		return false
+	}
+}
+
+// errSlow ends the reader of a connection that was cut off.
+var errSlow = errors.New("slow consumer")
+
+// extendRead moves the read deadline PongWait ahead, unless the connection
+// was cut off meanwhile (cutOff's deadline must win).
+func (c *wsConn) extendRead() error {
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.PongWait))
+	if c.isSlow() {
+		return errSlow
+	}
+	return nil
+}
+
+func slowProblem() *protocol.Problem {
+	return protocol.Errorf(protocol.CodeSlowConsumer, "this connection did not keep up with its frames and was closed; reconnect to catch up")
 }
 
 // Close asks the write pump to flush, send p and close the socket.
@@ -80,7 +115,7 @@ func closeCode(p *protocol.Problem) int {
 	case protocol.CodeBanned:
 		return CloseBanned
 	case protocol.CodeSlowConsumer:
-		return websocket.ClosePolicyViolation
+		return CloseSlowConsumer
 	case protocol.CodeInternal:
 		return websocket.CloseInternalServerErr
 	}
@@ -92,20 +127,29 @@ const (
 	CloseReplaced = 4000 // the same session connected again
 	CloseKicked   = 4001 // the host removed the member
 	CloseBanned   = 4003 // the host banned the member for this session
+	// CloseSlowConsumer: the connection did not read its frames fast
+	// enough (see Config.QueueBytes); reconnecting with resume catches up.
+	CloseSlowConsumer = 4008
 )
 
 // writePump owns all writes to the socket. It coalesces queued frames into
 // one WebSocket message separated by "\n", pings, and closes the socket when
-// asked or when the reader is gone (done).
+// asked, when the connection is cut off, or when the reader is gone (done).
 func (c *wsConn) writePump(done <-chan struct{}) {
 	cfg := &c.srv.cfg
 	ping := time.NewTicker(cfg.PingInterval)
 	defer ping.Stop()
 	defer c.ws.Close()
+	var batch []*chat.Out
 	for {
+		if c.isSlow() {
+			c.writeFinal(slowProblem())
+			return
+		}
 		select {
-		case o := <-c.queue:
-			if err := c.writeBatch(o); err != nil {
+		case <-c.queue.Ready():
+			var err error
+			if batch, _, err = c.writeBatch(batch); err != nil {
 				return
 			}
 		case <-ping.C:
@@ -115,39 +159,65 @@ func (c *wsConn) writePump(done <-chan struct{}) {
 		case p := <-c.closeReq:
 			c.flushAndClose(p)
 			return
-		case <-c.killed:
+		case <-c.slow:
+			c.writeFinal(slowProblem())
 			return
 		case <-done:
+			if c.isSlow() {
+				c.writeFinal(slowProblem())
+			}
 			return
 		}
 	}
 }
 
-func (c *wsConn) writeBatch(first *chat.Out) error {
-	cfg := &c.srv.cfg
-	_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
+// writeBatch writes the frames at the front of the queue (up to MaxBatch
+// bytes) as one message; n is how many. It returns batch, emptied, for reuse.
+func (c *wsConn) writeBatch(batch []*chat.Out) (_ []*chat.Out, n int, err error) {
+	batch = c.queue.Take(batch[:0], c.srv.cfg.MaxBatch)
+	n = len(batch)
+	if n > 0 {
+		err = c.writeMessage(batch)
+	}
+	clear(batch)
+	if cap(batch) > 64 {
+		return nil, n, err // do not keep a large slice after a burst
+	}
+	return batch[:0], n, err
+}
+
+// writeMessage writes frames as one message separated by "\n".
+func (c *wsConn) writeMessage(frames []*chat.Out) error {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
 	w, err := c.ws.NextWriter(websocket.TextMessage)
 	if err != nil {
 		return err
 	}
-	size, _ := w.Write(first.Bytes())
-	for n := len(c.queue); n > 0 && size < cfg.MaxBatch; n-- {
-		o := <-c.queue
-		b := o.Bytes()
-		w.Write([]byte{'\n'})
-		w.Write(b)
-		size += len(b) + 1
+	for i, o := range frames {
+		if i > 0 {
+			w.Write([]byte{'\n'})
+		}
+		w.Write(o.Bytes())
 	}
 	return w.Close()
 }
 
 // flushAndClose writes what is queued, the error frame and a close frame.
+// It starts no new batch after WriteWait, so that a slow client with a long
+// queue does not hold up a shutdown: the rest is dropped.
 func (c *wsConn) flushAndClose(p *protocol.Problem) {
-	for len(c.queue) > 0 {
-		if c.writeBatch(<-c.queue) != nil {
+	var batch []*chat.Out
+	for until := time.Now().Add(c.srv.cfg.WriteWait); time.Now().Before(until); {
+		var n int
+		var err error
+		if batch, n, err = c.writeBatch(batch); err != nil {
 			return
 		}
+		if n == 0 {
+			break
+		}
 	}
+	c.queue.Close()
 	c.writeFinal(p)
 }
 
@@ -168,13 +238,12 @@ func (c *wsConn) serve() {
 	defer func() {
 		close(done)
 		wg.Wait()
+		c.queue.Close() // frames sent from now on are dropped
 	}()
 
 	c.ws.SetReadLimit(int64(cfg.MaxFrame))
 	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.HelloWait))
-	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
-	})
+	c.ws.SetPongHandler(func(string) error { return c.extendRead() })
 
 	// Before hello: one frame, read synchronously; replies go out directly.
 	hello, p := c.readHello()
@@ -198,7 +267,9 @@ func (c *wsConn) serve() {
 		return
 	}
 	defer member.Disconnect()
-	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	if c.extendRead() != nil {
+		return
+	}
 
 	for {
 		data, err := c.readFrame()
@@ -210,7 +281,9 @@ func (c *wsConn) serve() {
 			}
 			return
 		}
-		_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		if c.extendRead() != nil {
+			return
+		}
 		f, err := protocol.Decode(data)
 		if err != nil {
 			c.Send(chat.NewOut(err.(*protocol.Problem).Frame()))

@@ -207,6 +207,28 @@ func expectClose(c *client) int {
 	}
 }
 
+// expectChange reads presence frames (skipping what expect skips) until
+// one of room carries the change event of the member called name. With
+// coalescing, a change may come with others, and changes of other members
+// (or of the client itself) may come first.
+func expectChange(c *client, room, event, name string) protocol.PresenceChange {
+	c.t.Helper()
+	for {
+		p := expect[protocol.Presence](c)
+		if p.Room != room {
+			continue
+		}
+		for _, ch := range p.Changes {
+			if ch.Member.Name == name {
+				if ch.Event != event {
+					c.t.Fatalf("presence of %s in %s: %s, want %s", name, room, ch.Event, event)
+				}
+				return ch
+			}
+		}
+	}
+}
+
 // collect reads frames of type T until n have arrived.
 func collect[T protocol.Frame](c *client, n int) []T {
 	c.t.Helper()

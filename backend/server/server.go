@@ -24,6 +24,7 @@ import (
 
 	"lanchat/backend/chat"
 	"lanchat/backend/protocol"
+	"lanchat/backend/sendq"
 )
 
 // Config sets up a Server. Zero fields take the defaults noted.
@@ -31,8 +32,17 @@ type Config struct {
 	Hub     *chat.Hub
 	Version string // the application's version, for /api/info
 
-	MaxConns     int           // default 1000
-	SendQueue    int           // frames queued per connection; default 256
+	MaxConns int // default 1000
+	// QueueBytes is the budget of encoded bytes queued for one connection;
+	// default 4 MiB. A connection that stays over it for QueueGrace
+	// (default 5 s) without a break, or goes over QueueHardBytes (default
+	// 16 MiB), does not keep up: it gets slow_consumer and close code 4008.
+	// Shorter bursts are absorbed, and a queued rooms list or presence
+	// frame is superseded by a newer one rather than queued twice.
+	QueueBytes     int
+	QueueHardBytes int
+	QueueGrace     time.Duration
+
 	MaxFrame     int           // bytes read per frame; default the hub's MaxFrame
 	MaxBatch     int           // bytes coalesced per written message; default 64 KiB
 	PingInterval time.Duration // default 20 s
@@ -80,7 +90,11 @@ func New(cfg Config) *Server {
 		}
 	}
 	def(&cfg.MaxConns, 1000)
-	def(&cfg.SendQueue, 256)
+	def(&cfg.QueueBytes, sendq.DefaultSoft)
+	def(&cfg.QueueHardBytes, sendq.DefaultHard)
+	if cfg.QueueHardBytes < cfg.QueueBytes {
+		cfg.QueueHardBytes = cfg.QueueBytes
+	}
 	def(&cfg.MaxFrame, cfg.Hub.Config().MaxFrame)
 	def(&cfg.MaxBatch, 64<<10)
 	dur := func(v *time.Duration, d time.Duration) {
@@ -92,6 +106,7 @@ func New(cfg Config) *Server {
 	dur(&cfg.PongWait, 45*time.Second)
 	dur(&cfg.WriteWait, 10*time.Second)
 	dur(&cfg.HelloWait, 10*time.Second)
+	dur(&cfg.QueueGrace, sendq.DefaultGrace)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

@@ -38,11 +38,15 @@ import (
 //   - Outbound: room messages become `message` "Name: text"; the hub's
 //     presence becomes the course server's Portuguese notices ("Bob entrou na
 //     sala general.", "Bob saiu da sala general.", "Bob desconectou.", "Bob
-//     entrou no Lobby."); the client's own moves are told to it in the same
-//     words ("… entrou na sala X.", "… entrou no Lobby.", "… voltou ao
-//     Lobby."); refusals become `error_message` {msg} in Portuguese; the rooms
-//     list (without the lobby) is sent on connect, on join_lobby and when the
-//     host's rooms change. A renamed current room stays current; a closed
+//     entrou no Lobby."). A presence frame carrying several changes of one
+//     kind makes one notice ("Ana, Bruno e mais 23 entraram na sala
+//     general."; see presenceNotices), one per kind when kinds are mixed.
+//     The client's own member is left out of them: its own moves are told
+//     to it by the bridge in the same words ("… entrou na sala X.", "…
+//     entrou no Lobby.", "… voltou ao Lobby."). Refusals become
+//     `error_message` {msg} in Portuguese; the rooms list (without the
+//     lobby) is sent on connect, on join_lobby and when the host's rooms
+//     change. A renamed current room stays current; a closed
 //     one sends the client back to the lobby, each with a notice.
 //   - A host that asks for a join code gets it from the CONNECT auth
 //     payload: io({auth: {join_code: "…"}}).
@@ -68,6 +72,7 @@ type socket struct {
 
 	current atomic.Pointer[string]       // the room whose traffic the client sees; "" none
 	lastAck atomic.Pointer[protocol.Ack] // the hub's ack of this client's latest send
+	self    atomic.Pointer[string]       // the member id from the hub's latest welcome
 
 	roomsMu   sync.Mutex
 	lastRooms []string // the rooms_list the client has
@@ -92,6 +97,7 @@ func (s *socket) sees(room string) bool {
 // Send is chat.Sink.Send: it filters what the page shows and queues it.
 // It runs under the hub's locks and never blocks.
 func (s *socket) Send(o *chat.Out) {
+	private := false
 	switch f := o.Frame.(type) {
 	case protocol.Message:
 		if !s.sees(f.Room) {
@@ -101,6 +107,17 @@ func (s *socket) Send(o *chat.Out) {
 		if !s.sees(f.Room) {
 			return
 		}
+		if self := s.self.Load(); self != nil && slices.ContainsFunc(f.Changes, func(c protocol.PresenceChange) bool { return c.Member.ID == *self }) {
+			// The client hears of its own moves from the bridge itself.
+			f.Changes = slices.DeleteFunc(slices.Clone(f.Changes), func(c protocol.PresenceChange) bool { return c.Member.ID == *self })
+			if len(f.Changes) == 0 {
+				return
+			}
+			o, private = chat.NewOut(f), true
+		}
+	case protocol.Welcome:
+		s.self.Store(&f.Member.ID)
+		return
 	case protocol.Ack:
 		s.lastAck.Store(&f)
 		return
@@ -115,10 +132,10 @@ func (s *socket) Send(o *chat.Out) {
 		}
 		s.setCurrent(chat.Lobby)
 	case protocol.Rooms, protocol.Error:
-	default: // welcome, joined, left, typing: the course page has no use for them
+	default: // joined, left, typing: the course page has no use for them
 		return
 	}
-	s.ss.enqueue(item{out: o})
+	s.ss.enqueue(item{out: o, private: private})
 }
 
 // Close is chat.Sink.Close: the hub ends the client (shutdown, slow reader).
@@ -131,28 +148,44 @@ func (s *socket) Close(p *protocol.Problem) {
 	s.ss.enqueue(item{end: true})
 }
 
-// translate turns a hub frame into the Engine.IO packet the page gets, or
-// nil. Frames the same for every client are encoded once.
-func (s *socket) translate(o *chat.Out) []byte {
+// translate turns a hub frame into the Engine.IO packets the page gets
+// (none, one, or one per kind of presence change). Frames the same for
+// every client are encoded once; private ones were made for this client.
+func (s *socket) translate(o *chat.Out, private bool) [][]byte {
 	switch f := o.Frame.(type) {
 	case protocol.Message:
-		return s.ss.srv.cache.get(o, func() []byte {
-			return eventPacket("message", f.From.Name+": "+f.Text)
+		return s.ss.srv.cache.get(o, func() [][]byte {
+			return [][]byte{eventPacket("message", f.From.Name+": "+f.Text)}
 		})
 	case protocol.Presence:
-		return s.ss.srv.cache.get(o, func() []byte {
-			return eventPacket("message", presenceNotice(f))
-		})
+		encode := func() [][]byte {
+			var pkts [][]byte
+			for _, line := range presenceNotices(f) {
+				pkts = append(pkts, eventPacket("message", line))
+			}
+			return pkts
+		}
+		if private {
+			return encode()
+		}
+		return s.ss.srv.cache.get(o, encode)
 	case protocol.Rooms:
-		return s.roomsList(f.Rooms, false)
+		return one(s.roomsList(f.Rooms, false))
 	case protocol.Renamed:
-		return eventPacket("message", fmt.Sprintf("A sala %s agora se chama %s.", f.Room, f.Name))
+		return one(eventPacket("message", fmt.Sprintf("A sala %s agora se chama %s.", f.Room, f.Name)))
 	case protocol.Closed:
-		return eventPacket("message", fmt.Sprintf("A sala %s foi fechada; você voltou ao Lobby.", f.Room))
+		return one(eventPacket("message", fmt.Sprintf("A sala %s foi fechada; você voltou ao Lobby.", f.Room)))
 	case protocol.Error:
-		return errorEvent(&protocol.Problem{Code: f.Code, Message: f.Message, Ref: f.Ref})
+		return one(errorEvent(&protocol.Problem{Code: f.Code, Message: f.Message, Ref: f.Ref}))
 	}
 	return nil
+}
+
+func one(pkt []byte) [][]byte {
+	if pkt == nil {
+		return nil
+	}
+	return [][]byte{pkt}
 }
 
 // roomsList encodes rooms_list, or nil when the client already has it and
@@ -173,20 +206,70 @@ func (s *socket) roomsList(rooms []protocol.RoomInfo, force bool) []byte {
 	return eventPacket("rooms_list", map[string]any{"rooms": names})
 }
 
-// Notices, in the words of the course server.
-func presenceNotice(p protocol.Presence) string {
+// presenceNotices are the course server's notices for a presence frame:
+// one line per kind of change (joined, left, disconnected), in the order
+// each kind first appears. A kind with one member reads as the course
+// server says it ("Bob entrou na sala general."); with more, the names
+// are collapsed (see nameList) and the verb is plural ("Ana, Bruno e mais
+// 23 entraram na sala general.").
+func presenceNotices(p protocol.Presence) []string {
+	type group struct {
+		kind  string
+		names []string
+	}
+	var groups []group
+	for _, c := range p.Changes {
+		kind := c.Event
+		if kind != protocol.EventJoined && kind != protocol.EventDisconnected {
+			kind = protocol.EventLeft
+		}
+		i := slices.IndexFunc(groups, func(g group) bool { return g.kind == kind })
+		if i < 0 {
+			groups = append(groups, group{kind: kind})
+			i = len(groups) - 1
+		}
+		groups[i].names = append(groups[i].names, c.Member.Name)
+	}
 	lobby := protocol.RoomKey(p.Room) == chat.Lobby
-	switch {
-	case p.Event == protocol.EventDisconnected:
-		return p.Member.Name + " desconectou."
-	case p.Event == protocol.EventJoined && lobby:
-		return p.Member.Name + " entrou no Lobby."
-	case p.Event == protocol.EventJoined:
-		return fmt.Sprintf("%s entrou na sala %s.", p.Member.Name, p.Room)
-	case lobby:
-		return p.Member.Name + " saiu do Lobby."
+	lines := make([]string, 0, len(groups))
+	for _, g := range groups {
+		who, many := nameList(g.names), len(g.names) > 1
+		verb := func(one, more string) string {
+			if many {
+				return more
+			}
+			return one
+		}
+		var line string
+		switch {
+		case g.kind == protocol.EventDisconnected:
+			line = who + " " + verb("desconectou", "desconectaram") + "."
+		case g.kind == protocol.EventJoined && lobby:
+			line = who + " " + verb("entrou", "entraram") + " no Lobby."
+		case g.kind == protocol.EventJoined:
+			line = fmt.Sprintf("%s %s na sala %s.", who, verb("entrou", "entraram"), p.Room)
+		case lobby:
+			line = who + " " + verb("saiu", "saíram") + " do Lobby."
+		default:
+			line = fmt.Sprintf("%s %s da sala %s.", who, verb("saiu", "saíram"), p.Room)
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// nameList joins names in Portuguese: "Ana", "Ana e Bruno", "Ana, Bruno e
+// Carla", and from four on "Ana, Bruno e mais N".
+func nameList(names []string) string {
+	switch n := len(names); {
+	case n == 0:
+		return ""
+	case n == 1:
+		return names[0]
+	case n <= 3:
+		return strings.Join(names[:n-1], ", ") + " e " + names[n-1]
 	default:
-		return fmt.Sprintf("%s saiu da sala %s.", p.Member.Name, p.Room)
+		return fmt.Sprintf("%s, %s e mais %d", names[0], names[1], n-2)
 	}
 }
 
@@ -574,10 +657,10 @@ type outCache struct {
 
 type cacheEntry struct {
 	out  *chat.Out
-	data []byte
+	data [][]byte
 }
 
-func (c *outCache) get(o *chat.Out, encode func() []byte) []byte {
+func (c *outCache) get(o *chat.Out, encode func() [][]byte) [][]byte {
 	i := (uint64(uintptr(unsafe.Pointer(o))) * 0x9E3779B97F4A7C15) >> 56
 	if e := c.slots[i].Load(); e != nil && e.out == o {
 		return e.data

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -209,6 +210,23 @@ func (n *native) send(t *testing.T, f protocol.Frame) {
 	}
 }
 
+// presence reports whether f is a presence frame (of room, unless "") with
+// a change (of kind event, unless "") of the member called name.
+func presence(f map[string]any, room, event, name string) bool {
+	if f["type"] != "presence" || (room != "" && f["room"] != room) {
+		return false
+	}
+	changes, _ := f["changes"].([]any)
+	for _, c := range changes {
+		c, _ := c.(map[string]any)
+		m, _ := c["member"].(map[string]any)
+		if (event == "" || c["event"] == event) && m["name"] == name {
+			return true
+		}
+	}
+	return false
+}
+
 func (n *native) waitFor(t *testing.T, match func(map[string]any) bool) map[string]any {
 	t.Helper()
 	deadline := time.After(wait)
@@ -343,10 +361,7 @@ func TestCourseContract(t *testing.T) {
 			_ = alice.Emit("leave_room", map[string]string{"username": "Alice", "room": "lobby"})
 			_ = alice.Emit("join_room", map[string]string{"username": "Alice", "room": "general"})
 			ra.waitFor(t, "message", "Alice entrou na sala general.")
-			bob.waitFor(t, func(f map[string]any) bool {
-				m, _ := f["member"].(map[string]any)
-				return f["type"] == "presence" && f["event"] == "joined" && f["room"] == "general" && m["name"] == "Alice"
-			})
+			bob.waitFor(t, func(f map[string]any) bool { return presence(f, "general", "joined", "Alice") })
 
 			// Socket.IO -> native, with an acknowledgement.
 			ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -387,9 +402,7 @@ func TestCourseContract(t *testing.T) {
 			// leave_room of a room returns to the lobby.
 			_ = alice.Emit("leave_room", map[string]string{"username": "Alice", "room": "general"})
 			ra.waitFor(t, "message", "Alice voltou ao Lobby.")
-			bob.waitFor(t, func(f map[string]any) bool {
-				return f["type"] == "presence" && f["event"] == "left" && f["room"] == "general"
-			})
+			bob.waitFor(t, func(f map[string]any) bool { return presence(f, "general", "left", "Alice") })
 			lobbyMsg.send(t, protocol.Send{Room: "lobby", ClientID: "c2", Text: "de volta"})
 			ra.waitFor(t, "message", "Carol: de volta")
 
@@ -400,10 +413,7 @@ func TestCourseContract(t *testing.T) {
 
 			// Disconnecting is seen by the others.
 			alice.Close()
-			lobbyMsg.waitFor(t, func(f map[string]any) bool {
-				m, _ := f["member"].(map[string]any)
-				return f["type"] == "presence" && f["event"] == "disconnected" && m["name"] == "Alice"
-			})
+			lobbyMsg.waitFor(t, func(f map[string]any) bool { return presence(f, "", "disconnected", "Alice") })
 			rd.waitFor(t, "message", "Alice desconectou.")
 		})
 	}
@@ -486,10 +496,11 @@ func TestHeartbeat(t *testing.T) {
 	}
 }
 
-// TestSlowClientDropped: a polling client that stops fetching fills its
-// queue and is cut off; the room goes on for everyone else.
+// TestSlowClientDropped: a polling client that stops fetching goes over
+// its queue's cap and is cut off; the room goes on for everyone else, and
+// the client's next GET tells it why.
 func TestSlowClientDropped(t *testing.T) {
-	h := newTestHost(t, socketio.Config{Queue: 16})
+	h := newTestHost(t, socketio.Config{QueueBytes: 1024, QueueHardBytes: 4096, QueueGrace: time.Hour})
 	resp, err := http.Get(h.base + "/socket.io/?EIO=4&transport=polling")
 	if err != nil {
 		t.Fatal(err)
@@ -498,8 +509,9 @@ func TestSlowClientDropped(t *testing.T) {
 	resp.Body.Close()
 	var hs sioclient.Handshake
 	_ = json.Unmarshal(body[1:], &hs)
+	url := h.base + "/socket.io/?EIO=4&transport=polling&sid=" + hs.SID
 	post := func(p string) {
-		resp, err := http.Post(h.base+"/socket.io/?EIO=4&transport=polling&sid="+hs.SID, "text/plain", strings.NewReader(p))
+		resp, err := http.Post(url, "text/plain", strings.NewReader(p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -508,19 +520,148 @@ func TestSlowClientDropped(t *testing.T) {
 	bob := dialNative(t, h, "Bob")
 	post("40")
 	post(`42["join_lobby",{"username":"Lento"}]`)
-	bob.waitFor(t, func(f map[string]any) bool {
-		m, _ := f["member"].(map[string]any)
-		return f["type"] == "presence" && m["name"] == "Lento"
-	})
+	bob.waitFor(t, func(f map[string]any) bool { return presence(f, "", "", "Lento") })
 	for i := range 40 {
 		bob.send(t, protocol.Send{Room: "lobby", ClientID: fmt.Sprint("m", i), Text: fmt.Sprint("msg ", i)})
 	}
 	bob.waitFor(t, func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "msg 39" })
-	bob.waitFor(t, func(f map[string]any) bool {
-		m, _ := f["member"].(map[string]any)
-		return f["type"] == "presence" && f["event"] == "disconnected" && m["name"] == "Lento"
-	})
+	bob.waitFor(t, func(f map[string]any) bool { return presence(f, "", "disconnected", "Lento") })
+
+	resp, err = http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `42["error_message",{"msg":"A conexão não acompanhou as mensagens e foi encerrada."}]` + "\x1e1"
+	if resp.StatusCode != 200 || string(body) != want {
+		t.Errorf("GET after the cut-off: %d %q, want %q", resp.StatusCode, body, want)
+	}
 	waitUntil(t, "the slow session to end", func() bool { return h.sio.Sessions() == 0 })
+}
+
+// TestSlowWebSocketClientDropped: a WebSocket client that stops reading is
+// cut off; reading again, it finds error_message and close code 4008.
+func TestSlowWebSocketClientDropped(t *testing.T) {
+	h := newTestHost(t, socketio.Config{QueueBytes: 16 << 10, QueueHardBytes: 64 << 10, QueueGrace: time.Hour, WriteWait: time.Minute})
+	bob := dialNative(t, h, "Bob")
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, p := range []string{"40", `42["join_lobby",{"username":"Lento"}]`} {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.waitFor(t, func(f map[string]any) bool { return presence(f, "", "", "Lento") })
+	// Lento reads nothing more while the lobby is busy.
+	text := strings.Repeat("x", 4000)
+	for i := 0; i < 20000 && h.hub.Stats().Members == 2; i++ {
+		bob.send(t, protocol.Send{Room: "lobby", ClientID: fmt.Sprint("m", i), Text: text})
+		if i%100 == 99 {
+			time.Sleep(time.Millisecond) // let Bob's reader keep up
+		}
+	}
+	bob.waitFor(t, func(f map[string]any) bool { return presence(f, "", "disconnected", "Lento") })
+
+	var last string
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4008 {
+				t.Fatalf("connection ended with %v, want close code 4008", err)
+			}
+			break
+		}
+		last = string(data)
+	}
+	if want := `42["error_message",{"msg":"A conexão não acompanhou as mensagens e foi encerrada."}]`; last != want {
+		t.Errorf("last packet %q, want %q", last, want)
+	}
+}
+
+// TestHallJoinsAtOnce: many native members join the room of a course page
+// together. The page gets a few collapsed notices ("Ana, Bruno e mais N
+// entraram na sala general."), not one line each, covering everyone, and
+// never a notice of its own join from the hub besides the bridge's own.
+func TestHallJoinsAtOnce(t *testing.T) {
+	const n = 30
+	h := newTestHost(t, socketio.Config{})
+	c, r := dial(t, h, sioclient.WebSocket)
+	_ = c.Emit("join_room", map[string]string{"username": "Prof", "room": "general"})
+	r.waitFor(t, "message", "Prof entrou na sala general.")
+
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/ws", nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			t.Cleanup(func() { ws.Close() })
+			_ = ws.WriteMessage(websocket.TextMessage, protocol.MustEncode(protocol.Hello{Version: protocol.Version, Name: fmt.Sprint("aluno-", i)}))
+			_ = ws.WriteMessage(websocket.TextMessage, protocol.MustEncode(protocol.Join{Room: "general"}))
+			go func() {
+				for {
+					if _, _, err := ws.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+		})
+	}
+	wg.Wait()
+
+	// covered is how many members a notice names: "A", "A e B",
+	// "A, B e C", "A, B e mais N".
+	covered := func(line string) int {
+		who, _, _ := strings.Cut(line, " entr")
+		if _, more, ok := strings.Cut(who, " e mais "); ok {
+			var k int
+			fmt.Sscan(more, &k)
+			return k + 2
+		}
+		return strings.Count(who, ",") + strings.Count(who, " e ") + 1
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		var lines []string
+		total, self := 0, 0
+		r.mu.Lock()
+		for _, e := range r.events {
+			var line string
+			if e.Name != "message" || len(e.Args) == 0 || json.Unmarshal(e.Args[0], &line) != nil {
+				continue
+			}
+			switch {
+			case strings.Contains(line, "Prof"):
+				self++
+			case strings.HasSuffix(line, "na sala general.") && strings.Contains(line, " entr"):
+				lines = append(lines, line)
+				total += covered(line)
+			}
+		}
+		r.mu.Unlock()
+		if self != 1 {
+			t.Fatalf("%d notices name Prof, want only the bridge's own", self)
+		}
+		if total == n {
+			if len(lines) > n/3 {
+				t.Errorf("%d notices for %d joins: %q", len(lines), n, lines)
+			}
+			t.Logf("%d notices: %q", len(lines), lines)
+			return
+		}
+		if total > n || time.Now().After(deadline) {
+			t.Fatalf("notices cover %d joins of %d: %q", total, n, lines)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // TestShutdown: ending Run closes every transport (the official client

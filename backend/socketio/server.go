@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"lanchat/backend/chat"
+	"lanchat/backend/sendq"
 )
 
 // Path is where the endpoint is mounted.
@@ -34,10 +35,17 @@ type Config struct {
 	PingInterval time.Duration // default 25 s (the Engine.IO default)
 	PingTimeout  time.Duration // default 20 s
 	MaxPayload   int           // bytes per HTTP payload or WebSocket message; default 100 000
-	Queue        int           // packets queued per client; default 256
-	MaxBatch     int           // bytes written per WebSocket write; default 64 KiB
-	MaxSessions  int           // default 1000
-	WriteWait    time.Duration // default 10 s
+	// QueueBytes is the budget of bytes queued for one client; default
+	// 4 MiB. A client that stays over it for QueueGrace (default 5 s)
+	// without a break, or goes over QueueHardBytes (default 16 MiB), does
+	// not keep up: it gets error_message and is disconnected (WebSocket
+	// close code 4008).
+	QueueBytes     int
+	QueueHardBytes int
+	QueueGrace     time.Duration
+	MaxBatch       int           // bytes written per WebSocket write; default 64 KiB
+	MaxSessions    int           // default 1000
+	WriteWait      time.Duration // default 10 s
 
 	Logger *slog.Logger
 }
@@ -73,7 +81,12 @@ func New(cfg Config) *Server {
 	dur(&cfg.PingTimeout, 20*time.Second)
 	dur(&cfg.WriteWait, 10*time.Second)
 	def(&cfg.MaxPayload, 100_000)
-	def(&cfg.Queue, 256)
+	def(&cfg.QueueBytes, sendq.DefaultSoft)
+	def(&cfg.QueueHardBytes, sendq.DefaultHard)
+	if cfg.QueueHardBytes < cfg.QueueBytes {
+		cfg.QueueHardBytes = cfg.QueueBytes
+	}
+	dur(&cfg.QueueGrace, sendq.DefaultGrace)
 	def(&cfg.MaxBatch, 64<<10)
 	def(&cfg.MaxSessions, 1000)
 	if cfg.OriginAllowed == nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"lanchat/backend/chat"
+	"lanchat/backend/protocol"
+	"lanchat/backend/sendq"
 )
 
 const (
@@ -22,7 +24,7 @@ const (
 	reasonClient      closeReason = iota + 1 // the client closed it or its transport broke
 	reasonPingTimeout                        // no pong within pingTimeout
 	reasonShutdown                           // the host is stopping
-	reasonSlow                               // its queue overflowed: it does not read
+	reasonSlow                               // it does not keep up with its queue (see Config.QueueBytes)
 	reasonProtocol                           // it sent something malformed
 	reasonHub                                // the hub asked, after flushing
 )
@@ -33,11 +35,35 @@ type item struct {
 	out *chat.Out
 	raw []byte
 	end bool
+	// private: out was made for this session alone (a merged or filtered
+	// presence), so its translation is not worth caching.
+	private bool
+}
+
+// itemPolicy is the queue policy: hub frames count for their encoded bytes and
+// supersede queued ones as native connections' do (sendq.Frames); packets
+// count for their bytes.
+var itemPolicy = sendq.Policy[item]{
+	Size: func(it item) int {
+		if it.out != nil {
+			return len(it.out.Bytes())
+		}
+		return len(it.raw)
+	},
+	Key: func(it item) (string, sendq.Mode) {
+		if it.out == nil {
+			return "", sendq.Add
+		}
+		return sendq.FrameKey(it.out.Frame)
+	},
+	Merge: func(older, newer item) item {
+		return item{out: sendq.MergeOut(older.out, newer.out), private: true}
+	},
 }
 
 // session is one Engine.IO connection. Its run goroutine owns the heartbeat
 // and, when the session ends, the hub disconnect. Outbound packets wait in a
-// bounded queue that one drainer at a time (a long-poll GET or the
+// queue bounded in bytes that one drainer at a time (a long-poll GET or the
 // WebSocket writer) empties.
 type session struct {
 	srv    *Server
@@ -45,12 +71,16 @@ type session struct {
 	remote string          // the client's address, without port
 	ctx    context.Context // ends with the session
 	cancel context.CancelFunc
-	queue  chan item
+	queue  *sendq.Queue[item]
 	pong   chan struct{}
-	sock   *socket
+	// finalSent is closed when a GET has carried the last payload of a
+	// polling session cut off for being slow (its error_message).
+	finalSent chan struct{}
+	sock      *socket
 
-	endOnce sync.Once
-	reason  closeReason // set once, before ctx ends
+	endOnce   sync.Once
+	reason    closeReason // set once, before ctx ends
+	finalOnce sync.Once
 
 	mu        sync.Mutex
 	transport string
@@ -69,8 +99,11 @@ func newSession(srv *Server, id, transport string) *session {
 	ctx, cancel := context.WithCancel(srv.ctx)
 	ss := &session{
 		srv: srv, id: id, ctx: ctx, cancel: cancel,
-		queue:     make(chan item, srv.cfg.Queue),
+		queue: sendq.New(sendq.Config{
+			Soft: srv.cfg.QueueBytes, Hard: srv.cfg.QueueHardBytes, Grace: srv.cfg.QueueGrace,
+		}, itemPolicy),
 		pong:      make(chan struct{}, 1),
+		finalSent: make(chan struct{}),
 		transport: transport,
 		upgrading: make(chan struct{}),
 	}
@@ -94,19 +127,19 @@ func (ss *session) closedFor() closeReason {
 	return ss.reason
 }
 
-// enqueue adds it without blocking. A full queue means the client is not
-// reading: the session ends at once so that it never holds up a room.
+// enqueue adds it without blocking. A client that does not keep up (see
+// Config.QueueBytes) is cut off so that it never holds up a room.
 func (ss *session) enqueue(it item) bool {
 	if ss.ctx.Err() != nil {
 		return false
 	}
-	select {
-	case ss.queue <- it:
+	switch ss.queue.Push(it) {
+	case sendq.Queued:
 		return true
-	default:
+	case sendq.Overflow:
 		ss.terminate(reasonSlow)
-		return false
 	}
+	return false
 }
 
 func (ss *session) enqueueRaw(b []byte) bool { return ss.enqueue(item{raw: b}) }
@@ -115,8 +148,7 @@ func (ss *session) enqueueRaw(b []byte) bool { return ss.enqueue(item{raw: b}) }
 // the client must answer within pingTimeout. When the session ends, run
 // takes the client out of the hub and forgets the session.
 func (ss *session) run() {
-	defer ss.srv.removeSession(ss)
-	defer ss.sock.close()
+	defer ss.finish()
 	cfg := &ss.srv.cfg
 	t := time.NewTimer(cfg.PingInterval)
 	defer t.Stop()
@@ -144,33 +176,75 @@ func (ss *session) run() {
 	}
 }
 
-// packetOf returns the Engine.IO packet for it, or nil when there is none.
-func (ss *session) packetOf(it item) []byte {
-	if it.raw != nil {
-		return it.raw
+// finish ends the session: the client leaves the hub, its queue is
+// dropped, and the session is forgotten. A polling client cut off for being
+// slow is kept a little longer, without membership, so that its next GET
+// still tells it why.
+func (ss *session) finish() {
+	ss.sock.close()
+	ss.queue.Close()
+	if ss.closedFor() == reasonSlow {
+		ss.mu.Lock()
+		polling := ss.transport == transportPolling
+		ss.mu.Unlock()
+		if polling {
+			t := time.NewTimer(ss.srv.cfg.WriteWait)
+			select {
+			case <-ss.finalSent:
+			case <-t.C:
+			case <-ss.srv.ctx.Done():
+			}
+			t.Stop()
+		}
 	}
-	return ss.sock.translate(it.out)
+	ss.srv.removeSession(ss)
 }
 
-// fill encodes it and whatever else is queued (up to MaxBatch bytes) with
-// add. It reports whether it reached the end marker.
-func (ss *session) fill(dst []byte, it item, add func(dst, pkt []byte) []byte) ([]byte, bool) {
-	for {
-		if it.end {
+// finalPayload is the last payload of a session that ended: why, when it
+// was cut off for being slow, then close.
+func (ss *session) finalPayload() []byte {
+	if ss.closedFor() != reasonSlow {
+		return []byte{eioClose}
+	}
+	payload := appendPayload(nil, slowNotice())
+	return appendPayload(payload, []byte{eioClose})
+}
+
+// slowNotice is the error_message of a client cut off for being slow.
+func slowNotice() []byte {
+	return errorEvent(protocol.Errorf(protocol.CodeSlowConsumer, "the client did not keep up"))
+}
+
+// take removes the next batch (up to MaxBatch bytes) from the queue.
+func (ss *session) take(batch []item) []item {
+	return ss.queue.Take(batch[:0], ss.srv.cfg.MaxBatch)
+}
+
+// fill encodes a batch with add, up to the end marker. It reports whether it
+// reached the end marker.
+func (ss *session) fill(dst []byte, batch []item, add func(dst, pkt []byte) []byte) ([]byte, bool) {
+	for _, it := range batch {
+		switch {
+		case it.end:
 			return dst, true
-		}
-		if pkt := ss.packetOf(it); pkt != nil {
-			dst = add(dst, pkt)
-		}
-		if len(dst) >= ss.srv.cfg.MaxBatch {
-			return dst, false
-		}
-		select {
-		case it = <-ss.queue:
+		case it.raw != nil:
+			dst = add(dst, it.raw)
 		default:
-			return dst, false
+			for _, pkt := range ss.sock.translate(it.out, it.private) {
+				dst = add(dst, pkt)
+			}
 		}
 	}
+	return dst, false
+}
+
+// release empties a batch for reuse, dropping a large one.
+func release(batch []item) []item {
+	clear(batch)
+	if cap(batch) > 64 {
+		return nil
+	}
+	return batch[:0]
 }
 
 // poll answers a long-polling GET with what is queued, waiting for
@@ -201,11 +275,15 @@ func (ss *session) poll(w http.ResponseWriter, r *http.Request) {
 	ss.drainMu.Lock()
 	defer ss.drainMu.Unlock()
 	var payload []byte
+	var batch []item
+	final := false
 	for len(payload) == 0 {
 		select {
-		case it := <-ss.queue:
+		case <-ss.queue.Ready():
 			var end bool
-			payload, end = ss.fill(payload, it, appendPayload)
+			batch = ss.take(batch)
+			payload, end = ss.fill(payload, batch, appendPayload)
+			batch = release(batch)
 			if end {
 				payload = appendPayload(payload, []byte{eioClose})
 				ss.terminate(reasonHub)
@@ -213,12 +291,15 @@ func (ss *session) poll(w http.ResponseWriter, r *http.Request) {
 		case <-upgrading:
 			payload = []byte{eioNoop}
 		case <-ss.ctx.Done():
-			payload = []byte{eioClose}
+			payload, final = ss.finalPayload(), true
 		case <-r.Context().Done():
 			return
 		}
 	}
 	writePayload(w, payload)
+	if final {
+		ss.finalOnce.Do(func() { close(ss.finalSent) })
+	}
 }
 
 // post takes a long-polling payload from the client.

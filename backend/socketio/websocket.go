@@ -140,17 +140,22 @@ func (ss *session) serveWS(ws *websocket.Conn, conn net.Conn, ctrl chan []byte) 
 	wg.Wait()
 }
 
-// writeWS drains the queue into the WebSocket until the session ends.
+// writeWS drains the queue into the WebSocket until the session ends. A
+// client cut off for being slow gets its error_message (written directly,
+// whatever is queued) and close code 4008.
 func (ss *session) writeWS(conn net.Conn, ctrl chan []byte) {
 	ss.drainMu.Lock()
 	defer ss.drainMu.Unlock()
 	cfg := &ss.srv.cfg
 	var buf []byte
+	var batch []item
 	for {
 		select {
-		case it := <-ss.queue:
+		case <-ss.queue.Ready():
 			var end bool
-			buf, end = ss.fill(buf[:0], it, appendTextFrame)
+			batch = ss.take(batch)
+			buf, end = ss.fill(buf[:0], batch, appendTextFrame)
+			batch = release(batch)
 			if len(buf) > 0 {
 				_ = conn.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
 				if _, err := conn.Write(buf); err != nil {
@@ -174,14 +179,25 @@ func (ss *session) writeWS(conn net.Conn, ctrl chan []byte) {
 			}
 		case <-ss.ctx.Done():
 			code := websocket.CloseNormalClosure
-			if ss.closedFor() == reasonShutdown {
+			switch ss.closedFor() {
+			case reasonShutdown:
 				code = websocket.CloseGoingAway
+			case reasonSlow:
+				code = closeSlowConsumer
+				_ = conn.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
+				if _, err := conn.Write(appendTextFrame(nil, slowNotice())); err != nil {
+					return
+				}
 			}
 			writeClose(conn, code, cfg.WriteWait)
 			return
 		}
 	}
 }
+
+// closeSlowConsumer is the close code of a client that did not keep up,
+// as on the native endpoint (server.CloseSlowConsumer).
+const closeSlowConsumer = 4008
 
 // appendFrame appends one unmasked, unfragmented WebSocket frame.
 func appendFrame(dst []byte, opcode int, payload []byte) []byte {

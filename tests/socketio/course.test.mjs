@@ -63,7 +63,7 @@ for (const transport of ["websocket", "polling"]) {
       await page.click('#rooms button[data-room="general"]');
       await page.locator("#messages li", { hasText: `${paula} entrou na sala general.` }).waitFor();
       assert.equal(await page.textContent("#current-room"), "general");
-      await bob.wait("Paula joined", (f) => f.type === "presence" && f.event === "joined" && f.member.name === paula);
+      await bob.wait("Paula joined", (f) => f.type === "presence" && f.changes.some((ch) => ch.event === "joined" && ch.member.name === paula));
 
       // Page -> native.
       await page.fill("#input", "olá do navegador");

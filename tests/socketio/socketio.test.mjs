@@ -93,11 +93,11 @@ for (const transports of transportsList) {
     carla.emit("leave_room", { username: c, room: "general" });
     await rc.waitText(`${c} voltou ao Lobby.`);
     await ra.waitText(`${c} saiu da sala general.`);
-    await bob.wait("Carla left", (f) => f.type === "presence" && f.event === "left" && f.member.name === c);
+    await bob.wait("Carla left", (f) => f.type === "presence" && f.changes.some((ch) => ch.event === "left" && ch.member.name === c));
 
     alice.close();
     carla.close();
-    await bob.wait("Alice disconnected", (f) => f.type === "presence" && f.event === "disconnected" && f.member.name === a);
+    await bob.wait("Alice disconnected", (f) => f.type === "presence" && f.changes.some((ch) => ch.event === "disconnected" && ch.member.name === a));
     await bob.close();
   });
 

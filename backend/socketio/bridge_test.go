@@ -1,0 +1,160 @@
+package socketio
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"lanchat/backend/chat"
+	"lanchat/backend/protocol"
+)
+
+// changes builds presence changes from "event:Name" pairs; a member's id
+// is its name in lower case.
+func changes(specs ...string) []protocol.PresenceChange {
+	var out []protocol.PresenceChange
+	for _, s := range specs {
+		event, name, _ := strings.Cut(s, ":")
+		out = append(out, protocol.PresenceChange{Event: event, Member: protocol.Member{ID: strings.ToLower(name), Name: name}})
+	}
+	return out
+}
+
+func many(event string, n int) []string {
+	names := []string{"Ana", "Bruno", "Carla", "Dani", "Eva"}
+	var out []string
+	for i := range n {
+		name := fmt.Sprint("Aluno", i)
+		if i < len(names) {
+			name = names[i]
+		}
+		out = append(out, event+":"+name)
+	}
+	return out
+}
+
+func TestPresenceNotices(t *testing.T) {
+	const j, l, d = protocol.EventJoined, protocol.EventLeft, protocol.EventDisconnected
+	tests := []struct {
+		room    string
+		changes []string
+		want    []string
+	}{
+		// One change: the course server's words.
+		{"general", []string{"joined:Bob"}, []string{"Bob entrou na sala general."}},
+		{"general", []string{"left:Bob"}, []string{"Bob saiu da sala general."}},
+		{"general", []string{"disconnected:Bob"}, []string{"Bob desconectou."}},
+		{"lobby", []string{"joined:Bob"}, []string{"Bob entrou no Lobby."}},
+		{"lobby", []string{"left:Bob"}, []string{"Bob saiu do Lobby."}},
+		{"lobby", []string{"disconnected:Bob"}, []string{"Bob desconectou."}},
+		// Many of one kind: one line.
+		{"general", many(j, 2), []string{"Ana e Bruno entraram na sala general."}},
+		{"general", many(j, 3), []string{"Ana, Bruno e Carla entraram na sala general."}},
+		{"general", many(j, 4), []string{"Ana, Bruno e mais 2 entraram na sala general."}},
+		{"general", many(j, 25), []string{"Ana, Bruno e mais 23 entraram na sala general."}},
+		{"general", many(l, 3), []string{"Ana, Bruno e Carla saíram da sala general."}},
+		{"general", many(l, 2), []string{"Ana e Bruno saíram da sala general."}},
+		{"general", many(d, 2), []string{"Ana e Bruno desconectaram."}},
+		{"general", many(d, 30), []string{"Ana, Bruno e mais 28 desconectaram."}},
+		{"lobby", many(j, 200), []string{"Ana, Bruno e mais 198 entraram no Lobby."}},
+		{"lobby", many(l, 5), []string{"Ana, Bruno e mais 3 saíram do Lobby."}},
+		// Mixed kinds: one line per kind, in the order of first appearance.
+		{"general", []string{"joined:Ana", "left:Bruno", "joined:Carla", "disconnected:Dani", "left:Eva"}, []string{
+			"Ana e Carla entraram na sala general.", "Bruno e Eva saíram da sala general.", "Dani desconectou.",
+		}},
+		{"general", []string{"disconnected:Ana", "joined:Bruno"}, []string{"Ana desconectou.", "Bruno entrou na sala general."}},
+		{"lobby", append(many(d, 6), "joined:Zé"), []string{"Ana, Bruno e mais 4 desconectaram.", "Zé entrou no Lobby."}},
+		{"general", nil, []string{}},
+	}
+	for _, tt := range tests {
+		got := presenceNotices(protocol.Presence{Room: tt.room, Changes: changes(tt.changes...)})
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s %v:\n got %q\nwant %q", tt.room, tt.changes, got, tt.want)
+		}
+	}
+}
+
+// TestOwnPresenceLeftOut: the hub's presence frames may carry the client's
+// own change (it joins the room it is in); the client hears of its own
+// moves from the bridge, so it is left out, and a frame about it alone
+// sends nothing.
+func TestOwnPresenceLeftOut(t *testing.T) {
+	hub, err := chat.NewHub(chat.Config{HostID: "h", HostName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	srv := New(Config{Hub: hub})
+	defer srv.cancel()
+	ss := newSession(srv, "sid", transportPolling)
+	s := ss.sock
+	s.Send(chat.NewOut(protocol.Welcome{Member: protocol.Member{ID: "ana", Name: "Ana"}}))
+	s.setCurrent("general")
+
+	shared := chat.NewOut(protocol.Presence{Room: "general", Changes: changes("joined:Bruno", "joined:Ana", "joined:Carla")})
+	tests := []struct {
+		o    *chat.Out
+		want []string
+	}{
+		{shared, []string{"Bruno e Carla entraram na sala general."}},
+		{chat.NewOut(protocol.Presence{Room: "general", Changes: changes("joined:Ana")}), nil},
+		{chat.NewOut(protocol.Presence{Room: "general", Changes: changes("joined:Ana", "left:Bruno")}), []string{"Bruno saiu da sala general."}},
+		{chat.NewOut(protocol.Presence{Room: "random", Changes: changes("joined:Dani")}), nil}, // not the current room
+		{chat.NewOut(protocol.Presence{Room: "General", Changes: changes("disconnected:Eva")}), []string{"Eva desconectou."}},
+	}
+	for i, tt := range tests {
+		s.Send(tt.o)
+		var got []string
+		for _, it := range ss.queue.Take(nil, 1<<20) {
+			for _, pkt := range s.translate(it.out, it.private) {
+				got = append(got, string(pkt))
+			}
+		}
+		var want []string
+		for _, line := range tt.want {
+			want = append(want, string(eventPacket("message", line)))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("case %d: packets %q, want %q", i, got, want)
+		}
+	}
+	// The shared frame was not changed for the other clients.
+	if p := shared.Frame.(protocol.Presence); len(p.Changes) != 3 {
+		t.Errorf("the shared frame lost changes: %+v", p.Changes)
+	}
+}
+
+// TestQueuedPresenceMerges: presence frames queued for a client that is
+// behind merge into one, which still makes one line per kind.
+func TestQueuedPresenceMerges(t *testing.T) {
+	hub, err := chat.NewHub(chat.Config{HostID: "h", HostName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	srv := New(Config{Hub: hub})
+	defer srv.cancel()
+	ss := newSession(srv, "sid", transportPolling)
+	s := ss.sock
+	s.setCurrent("general")
+	for _, name := range []string{"Ana", "Bruno", "Carla", "Dani"} {
+		s.Send(chat.NewOut(protocol.Presence{Room: "general", Changes: changes("joined:" + name)}))
+	}
+	s.Send(chat.NewOut(protocol.Presence{Room: "general", Changes: changes("left:Ana")}))
+	items := ss.queue.Take(nil, 1<<20)
+	if len(items) != 1 || !items[0].private {
+		t.Fatalf("queued %d items: %+v", len(items), items)
+	}
+	var got []string
+	for _, pkt := range s.translate(items[0].out, items[0].private) {
+		got = append(got, string(pkt))
+	}
+	want := []string{
+		string(eventPacket("message", "Bruno, Carla e Dani entraram na sala general.")),
+		string(eventPacket("message", "Ana saiu da sala general.")),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("packets %q, want %q", got, want)
+	}
+}
