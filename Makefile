@@ -4,7 +4,7 @@ export PATH := $(HOME)/go/bin:/usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-go lint deps bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
+.PHONY: run test test-go test-burst lint deps bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
 	test-socketio bench-socketio vendor-socketio
 
 ## System packages, pinned tools and Node modules: installed only when missing.
@@ -68,7 +68,12 @@ lint: frontend
 test-go: frontend
 	$(GO) test -race -count=1 ./...
 
-test: deps lint test-go test-frontend test-e2e test-desktop test-socketio
+test: deps lint test-go test-burst test-frontend test-e2e test-desktop test-socketio
+
+## A lecture hall at full size: 1,000 native clients join one room at once, then lose their
+## connections together and resume (the race detector, in test-go, runs them with 100).
+test-burst: frontend
+	set -o pipefail; $(GO) test -count=1 -run 'TestJoinBurst1000|TestReconnectStorm1000' -v ./backend/server | grep -vE '^=== '
 
 bench: bench-socketio
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
@@ -91,7 +96,7 @@ $(SIO_STAMP): $(SIO_DIR)/package-lock.json $(SIO_DIR)/package.json
 
 test-socketio: $(SIO_STAMP) frontend
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && $(GO) build -o "$$dir/lanchat" . && \
-		cd $(SIO_DIR) && LANCHAT_BIN="$$dir/lanchat" node --test --test-concurrency=1 --test-timeout=120000 socketio.test.mjs course.test.mjs
+		cd $(SIO_DIR) && LANCHAT_BIN="$$dir/lanchat" node --test --test-concurrency=1 --test-timeout=120000 socketio.test.mjs course.test.mjs burst.test.mjs
 
 ## The official client's browser bundle served at /course/, refreshed from the pinned npm package.
 vendor-socketio: $(SIO_STAMP)
