@@ -4,7 +4,7 @@ export PATH := $(HOME)/go/bin:/usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-go test-burst lint deps bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
+.PHONY: run test test-go test-burst bench-crowd lint deps bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
 	test-socketio bench-socketio vendor-socketio
 
 ## System packages, pinned tools and Node modules: installed only when missing.
@@ -75,7 +75,7 @@ test: deps lint test-go test-burst test-frontend test-e2e test-desktop test-sock
 test-burst: frontend
 	set -o pipefail; $(GO) test -count=1 -run 'TestJoinBurst1000|TestReconnectStorm1000' -v ./backend/server | grep -vE '^=== '
 
-bench: bench-socketio
+bench: bench-socketio bench-crowd
 	$(GO) test -run '^$$' -bench . -benchmem ./backend/...
 
 ## Durable history alone: acknowledged messages/s with SQLite (full and process durability, with and
@@ -102,6 +102,12 @@ test-socketio: $(SIO_STAMP) frontend
 vendor-socketio: $(SIO_STAMP)
 	cp $(SIO_DIR)/node_modules/socket.io-client/dist/socket.io.min.js backend/socketio/course/socket.io.min.js
 	cp $(SIO_DIR)/node_modules/socket.io-client/LICENSE backend/socketio/course/socket.io-client.LICENSE
+
+## A lecture hall on one `lanchat serve`: join bursts (100, 500, 1,000), a 1,000-member reconnect
+## storm, and 10,000 idle members (memory per member, join latency while they sit).
+IDLE_MEMBERS ?= 10000
+bench-crowd: frontend
+	tools/crowd/bench.sh $(IDLE_MEMBERS)
 
 ## Native protocol against Socket.IO on the same host: N members in one room on 127.0.0.1, the server
 ## pinned to one core and the load generator to the other; deliveries/s, latency, bytes per delivery.
