@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -330,4 +331,18 @@ func TestJoinBurstIsCoalesced(t *testing.T) {
 			t.Errorf("a member got %d presence or rooms frames for %d joins, want at most %d", maxFrames, n, limit)
 		}
 	})
+}
+
+// Every refusal of a send names the send: even a bad client_id comes back
+// as the error's ref, so a client with many sends in flight knows which.
+func TestBadClientIDHasRef(t *testing.T) {
+	h, _ := newTestHub(t, Config{})
+	ana, _ := connect(t, h, "Ana")
+	long := strings.Repeat("c", protocol.MaxClientIDBytes+1)
+	if p := send(ana, "lobby", long); p == nil || p.Code != protocol.CodeBadClientID || p.Ref != long {
+		t.Errorf("too long a client_id: %+v", p)
+	}
+	if p := send(ana, "lobby", ""); p == nil || p.Code != protocol.CodeBadClientID || p.Ref != "" {
+		t.Errorf("no client_id: %+v", p)
+	}
 }

@@ -47,7 +47,7 @@ func (c *Conn) allow() bool {
 
 func (c *Conn) send(f protocol.Send) *protocol.Problem {
 	if p := protocol.CheckClientID(f.ClientID); p != nil {
-		return p
+		return p.WithRef(f.ClientID) // a pipelining client can tell which send failed
 	}
 	r, st, p := c.memberRoom(f.Room)
 	if p != nil {
