@@ -37,7 +37,7 @@ type Member struct {
 	ws      *websocket.Conn
 	session string
 	joined  bool
-	inRoom  chan struct{} // closed by the first joined of the room
+	inRoom  chan struct{}     // closed by the first joined of the room
 	list    map[string]string // id → name
 	seqs    []uint64
 	lastSeq uint64
