@@ -1,0 +1,153 @@
+// The message merge: what arrives (a live message, or a joined frame's
+// history) goes into a room's entries in seq order, once. Duplicates drop out
+// by seq, by id, and copies of our own messages by client_id (they patch the
+// pending entry instead of adding one).
+
+import type { Message } from './protocol';
+import type { Room } from './rooms';
+import type { Entry, MessageEntry } from './types';
+
+/** What a message next in seq order shows: a new entry, or a patch of our own pending one. */
+export type Taken = { kind: 'new'; entry: MessageEntry } | { kind: 'own'; key: string; patch: Partial<MessageEntry> };
+
+/** The outbox, as take sees it: it claims a message that is our own. */
+export interface Claims {
+  /** claim marks the message of that client_id in that room (a key) sent and returns its entry's key; undefined if it is not ours. */
+  claim(clientId: string, room: string): string | undefined;
+}
+
+/**
+ * take does the bookkeeping for a message next in seq order (the caller has
+ * checked its seq) and says what to show: nothing (a duplicate by id), a
+ * patch for our own entry (matched by client_id), or a new entry.
+ */
+export function take(r: Room, m: Message, outbox: Claims, meId: string | undefined): Taken | undefined {
+  r.lastSeq = m.seq;
+  if (r.ids.has(m.id)) return undefined;
+  r.ids.add(m.id);
+  const key = m.client_id ? outbox.claim(m.client_id, r.key) : undefined;
+  if (key) {
+    r.bySeq.set(m.seq, key);
+    return { kind: 'own', key, patch: { seq: m.seq, epoch: r.epoch, id: m.id, ts: m.ts, from: m.from, state: 'sent', error: undefined } };
+  }
+  const entry: MessageEntry = {
+    kind: 'message',
+    key: 'm:' + m.id,
+    room: r.name,
+    seq: m.seq,
+    epoch: r.epoch,
+    id: m.id,
+    from: m.from,
+    text: m.deleted ? '' : m.text ?? '',
+    ts: m.ts,
+    clientId: m.client_id,
+    own: false,
+    state: 'sent',
+  };
+  if (m.deleted) entry.deleted = true;
+  if (meId !== undefined && m.from.id === meId) entry.own = true;
+  r.bySeq.set(m.seq, entry.key);
+  return { kind: 'new', entry };
+}
+
+/**
+ * takeHistory does take's bookkeeping for a joined frame's history and
+ * returns what to merge (see mergeHistory): the new entries in seq order and
+ * the patches of our own. What is at or below the room's last seq is skipped.
+ */
+export function takeHistory(
+  r: Room,
+  hist: Message[],
+  outbox: Claims,
+  meId: string | undefined,
+): { added: MessageEntry[]; patches: Map<string, Partial<MessageEntry>> } {
+  const added: MessageEntry[] = [];
+  const patches = new Map<string, Partial<MessageEntry>>();
+  for (const m of hist) {
+    if (typeof m.seq !== 'number' || m.seq <= r.lastSeq) continue;
+    const t = take(r, m, outbox, meId);
+    if (!t) continue;
+    if (t.kind === 'own') {
+      patches.set(t.key, t.patch);
+    } else {
+      added.push(t.entry);
+      r.typing.delete(m.from.id);
+    }
+  }
+  return { added, patches };
+}
+
+/**
+ * mergeHistory merges a history batch into a room's entries in one pass and
+ * returns the new array. added is in ascending seq order, all of the room's
+ * current epoch; patches turn our own unconfirmed entries (by key) into sent
+ * ones (the host gives a client_id one seq).
+ *
+ * The result is what inserting the messages one by one gives (see insert): a
+ * message goes after the last entry that stops it (a notice, or a sent message
+ * of an earlier epoch or of a seq not above its own) and before everything
+ * after that: later messages and our own still-unsent ones (no seq). An
+ * entry's bound is the least "stop" at or after it; bounds never decrease
+ * along the array, so a two-way merge on them is enough.
+ */
+export function mergeHistory(entries: Entry[], added: MessageEntry[], patches: Map<string, Partial<MessageEntry>>): Entry[] {
+  const n = entries.length;
+  const cur: Entry[] = patches.size
+    ? entries.map((e): Entry => {
+        if (e.kind !== 'message') return e;
+        const p = patches.get(e.key);
+        return p ? { ...e, ...p } : e;
+      })
+    : entries;
+  // bound i: the least (epoch, seq) of an entry at or after i that stops a message
+  const boundEpoch = new Array<number>(n + 1);
+  const boundSeq = new Array<number>(n + 1);
+  boundEpoch[n] = boundSeq[n] = Infinity;
+  for (let i = n - 1; i >= 0; i--) {
+    const e = cur[i];
+    let ep: number, sq: number;
+    if (e.kind !== 'message') ep = sq = -Infinity;
+    else if (e.seq === undefined) ep = sq = Infinity;
+    else {
+      ep = e.epoch;
+      sq = e.seq;
+    }
+    if (ep < boundEpoch[i + 1] || (ep === boundEpoch[i + 1] && sq < boundSeq[i + 1])) {
+      boundEpoch[i] = ep;
+      boundSeq[i] = sq;
+    } else {
+      boundEpoch[i] = boundEpoch[i + 1];
+      boundSeq[i] = boundSeq[i + 1];
+    }
+  }
+  const out: Entry[] = [];
+  let i = 0;
+  for (const m of added) {
+    const seq = m.seq ?? 0;
+    while (i < n && (boundEpoch[i] < m.epoch || (boundEpoch[i] === m.epoch && boundSeq[i] <= seq))) out.push(cur[i++]);
+    out.push(m);
+  }
+  while (i < n) out.push(cur[i++]);
+  return out;
+}
+
+/** insert returns entries with a message put in seq order: before later messages and before our own still-unsent ones. */
+export function insert(entries: Entry[], m: MessageEntry): Entry[] {
+  let i = entries.length;
+  while (i > 0) {
+    const e = entries[i - 1];
+    if (e.kind !== 'message') break;
+    if (e.seq === undefined) {
+      i--;
+      continue;
+    }
+    if (e.epoch > m.epoch || (e.epoch === m.epoch && e.seq > (m.seq ?? 0))) {
+      i--;
+      continue;
+    }
+    break;
+  }
+  const next = entries.slice();
+  next.splice(i, 0, m);
+  return next;
+}

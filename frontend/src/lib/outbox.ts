@@ -1,0 +1,157 @@
+// Outgoing messages. Each shows at once as a pending entry in its room and
+// goes out when the room is joined; an ack (or the message itself, come back
+// in history or live) makes it sent; no ack in time, or an error naming it,
+// makes it failed. A retry sends it again under the same client_id, so the
+// host's dedupe keeps one copy.
+
+import { randomId } from './clock';
+import type { Claims } from './history';
+import type { ClientFrame, Member } from './protocol';
+import type { Room, Rooms } from './rooms';
+import type { Clock, OutState } from './types';
+
+interface Outgoing {
+  clientId: string;
+  /** the room's key (it follows a rename) */
+  room: string;
+  text: string;
+  state: OutState;
+  error?: string;
+  timer?: unknown;
+  /** the order of sending: flush keeps it */
+  seq: number;
+}
+
+export interface OutboxDeps {
+  clock: Clock;
+  rooms: Rooms;
+  ackTimeoutMs: number;
+  transmit(f: ClientFrame): void;
+  /** ready says whether a message for the room can go out now (online, and the room joined, not resyncing) */
+  ready(r: Room): boolean;
+}
+
+/** ownKey is the entry key of our own message: it stays the same from pending to sent. */
+export function ownKey(clientId: string): string {
+  return 'c:' + clientId;
+}
+
+export class Outbox implements Claims {
+  private readonly items = new Map<string, Outgoing>();
+  private seq = 0;
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  /** add shows text in a room as pending, sends it if the room is ready, and returns its client_id. */
+  add(r: Room, text: string, from: Member): string {
+    const { clock, rooms } = this.deps;
+    const clientId = randomId('c-', clock);
+    const out: Outgoing = { clientId, room: r.key, text, state: 'pending', seq: ++this.seq };
+    this.items.set(clientId, out);
+    rooms.push(r, { kind: 'message', key: ownKey(clientId), room: r.name, epoch: r.epoch, from, text, ts: clock.now(), clientId, own: true, state: 'pending' });
+    if (this.deps.ready(r)) this.transmit(out);
+    return clientId;
+  }
+
+  /** retry sends a failed message again under the same client_id (or when its room is ready). */
+  retry(clientId: string): void {
+    const out = this.items.get(clientId);
+    if (!out || out.state !== 'failed') return;
+    this.set(out, 'pending');
+    const r = this.deps.rooms.get(out.room);
+    if (r && this.deps.ready(r)) this.transmit(out);
+  }
+
+  /** discard removes a failed message, from the view too. */
+  discard(clientId: string): void {
+    const out = this.items.get(clientId);
+    if (!out || out.state !== 'failed') return;
+    this.items.delete(clientId);
+    const r = this.deps.rooms.get(out.room);
+    if (r) this.deps.rooms.remove(r, ownKey(clientId));
+  }
+
+  /** flush sends what waits for the room: pending messages and those that timed out. */
+  flush(r: Room): void {
+    const waiting = [...this.items.values()]
+      .filter((o) => o.room === r.key && (o.state === 'pending' || (o.state === 'failed' && o.error === 'timeout')))
+      .sort((a, b) => a.seq - b.seq);
+    for (const out of waiting) {
+      if (out.state === 'failed') this.set(out, 'pending');
+      this.transmit(out);
+    }
+  }
+
+  /** claim: our message came back with a seq (live or in history); the caller patches its entry. */
+  claim(clientId: string, room: string): string | undefined {
+    const out = this.items.get(clientId);
+    if (!out || out.room !== room) return undefined;
+    this.stopTimer(out);
+    out.state = 'sent';
+    out.error = undefined;
+    return ownKey(clientId);
+  }
+
+  /** ack: the host stored the message under seq and id. */
+  ack(clientId: string, seq: number, id: string, ts: number): void {
+    const out = this.items.get(clientId);
+    if (!out) return;
+    this.stopTimer(out);
+    out.state = 'sent';
+    out.error = undefined;
+    const r = this.deps.rooms.get(out.room);
+    if (!r) return;
+    const key = ownKey(clientId);
+    r.ids.add(id);
+    r.bySeq.set(seq, key);
+    this.deps.rooms.replace(r, key, (e) => ({ ...e, seq, epoch: r.epoch, id, ts, state: 'sent', error: undefined }));
+  }
+
+  /** answered: an error names the message; it waits no longer for an ack. It returns the key of the message's room, or undefined when the ref is no message of ours. */
+  answered(clientId: string): string | undefined {
+    const out = this.items.get(clientId);
+    if (!out) return undefined;
+    this.stopTimer(out);
+    return out.room;
+  }
+
+  /** fail marks a message failed, for a reason (an error code). */
+  fail(clientId: string, reason: string): void {
+    const out = this.items.get(clientId);
+    if (out) this.set(out, 'failed', reason);
+  }
+
+  /** disconnected stops waiting for acks: they went with the connection (a flush after the next join sends again). */
+  disconnected(): void {
+    for (const out of this.items.values()) this.stopTimer(out);
+  }
+
+  /** renamed moves what waits for a room to its new key. */
+  renamed(oldKey: string, newKey: string): void {
+    for (const out of this.items.values()) if (out.room === oldKey) out.room = newKey;
+  }
+
+  private transmit(out: Outgoing): void {
+    const { clock, rooms } = this.deps;
+    this.deps.transmit({ type: 'send', room: rooms.get(out.room)?.name ?? out.room, client_id: out.clientId, text: out.text });
+    this.stopTimer(out);
+    out.timer = clock.setTimeout(() => {
+      out.timer = undefined;
+      if (out.state === 'pending') this.set(out, 'failed', 'timeout');
+    }, this.deps.ackTimeoutMs);
+  }
+
+  private stopTimer(out: Outgoing): void {
+    if (out.timer === undefined) return;
+    this.deps.clock.clearTimeout(out.timer);
+    out.timer = undefined;
+  }
+
+  /** set moves a message to a state and shows it. */
+  private set(out: Outgoing, state: OutState, error?: string): void {
+    out.state = state;
+    out.error = error;
+    const r = this.deps.rooms.get(out.room);
+    if (r) this.deps.rooms.replace(r, ownKey(out.clientId), (e) => ({ ...e, state, error }));
+  }
+}

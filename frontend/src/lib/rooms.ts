@@ -1,0 +1,400 @@
+// Rooms: what the client knows of each room, where it is with it (an explicit
+// state and its transitions), the member list and presence, the rooms list,
+// typing hints, and the views the UI reads. Every change goes through touch,
+// which drops the room's cached view and tells the client something changed.
+
+import { randomId } from './clock';
+import { insert, mergeHistory } from './history';
+import { LOBBY, isPrivate, roomKey, type Member, type Presence, type PresenceChange, type RoomInfo } from './protocol';
+import type { Clock, Entry, MessageEntry, NoticeEntry, RoomView } from './types';
+
+/**
+ * Where the client is with a room. One state at a time, so that "joining and
+ * gone at once" cannot be written down:
+ *
+ * - idle: not in it, and no join on its way
+ * - joining: a join is on its way (sent, or coming by itself: the lobby, and
+ *   the rooms named in hello.resume)
+ * - joined: in it, the host confirmed
+ * - resyncing: in it, and a re-join with since is on its way (a gap in the
+ *   seqs, or the host's history started over); what is sent waits for it
+ * - gone: the host said the room does not exist, or closed it
+ *
+ * The transitions, one method of Rooms each (callers need not check the
+ * state first: from any other state a transition does nothing):
+ *
+ *     toJoining    idle, joining, joined, resyncing -> joining
+ *                  (a join sent or expected; from joined or resyncing: the
+ *                  host says we are not in after all)
+ *     toJoined     any -> joined           (the host's joined frame)
+ *     toResyncing  joined -> resyncing     (says whether it moved)
+ *     toIdle       joining, joined, resyncing -> idle
+ *                  (the host said left; disconnected does it to all rooms)
+ *     joinRefused  joining -> idle         (an error names the room)
+ *     revive       gone -> idle            (the user asks for it again)
+ *     toGone       any -> gone             (the room does not exist, or was closed)
+ */
+export type RoomState = 'idle' | 'joining' | 'joined' | 'resyncing' | 'gone';
+
+/** What a notice may say besides its event. */
+type NoticeExtra = Partial<Pick<NoticeEntry, 'detail' | 'member' | 'members' | 'ts'>>;
+
+export interface Room {
+  key: string;
+  name: string;
+  state: RoomState;
+  /** the client wants to be in the room: it joins it after each welcome (never while gone) */
+  wanted: boolean;
+  /** joined at least once on some connection: the resume can name it */
+  known: boolean;
+  /** in the host's rooms list */
+  listed: boolean;
+  count: number;
+  topic?: string;
+  locked?: boolean;
+  announcements?: boolean;
+  /** slow mode: guests post at most once per this many seconds (0: off) */
+  slowSeconds: number;
+  members: Member[];
+  entries: Entry[];
+  lastSeq: number;
+  /** ordering counter: bumped on each reset, so messages numbered afresh sort after older ones */
+  epoch: number;
+  /**
+   * the id of the host's history database this room's seqs belong to (joined.epoch);
+   * unset until a host that sends one answers a join
+   */
+  historyEpoch?: string;
+  bySeq: Map<number, string>;
+  ids: Set<string>;
+  unread: number;
+  mentions: number;
+  typing: Map<string, { member: Member; until: number }>;
+  lastTypingSent: number;
+  view?: RoomView;
+}
+
+/** inRoom: the host has us in the room (resyncing too: a re-join does not take us out). */
+export function inRoom(r: Room): boolean {
+  return r.state === 'joined' || r.state === 'resyncing';
+}
+
+/** awaitingJoin: a join or re-join is on its way; its joined frame will come. */
+export function awaitingJoin(r: Room): boolean {
+  return r.state === 'joining' || r.state === 'resyncing';
+}
+
+function newRoom(key: string, name: string): Room {
+  return {
+    key,
+    name,
+    state: 'idle',
+    wanted: false,
+    known: false,
+    listed: false,
+    count: 0,
+    slowSeconds: 0,
+    members: [],
+    entries: [],
+    lastSeq: 0,
+    epoch: 0,
+    bySeq: new Map(),
+    ids: new Set(),
+    unread: 0,
+    mentions: 0,
+    typing: new Map(),
+    lastTypingSent: -Infinity,
+  };
+}
+
+export class Rooms {
+  private readonly byKey = new Map<string, Room>();
+  /** the order rooms show in: the lobby, the host's list, then the rest as they came */
+  private order: string[] = [LOBBY];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly changed: () => void,
+  ) {}
+
+  get(key: string): Room | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** find looks a room up by name, in any spelling. */
+  find(name: string): Room | undefined {
+    return this.byKey.get(roomKey(name));
+  }
+
+  values(): IterableIterator<Room> {
+    return this.byKey.values();
+  }
+
+  /** room returns the room of that name, made if new; display, when given, is the host's spelling. */
+  room(name: string, display?: string): Room {
+    const key = roomKey(name);
+    let r = this.byKey.get(key);
+    if (!r) {
+      r = newRoom(key, display ?? name.trim());
+      this.byKey.set(key, r);
+      if (!this.order.includes(key)) this.order.push(key);
+      this.changed();
+    } else if (display) {
+      r.name = display;
+    }
+    return r;
+  }
+
+  touch(r: Room): void {
+    r.view = undefined;
+    this.changed();
+  }
+
+  // ---- state transitions ------------------------------------------------
+
+  private move(r: Room, to: RoomState): void {
+    r.state = to;
+    this.touch(r);
+  }
+
+  /** toJoining: a join is on its way (not for a gone room: revive it first). From joined or resyncing: the host says we are not in after all. */
+  toJoining(r: Room): void {
+    if (r.state !== 'gone') this.move(r, 'joining');
+  }
+
+  /** toJoined: the host's joined frame, from any state. The host may join us by itself (a private conversation): the room is wanted from now on. */
+  toJoined(r: Room): void {
+    r.wanted = true;
+    this.move(r, 'joined');
+  }
+
+  /** toResyncing: only from joined; it says whether the room moved (the caller then sends the re-join). */
+  toResyncing(r: Room): boolean {
+    if (r.state !== 'joined') return false;
+    this.move(r, 'resyncing');
+    return true;
+  }
+
+  /** toIdle: out of the room with nothing on its way, and no one typing there. A gone room stays gone. */
+  toIdle(r: Room): void {
+    r.typing.clear();
+    if (r.state !== 'gone') r.state = 'idle';
+    this.touch(r);
+  }
+
+  /** joinRefused: the host answered a join with an error naming the room. Only a joining room moves; an error about a room we are in changes nothing. */
+  joinRefused(r: Room): void {
+    if (r.state === 'joining') this.move(r, 'idle');
+  }
+
+  /** revive: the user asks for a gone room again. */
+  revive(r: Room): void {
+    if (r.state === 'gone') this.move(r, 'idle');
+  }
+
+  /** toGone: the room does not exist (anymore), from any state: not in it, and not wanted. */
+  toGone(r: Room): void {
+    r.wanted = false;
+    r.typing.clear();
+    this.move(r, 'gone');
+  }
+
+  /** disconnected: the connection is gone, and with it every room we were in or joining, and every typing hint. */
+  disconnected(): void {
+    for (const r of this.byKey.values()) {
+      if (r.state === 'joining' || inRoom(r) || r.typing.size) this.toIdle(r);
+    }
+  }
+
+  /** reset forgets a room's seq bookkeeping: the host's history started over. */
+  reset(r: Room): void {
+    r.epoch++;
+    r.lastSeq = 0;
+    r.bySeq.clear();
+    r.historyEpoch = undefined;
+    this.touch(r);
+  }
+
+  // ---- entries ----------------------------------------------------------
+
+  push(r: Room, ...entries: Entry[]): void {
+    r.entries = [...r.entries, ...entries];
+    this.touch(r);
+  }
+
+  /** noticeEntry makes a notice for a room (now, unless extra says when). */
+  noticeEntry(r: Room, event: NoticeEntry['event'], extra?: NoticeExtra): NoticeEntry {
+    return { kind: 'notice', key: randomId('n-', this.clock), room: r.name, event, ts: this.clock.now(), ...extra };
+  }
+
+  /** notice adds a notice to a room. */
+  notice(r: Room, event: NoticeEntry['event'], extra?: NoticeExtra): void {
+    this.push(r, this.noticeEntry(r, event, extra));
+  }
+
+  /** replace changes the message entry of that key (the last one, should there be two). */
+  replace(r: Room, key: string, fn: (e: MessageEntry) => MessageEntry): void {
+    for (let i = r.entries.length - 1; i >= 0; i--) {
+      const e = r.entries[i];
+      if (e.key === key && e.kind === 'message') {
+        const next = r.entries.slice();
+        next[i] = fn(e);
+        r.entries = next;
+        this.touch(r);
+        return;
+      }
+    }
+  }
+
+  remove(r: Room, key: string): void {
+    r.entries = r.entries.filter((e) => e.key !== key);
+    this.touch(r);
+  }
+
+  /** insert puts a live message in seq order. */
+  insert(r: Room, m: MessageEntry): void {
+    r.entries = insert(r.entries, m);
+    this.touch(r);
+  }
+
+  /** merge takes a history batch in with one assignment of the entries (see mergeHistory). */
+  merge(r: Room, added: MessageEntry[], patches: Map<string, Partial<MessageEntry>>): void {
+    if (!added.length && !patches.size) return;
+    r.entries = mergeHistory(r.entries, added, patches);
+    this.touch(r);
+  }
+
+  // ---- what the host tells about rooms ----------------------------------
+
+  /** rename moves a room to its new name and key; a room we only knew by the new name gives way. */
+  rename(r: Room, to: string): void {
+    const oldKey = r.key;
+    const newKey = roomKey(to);
+    if (oldKey !== newKey) {
+      this.byKey.delete(oldKey);
+      if (this.byKey.delete(newKey)) this.order = this.order.filter((k) => k !== newKey);
+      r.key = newKey;
+      this.byKey.set(newKey, r);
+      this.order = this.order.map((k) => (k === oldKey ? newKey : k));
+    }
+    r.name = to;
+    r.entries = r.entries.map((e) => ({ ...e, room: to }));
+    this.notice(r, 'renamed', { detail: to });
+  }
+
+  /** list takes the host's rooms list: counts, topics, settings, and the order. */
+  list(list: RoomInfo[]): void {
+    const seen = new Set<string>();
+    for (const info of list) {
+      const r = this.room(info.name, info.name);
+      seen.add(r.key);
+      r.name = info.name;
+      r.count = info.members;
+      r.topic = info.topic;
+      r.locked = info.locked;
+      r.announcements = info.announcements;
+      r.slowSeconds = info.slow_seconds ?? 0;
+      r.listed = true;
+      this.touch(r);
+    }
+    for (const r of this.byKey.values()) {
+      if (!seen.has(r.key) && r.listed) {
+        r.listed = false;
+        this.touch(r);
+      }
+    }
+    const listed = list.map((i) => roomKey(i.name));
+    const rest = this.order.filter((k) => !seen.has(k));
+    this.order = [...new Set([LOBBY, ...listed, ...rest])];
+    this.changed();
+  }
+
+  /** presence applies a presence frame's changes in order, with one notice per kind of change (a burst of 30 joins is one line, not 30). */
+  presence(r: Room, p: Presence, meId: string | undefined): void {
+    const ts = p.ts || this.clock.now();
+    const byEvent = new Map<PresenceChange['event'], Member[]>();
+    let members = r.members;
+    for (const { event, member } of p.changes ?? []) {
+      if (event === 'joined') {
+        if (!members.some((m) => m.id === member.id)) members = [...members, member];
+      } else {
+        members = members.filter((m) => m.id !== member.id);
+        r.typing.delete(member.id);
+      }
+      if (member.id === meId) continue;
+      const list = byEvent.get(event) ?? [];
+      list.push(member);
+      byEvent.set(event, list);
+    }
+    r.members = members;
+    const notices: NoticeEntry[] = [];
+    for (const [event, list] of byEvent) {
+      notices.push(this.noticeEntry(r, event, list.length > 1 ? { member: list[0], members: list, ts } : { member: list[0], ts }));
+    }
+    if (notices.length) r.entries = [...r.entries, ...notices];
+    this.touch(r);
+  }
+
+  /** member takes a member frame: the whole member, so an absent muted or role means none. */
+  member(m: Member): void {
+    for (const r of this.byKey.values()) {
+      if (r.members.some((x) => x.id === m.id)) {
+        r.members = r.members.map((x) => (x.id === m.id ? { ...m } : x));
+        this.touch(r);
+      }
+    }
+    this.changed();
+  }
+
+  /** typing shows that a member is typing, for ms. */
+  typing(r: Room, member: Member, ms: number): void {
+    r.typing.set(member.id, { member, until: this.clock.now() + ms });
+    this.touch(r);
+    this.clock.setTimeout(() => this.pruneTyping(r), ms + 10);
+  }
+
+  private pruneTyping(r: Room): void {
+    const now = this.clock.now();
+    let changed = false;
+    for (const [id, t] of r.typing) {
+      if (t.until <= now) {
+        r.typing.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) this.touch(r);
+  }
+
+  // ---- views ------------------------------------------------------------
+
+  /** views gives each room's view, in order; a room's view is made again only after it changed. */
+  views(): RoomView[] {
+    const out: RoomView[] = [];
+    for (const key of this.order) {
+      const r = this.byKey.get(key);
+      if (!r) continue;
+      r.view ??= {
+        key: r.key,
+        name: r.name,
+        joined: inRoom(r),
+        wanted: r.wanted,
+        gone: r.state === 'gone',
+        count: r.count,
+        topic: r.topic,
+        locked: r.locked,
+        announcements: r.announcements,
+        slowSeconds: r.slowSeconds,
+        private: isPrivate(r.name),
+        listed: r.listed,
+        members: r.members,
+        entries: r.entries,
+        lastSeq: r.lastSeq,
+        unread: r.unread,
+        mentions: r.mentions,
+        typing: [...r.typing.values()].map((t) => t.member),
+      };
+      out.push(r.view);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,135 @@
+// The client's public types: what the stores and components see of it, and
+// the parts of the platform it uses (a WebSocket, timers), so tests can hand
+// it fakes. client.ts re-exports all of them.
+
+import type { Limits, Member } from './protocol';
+
+/** The parts of a WebSocket the client uses, so tests can hand it a fake. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+/** Timers and randomness, replaceable in tests. */
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+  random(): number;
+}
+
+export type Status =
+  | { kind: 'idle' }
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'online' }
+  /** waiting to reconnect; retryAt is a clock time in ms */
+  | { kind: 'waiting'; attempt: number; retryAt: number; reason?: string }
+  /** the host refused us for a reason the user must fix (name taken, join code...) */
+  | { kind: 'refused'; code: string }
+  | { kind: 'closed' };
+
+export type OutState = 'pending' | 'sent' | 'failed';
+
+export interface MessageEntry {
+  kind: 'message';
+  key: string;
+  room: string;
+  seq?: number;
+  epoch: number;
+  id?: string;
+  from: Member;
+  text: string;
+  ts: number;
+  clientId?: string;
+  own: boolean;
+  state: OutState;
+  /** why a message failed: an error code or "timeout" */
+  error?: string;
+  /** deleted: the text is gone, a tombstone stays */
+  deleted?: boolean;
+}
+
+export interface NoticeEntry {
+  kind: 'notice';
+  key: string;
+  room: string;
+  /** joined/left/disconnected: presence; gap: older messages are not available;
+   * reset: the host's history started over (it restarted without it, or it was
+   * wiped); gone: the room no longer exists */
+  event: 'joined' | 'left' | 'disconnected' | 'gap' | 'reset' | 'gone' | 'closed' | 'renamed';
+  /** for renamed: the new name */
+  detail?: string;
+  member?: Member;
+  /** presence of several people at once (a burst of joins): one notice for all */
+  members?: Member[];
+  ts: number;
+}
+
+export type Entry = MessageEntry | NoticeEntry;
+
+export interface RoomView {
+  key: string;
+  name: string;
+  /** in the room right now (the host confirmed) */
+  joined: boolean;
+  /** the client wants to be in the room (it re-joins after reconnecting) */
+  wanted: boolean;
+  /** the host said the room does not exist */
+  gone: boolean;
+  /** member count from the rooms list */
+  count: number;
+  topic?: string;
+  locked?: boolean;
+  announcements?: boolean;
+  /** slow mode: guests post at most once per this many seconds (0: off) */
+  slowSeconds: number;
+  /** a private conversation (its name starts with "@") */
+  private: boolean;
+  /** whether the room is in the host's rooms list */
+  listed: boolean;
+  members: Member[];
+  entries: Entry[];
+  lastSeq: number;
+  unread: number;
+  mentions: number;
+  typing: Member[];
+}
+
+export interface ClientState {
+  status: Status;
+  host?: { id: string; name: string };
+  me?: Member;
+  limits?: Limits;
+  rooms: RoomView[];
+  active: string;
+}
+
+export interface ClientOptions {
+  url: string;
+  name: string;
+  /** proves the host role: only ever give this to the own host's client */
+  hostToken?: string;
+  joinCode?: string;
+  device?: string;
+  /** a session token from an earlier page of the same tab */
+  session?: string;
+  /** rooms to be in besides the lobby */
+  rooms?: string[];
+  socket?: SocketFactory;
+  clock?: Clock;
+  backoff?: { baseMs?: number; maxMs?: number };
+  ackTimeoutMs?: number;
+  /** how long a typing hint lasts */
+  typingMs?: number;
+}
+
+export type ClientEvent =
+  | { type: 'message'; room: string; entry: MessageEntry }
+  | { type: 'error'; code: string; ref?: string; message: string }
+  | { type: 'status'; status: Status };
