@@ -141,6 +141,12 @@ type Hub struct {
 	sessions map[string]*Member // by session token
 	closed   bool
 
+	// hostRoleKey is the NameKey of the name the host role last connected
+	// under. It stays reserved for the hub's lifetime, not only while that
+	// member is connected: the host's app reconnects (a network blip, a
+	// reload) and a guest must not take its name in between.
+	hostRoleKey string
+
 	joinCode  string
 	joinFails map[string]*failCount // by remote address
 	cohosts   map[string]bool       // by identity
@@ -375,6 +381,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 	if p != nil {
 		return nil, p
 	}
+	key := protocol.NameKey(name)
 	h.mu.Lock()
 	defer h.unlock()
 	if h.closed {
@@ -398,8 +405,12 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		}
 	}
 	if !resumeSession {
-		if _, taken := h.names[protocol.NameKey(name)]; taken {
-			return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", name)
+		if other, taken := h.names[key]; taken {
+			return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", other.name)
+		}
+		// The host's display name and the host role's name are the host's.
+		if !isHost && (key == protocol.NameKey(h.cfg.HostName) || key == h.hostRoleKey) {
+			return nil, protocol.Errorf(protocol.CodeNameTaken, "that name belongs to the host")
 		}
 		m = &Member{id: "m-" + randomHex(6), name: name, session: randomHex(16), device: hello.Device}
 		m.identity = identity
@@ -409,12 +420,13 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		switch {
 		case isHost:
 			m.role = protocol.RoleHost
+			h.hostRoleKey = key
 		case h.cohosts[m.identity]:
 			m.role = protocol.RoleCohost
 		}
 		m.muted = h.mutes[m.identity]
 		h.members[m.id] = m
-		h.names[protocol.NameKey(name)] = m
+		h.names[key] = m
 		h.sessions[m.session] = m
 	}
 	c := &Conn{hub: h, member: m, sink: sink, tokens: float64(h.cfg.RateBurst), last: h.cfg.Now()}

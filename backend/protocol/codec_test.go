@@ -61,7 +61,7 @@ func TestCleanName(t *testing.T) {
 		{"", "", false},
 		{" \t ", "", false},
 		{"a\nb", "", false},
-		{"a\u200eb", "", false}, // a format character
+		{"a\u200eb", "ab", true}, // a format character is removed (names_test.go has more)
 		{"a\x00", "", false},
 	}
 	for _, tc := range cases {
