@@ -67,6 +67,14 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 		cfg.Server.AllowedOrigins = append(cfg.Server.AllowedOrigins, s)
 		return nil
 	})
+	fs.Func("allow-host", "also answer requests for these host names, comma-separated (repeatable); by default only this computer's addresses, localhost and its .local name are answered", func(s string) error {
+		for _, n := range strings.Split(s, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				cfg.AllowHosts = append(cfg.AllowHosts, n)
+			}
+		}
+		return nil
+	})
 }
 
 func serve(args []string) int {

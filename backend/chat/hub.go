@@ -118,6 +118,7 @@ type Out struct {
 	Frame protocol.Frame
 	once  sync.Once
 	data  []byte
+	alt   atomic.Pointer[altEncoding]
 }
 
 // NewOut wraps a frame.
@@ -127,6 +128,24 @@ func NewOut(f protocol.Frame) *Out { return &Out{Frame: f} }
 func (o *Out) Bytes() []byte {
 	o.once.Do(func() { o.data = protocol.MustEncode(o.Frame) })
 	return o.data
+}
+
+// Encoding returns the frame's encoding for another codec (the Socket.IO
+// bridge's, for instance), made by encode once however many connections
+// of that codec get the frame. One codec besides the native one is kept;
+// a third would encode each time.
+func (o *Out) Encoding(codec any, encode func() any) any {
+	if e := o.alt.Load(); e != nil && e.codec == codec {
+		return e.v
+	}
+	v := encode()
+	o.alt.CompareAndSwap(nil, &altEncoding{codec: codec, v: v})
+	return v
+}
+
+type altEncoding struct {
+	codec any
+	v     any
 }
 
 // Hub holds a host's rooms and members. Lock order: Hub.mu, then room.mu.
@@ -435,23 +454,21 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 	}
 	m.conn.Store(c)
 
-	sink.Send(NewOut(protocol.Welcome{
-		Version: protocol.Version,
-		Host:    protocol.HostInfo{ID: h.cfg.HostID, Name: h.cfg.HostName},
-		Member:  m.public(),
-		Session: m.session,
-		Limits:  h.limitsLocked(),
-		Rooms:   h.roomsLocked(),
-		Epoch:   h.cfg.Store.Epoch(),
-	}))
-
+	// The rooms the resume names that are gone (or were never there, or
+	// are another pair's private room) are listed once, in welcome: one
+	// frame each could overflow the connection's queue before it is read.
 	want := []string{Lobby}
 	since := map[string]uint64{}
+	var gone []string
 	if hello.Resume != nil {
 		for name, seq := range hello.Resume.Rooms {
 			key := protocol.RoomKey(name)
 			if r, ok := h.rooms[key]; !ok || !r.admits(m) {
-				sink.Send(NewOut(protocol.Errorf(protocol.CodeNoSuchRoom, "the room %q no longer exists", name).WithRef(name).Frame()))
+				gone = append(gone, name)
+				continue
+			}
+			if prev, dup := since[key]; dup {
+				since[key] = min(prev, seq) // two spellings of one room: the older seq misses nothing
 				continue
 			}
 			since[key] = seq
@@ -460,6 +477,17 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 			}
 		}
 	}
+	slices.Sort(gone)
+	sink.Send(NewOut(protocol.Welcome{
+		Version:   protocol.Version,
+		Host:      protocol.HostInfo{ID: h.cfg.HostID, Name: h.cfg.HostName},
+		Member:    m.public(),
+		Session:   m.session,
+		Limits:    h.limitsLocked(),
+		Rooms:     h.roomsLocked(),
+		Epoch:     h.cfg.Store.Epoch(),
+		GoneRooms: gone,
+	}))
 	slices.Sort(want[1:])
 	if resumeSession {
 		for _, key := range slices.Clone(m.rooms) {
@@ -731,7 +759,8 @@ func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
 	case protocol.Leave:
 		return c.leave(f)
 	case protocol.Send:
-		return c.send(f)
+		_, p := c.send(f)
+		return p
 	case protocol.Typing:
 		return c.typing(f)
 	case protocol.CreateRoom:

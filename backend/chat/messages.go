@@ -45,21 +45,30 @@ func (c *Conn) allow() bool {
 	return true
 }
 
-func (c *Conn) send(f protocol.Send) *protocol.Problem {
+// Post sends a message like a send frame and returns its ack, which is
+// also queued on the connection's sink (before the message itself) for
+// transports that pass frames through.
+func (c *Conn) Post(f protocol.Send) (protocol.Ack, *protocol.Problem) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.send(f)
+}
+
+func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 	if p := protocol.CheckClientID(f.ClientID); p != nil {
-		return p.WithRef(f.ClientID) // a pipelining client can tell which send failed
+		return protocol.Ack{}, p.WithRef(f.ClientID) // a pipelining client can tell which send failed
 	}
 	r, st, p := c.memberRoom(f.Room)
 	if p != nil {
-		return p.WithRef(f.ClientID)
+		return protocol.Ack{}, p.WithRef(f.ClientID)
 	}
 	if p := protocol.CheckText(f.Text, c.hub.cfg.MaxText); p != nil {
-		return p.WithRef(f.ClientID)
+		return protocol.Ack{}, p.WithRef(f.ClientID)
 	}
 	h := c.hub
 	now := h.cfg.Now()
 	if p := c.mayPost(r, st, now); p != nil {
-		return p.WithRef(f.ClientID)
+		return protocol.Ack{}, p.WithRef(f.ClientID)
 	}
 	// The store hands out the seq and commits this message together with
 	// others (of this room too): the room's lock is not held meanwhile.
@@ -76,22 +85,24 @@ func (c *Conn) send(f protocol.Send) *protocol.Problem {
 	r.appending--
 	defer r.stored.Broadcast()
 	if err != nil {
-		return h.internal(err, "the message could not be stored; try again").WithRef(f.ClientID)
+		return protocol.Ack{}, h.internal(err, "the message could not be stored; try again").WithRef(f.ClientID)
 	}
+	ack := protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}
 	if dup {
 		if protocol.NameKey(msg.From.Name) != protocol.NameKey(st.public.Name) {
 			// Another member's message: never ack it for this one, never drop theirs.
-			return protocol.Errorf(protocol.CodeBadClientID, "that client_id is taken by another message; use a new one").WithRef(f.ClientID)
+			return protocol.Ack{}, protocol.Errorf(protocol.CodeBadClientID, "that client_id is taken by another message; use a new one").WithRef(f.ClientID)
 		}
-		c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}))
-		return nil
+		c.sink.Send(NewOut(ack))
+		return ack, nil
 	}
 	r.deliverInOrderLocked(msg.Seq)
 	r.lastSend[c.member] = now
 	msg.Room = r.name
-	c.sink.Send(NewOut(protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}))
+	ack.Room = r.name
+	c.sink.Send(NewOut(ack))
 	h.fanoutLocked(r, NewOut(msg), nil)
-	return nil
+	return ack, nil
 }
 
 // mayPost checks the member may write in the room now: mute, lock, slow

@@ -18,6 +18,10 @@ type AddJSON struct {
 	Addr string `json:"addr"` // "host:port" or "http://host:port/"
 }
 
+// ErrNoAnswer is the error of POST /api/peers when the address did not
+// answer as a lanchat host, whatever the cause.
+const ErrNoAnswer = "no lanchat host answered at that address"
+
 // ErrorJSON is the body of a failed request.
 type ErrorJSON struct {
 	Error string `json:"error"`
@@ -71,7 +75,10 @@ func (s *Service) serveAdd(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrSelf):
 		writeJSON(w, http.StatusConflict, ErrorJSON{err.Error()})
 	case err != nil:
-		writeJSON(w, http.StatusBadGateway, ErrorJSON{err.Error()})
+		// The cause (refused, timed out, not lanchat…) goes to the log only:
+		// in the answer it would make this route a port scanner.
+		s.log.Info("discovery: host added by address did not answer", "addr", body.Addr, "err", err)
+		writeJSON(w, http.StatusBadGateway, ErrorJSON{ErrNoAnswer})
 	default:
 		writeJSON(w, http.StatusOK, p)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"lanchat/backend/chat"
@@ -41,6 +42,12 @@ type Config struct {
 	// HostToken is the per-run secret the desktop app's own UI sends in its
 	// hello to act as the host; empty means no client can. Never logged.
 	HostToken string
+
+	// AllowHosts are host names the host answers to besides its own
+	// addresses, loopback, localhost and its .local names (lanchat serve
+	// --allow-host); a request naming any other host gets 421. Added to
+	// Server.AllowedHosts.
+	AllowHosts []string
 
 	// Store tunes the history kept in DataDir (durability, retention).
 	Store store.Options
@@ -132,6 +139,7 @@ func New(cfg Config) (*Host, error) {
 	sc := cfg.Server
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
+	sc.AllowedHosts = append(slices.Clip(sc.AllowedHosts), cfg.AllowHosts...)
 	h.Server = server.New(sc)
 	h.Discovery = h.newDiscovery()
 	h.runSocketIO = h.mountSocketIO()

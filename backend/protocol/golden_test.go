@@ -23,12 +23,12 @@ var bob = Member{ID: "m-8c01d2e3f4a5", Name: "Bob"}
 // examples are the frames shown in docs/protocol.md, by the label of their block.
 var examples = map[string]Frame{
 	"hello": Hello{Version: 1, Name: "Alice", Device: "d-5b1e0c9a",
-		Resume: &Resume{Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9", Rooms: map[string]uint64{"lobby": 41, "general": 7}}},
+		Resume: &Resume{Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9", Rooms: map[string]uint64{"lobby": 41, "general": 7, "robotics": 3}}},
 	"welcome": Welcome{Version: 1, Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "lab-pc-3"}, Member: alice,
 		Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9",
 		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20},
 		Rooms:   []RoomInfo{{Name: "lobby", Members: 2}, {Name: "general", Members: 1}, {Name: "projects"}, {Name: "random"}},
-		Epoch:   "6f1d0c3b9a2e4857"},
+		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}},
 	"join":  Join{Room: "general", Since: u64(7)},
 	"leave": Leave{Room: "general"},
 	"joined": Joined{Room: "general", LastSeq: 9, Epoch: "6f1d0c3b9a2e4857", Members: []Member{bob, alice},

@@ -75,6 +75,10 @@ type Welcome struct {
 	// replaced). Seqs a client remembers are meaningful only under the epoch
 	// it saw them with.
 	Epoch string `json:"epoch,omitempty"`
+	// GoneRooms are the rooms named in hello.resume.rooms that the client
+	// cannot resume (they no longer exist, or never did), sorted. Each is
+	// reported here once, never with an error frame of its own.
+	GoneRooms []string `json:"gone_rooms,omitempty"`
 }
 
 // HostInfo names the host a client is connected to.

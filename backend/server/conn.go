@@ -28,6 +28,15 @@ type wsConn struct {
 	slowOnce  sync.Once
 	admitted  atomic.Bool // the hub accepted its hello
 	stopping  atomic.Bool
+	evicted   atomic.Bool   // closed before its hello to make room (see Config.Pending)
+	helloWait time.Duration // its hello deadline
+}
+
+// evict ends a connection still waiting for its hello, to make room for
+// newer ones (see Config.Pending).
+func (c *wsConn) evict() {
+	c.evicted.Store(true)
+	_ = c.ws.NetConn().SetReadDeadline(time.Now())
 }
 
 // stopBeforeHello ends a connection still waiting for its hello when the
@@ -242,11 +251,22 @@ func (c *wsConn) serve() {
 	}()
 
 	c.ws.SetReadLimit(int64(cfg.MaxFrame))
-	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.HelloWait))
 	c.ws.SetPongHandler(func(string) error { return c.extendRead() })
 
-	// Before hello: one frame, read synchronously; replies go out directly.
+	// Before hello: the connection waits among the pending ones (not yet a
+	// member, so not under MaxConns), with a shorter deadline when many
+	// wait. One frame, read synchronously; replies go out directly.
+	entry, waiting := s.pending.Add(c.remoteHost(), c.evict, nil)
+	c.helloWait = cfg.HelloWait
+	if waiting > cfg.Pending.Total/2 {
+		c.helloWait = min(cfg.HelloWait, cfg.HelloWaitBusy)
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.helloWait))
 	hello, p := c.readHello()
+	s.pending.Remove(entry)
+	if p == nil && !s.admitConn() {
+		p = protocol.Errorf(protocol.CodeServerFull, "this host is full (%d members); try again later", cfg.MaxConns)
+	}
 	if p != nil {
 		if p.Code != "" {
 			c.writeFinal(p)
@@ -262,10 +282,12 @@ func (c *wsConn) serve() {
 	c.admitted.Store(true)
 	member, p := s.hub.ConnectFrom(hello, c.remoteHost(), c)
 	if p != nil {
+		s.conns.Add(-1)
 		c.Close(p)
 		c.drainUntilClosed()
 		return
 	}
+	defer s.conns.Add(-1)
 	defer member.Disconnect()
 	if c.extendRead() != nil {
 		return
@@ -332,7 +354,10 @@ func (c *wsConn) readHello() (protocol.Hello, *protocol.Problem) {
 			if c.stopping.Load() {
 				return protocol.Hello{}, protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down")
 			}
-			return protocol.Hello{}, protocol.Errorf(protocol.CodeHelloRequired, "no hello within %s", c.srv.cfg.HelloWait)
+			if c.evicted.Load() {
+				return protocol.Hello{}, protocol.Errorf(protocol.CodeHelloRequired, "no hello yet, and too many connections are waiting to say theirs: this one, having waited longest, was closed")
+			}
+			return protocol.Hello{}, protocol.Errorf(protocol.CodeHelloRequired, "no hello within %s", c.helloWait)
 		}
 		return protocol.Hello{}, &protocol.Problem{}
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -310,8 +311,12 @@ func TestPrivateMessages(t *testing.T) {
 	waitFor(t, "Bruno to leave", func() bool { return h.hub.Stats().Members == 2 })
 	imp := dial(t, h)
 	imp.send(protocol.Hello{Version: 1, Name: "Bruno", Device: "dev-impostor", Resume: &protocol.Resume{Rooms: map[string]uint64{room: 0}}})
-	expect[protocol.Welcome](imp)
-	expectError(imp, protocol.CodeNoSuchRoom)
+	if w := expect[protocol.Welcome](imp); !slices.Equal(w.GoneRooms, []string{room}) {
+		t.Errorf("the impostor's welcome lists %q as gone, want [%s]", w.GoneRooms, room)
+	}
+	if j := expect[protocol.Joined](imp); j.Room != "lobby" {
+		t.Errorf("the impostor joined %s", j.Room)
+	}
 }
 
 func TestJoinCodeThrottled(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"lanchat/backend/chat"
 	"lanchat/backend/protocol"
 	"lanchat/backend/sendq"
+	"lanchat/backend/server/pending"
 )
 
 // Config sets up a Server. Zero fields take the defaults noted.
@@ -32,7 +33,7 @@ type Config struct {
 	Hub     *chat.Hub
 	Version string // the application's version, for /api/info
 
-	MaxConns int // default 1000
+	MaxConns int // default 10000
 	// QueueBytes is the budget of encoded bytes queued for one connection;
 	// default 4 MiB. A connection that stays over it for QueueGrace
 	// (default 5 s) without a break, or goes over QueueHardBytes (default
@@ -49,6 +50,29 @@ type Config struct {
 	PongWait     time.Duration // a silent connection is dead after this; default 45 s
 	WriteWait    time.Duration // default 10 s
 	HelloWait    time.Duration // default 10 s
+	// HelloWaitBusy is the hello deadline of a connection that arrives
+	// while more than half of Pending.Total connections wait for theirs;
+	// default 2 s.
+	HelloWaitBusy time.Duration
+	// Pending bounds the connections that have not said hello yet. They do
+	// not count against MaxConns (only members do); over a limit, the one
+	// that has waited longest is closed (see pending.Limits).
+	Pending pending.Limits
+
+	// ReadHeaderTimeout bounds reading a request's headers (default 10 s),
+	// ReadTimeout its headers and body (default 30 s), and IdleTimeout how
+	// long a keep-alive connection waits for its next request (default
+	// 60 s). There is no write timeout: long-polls are held open up to
+	// Socket.IO's ping interval, and WebSocket connections keep their own
+	// deadlines.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+
+	// AllowedHosts are host names the server answers to besides its own
+	// addresses, loopback, localhost, its .local names and the webview's
+	// (lanchat serve --allow-host). Every other Host gets 421.
+	AllowedHosts []string
 
 	// AllowedOrigins are accepted besides same-origin, the Wails webviews and
 	// requests with no Origin (for example "http://localhost:34115" for wails dev).
@@ -73,7 +97,10 @@ type Server struct {
 	hub      *chat.Hub
 	mux      *http.ServeMux
 	upgrader websocket.Upgrader
-	conns    atomic.Int64
+	conns    atomic.Int64 // members: connections whose hello the hub accepted
+	pending  *pending.Set // connections still waiting for their hello
+	hosts    *hostPolicy
+	handler  http.Handler   // the mux behind the Host check
 	wg       sync.WaitGroup // connection goroutines
 	port     atomic.Int64
 
@@ -89,7 +116,7 @@ func New(cfg Config) *Server {
 			*v = d
 		}
 	}
-	def(&cfg.MaxConns, 1000)
+	def(&cfg.MaxConns, 10000)
 	def(&cfg.QueueBytes, sendq.DefaultSoft)
 	def(&cfg.QueueHardBytes, sendq.DefaultHard)
 	if cfg.QueueHardBytes < cfg.QueueBytes {
@@ -106,6 +133,10 @@ func New(cfg Config) *Server {
 	dur(&cfg.PongWait, 45*time.Second)
 	dur(&cfg.WriteWait, 10*time.Second)
 	dur(&cfg.HelloWait, 10*time.Second)
+	dur(&cfg.HelloWaitBusy, 2*time.Second)
+	dur(&cfg.ReadHeaderTimeout, 10*time.Second)
+	dur(&cfg.ReadTimeout, 30*time.Second)
+	dur(&cfg.IdleTimeout, 60*time.Second)
 	dur(&cfg.QueueGrace, sendq.DefaultGrace)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -116,10 +147,16 @@ func New(cfg Config) *Server {
 	if cfg.JoinCodeRequired == nil {
 		cfg.JoinCodeRequired = func() bool { return false }
 	}
-	s := &Server{cfg: cfg, hub: cfg.Hub, mux: http.NewServeMux(), live: map[*wsConn]struct{}{}}
+	s := &Server{cfg: cfg, hub: cfg.Hub, mux: http.NewServeMux(), live: map[*wsConn]struct{}{},
+		pending: pending.New(cfg.Pending)}
+	s.cfg.Pending = s.pending.Limits()
+	s.hosts = newHostPolicy(cfg.Hub.Config().HostID, cfg.AllowedHosts)
+	s.handler = s.checkHost(s.mux)
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// An idle connection holds no write buffer (it comes from the pool
+		// while a batch is written) and reuses the HTTP server's read buffer.
 		WriteBufferSize: 4096,
+		WriteBufferPool: writeBuffers,
 		CheckOrigin:     s.originAllowed,
 	}
 	s.mux.HandleFunc("GET /ws", s.handleWS)
@@ -129,11 +166,15 @@ func New(cfg Config) *Server {
 }
 
 // Handle adds a route, for the packages wired next to the server
-// (discovery's /api/peers, for instance).
+// (discovery's /api/peers, for instance). Like every route, it answers only
+// requests whose Host names this host.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP makes the server an http.Handler: the Host check, then the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Pending returns the counters of connections waiting for their hello.
+func (s *Server) Pending() pending.Stats { return s.pending.Stats() }
 
 // originAllowed is the origin policy: no Origin (a native client),
 // same-origin, the Wails webviews and configured extras. Anything else,
@@ -170,16 +211,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := newWSConn(s, ws)
-	if n := s.conns.Add(1); n > int64(s.cfg.MaxConns) {
-		s.conns.Add(-1)
-		c.writeFinal(protocol.Errorf(protocol.CodeServerFull, "this host is full (%d connections); try again later", s.cfg.MaxConns))
-		ws.Close()
-		return
-	}
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
-		s.conns.Add(-1)
 		c.writeFinal(protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down"))
 		ws.Close()
 		return
@@ -191,10 +225,18 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		delete(s.live, c)
 		s.mu.Unlock()
-		s.conns.Add(-1)
 		s.wg.Done()
 	}()
 	c.serve()
+}
+
+// admitConn takes a member's place under MaxConns, once a hello has come.
+func (s *Server) admitConn() bool {
+	if s.conns.Add(1) > int64(s.cfg.MaxConns) {
+		s.conns.Add(-1)
+		return false
+	}
+	return true
 }
 
 // Info is the JSON of GET /api/info.
@@ -289,7 +331,8 @@ func Listen(addr string) (net.Listener, error) {
 // waited for.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.port.Store(int64(ln.Addr().(*net.TCPAddr).Port))
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: s.cfg.IdleTimeout}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -314,3 +357,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Port is the port Serve listens on (0 before Serve).
 func (s *Server) Port() int { return int(s.port.Load()) }
+
+// writeBuffers lends WebSocket write buffers to connections while they write.
+var writeBuffers = &sync.Pool{}

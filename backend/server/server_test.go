@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +153,7 @@ func TestRoomErrors(t *testing.T) {
 		{protocol.Send{Room: "general", ClientID: "c1", Text: "hi"}, protocol.CodeNotInRoom, "c1"},
 		{protocol.Send{Room: "nowhere", ClientID: "c1b", Text: "hi"}, protocol.CodeNoSuchRoom, "c1b"},
 		{protocol.Send{Room: "lobby", ClientID: "", Text: "hi"}, protocol.CodeBadClientID, ""},
-		{protocol.Send{Room: "lobby", ClientID: strings.Repeat("c", 65), Text: "hi"}, protocol.CodeBadClientID, ""},
+		{protocol.Send{Room: "lobby", ClientID: strings.Repeat("c", 65), Text: "hi"}, protocol.CodeBadClientID, strings.Repeat("c", 65)},
 		{protocol.Send{Room: "lobby", ClientID: "c2", Text: "  \n "}, protocol.CodeEmptyText, "c2"},
 		{protocol.Send{Room: "lobby", ClientID: "c3", Text: strings.Repeat("x", 4097)}, protocol.CodeTextTooLong, "c3"},
 		{protocol.Typing{Room: "general"}, protocol.CodeNotInRoom, "general"},
@@ -329,15 +330,50 @@ func TestResumeBeyondKeptIsTruncated(t *testing.T) {
 	}
 }
 
+// A resume naming rooms that are gone gets its welcome, which lists them
+// once, then joined for the lobby and the rooms that still exist: no error
+// frame per room.
 func TestResumeUnknownRoom(t *testing.T) {
 	h := startHost(t, chat.Config{}, Config{})
 	b := dial(t, h)
-	b.send(protocol.Hello{Version: 1, Name: "Bob", Resume: &protocol.Resume{Rooms: map[string]uint64{"gone": 3}}})
-	expect[protocol.Welcome](b)
-	expectError(b, protocol.CodeNoSuchRoom)
+	b.send(protocol.Hello{Version: 1, Name: "Bob", Resume: &protocol.Resume{Rooms: map[string]uint64{"gone": 3, "general": 0, "also-gone": 1}}})
+	if w := expect[protocol.Welcome](b); !slices.Equal(w.GoneRooms, []string{"also-gone", "gone"}) {
+		t.Errorf("welcome.gone_rooms %q", w.GoneRooms)
+	}
 	if j := expect[protocol.Joined](b); j.Room != "lobby" {
 		t.Errorf("joined %s", j.Room)
 	}
+	if j := expect[protocol.Joined](b); j.Room != "general" {
+		t.Errorf("joined %s", j.Room)
+	}
+}
+
+// A resume naming 5,000 rooms that no longer exist (short names, so the
+// hello fits the 64 KiB frame limit) gets its welcome listing every one,
+// and the lobby; before, one error frame per room overflowed the queue.
+func TestResumeThousandsOfGoneRooms(t *testing.T) {
+	h := startHost(t, chat.Config{}, Config{})
+	rooms := map[string]uint64{"lobby": 0}
+	var want []string
+	for i := range 5000 {
+		name := fmt.Sprintf("r%04d", i)
+		rooms[name] = uint64(i)
+		want = append(want, name)
+	}
+	hello := protocol.MustEncode(protocol.Hello{Version: 1, Name: "Bob", Resume: &protocol.Resume{Rooms: rooms}})
+	if len(hello) > h.hub.Config().MaxFrame {
+		t.Fatalf("the hello is %d bytes, over the frame limit", len(hello))
+	}
+	b := dial(t, h)
+	b.sendRaw(websocket.TextMessage, hello)
+	w := expect[protocol.Welcome](b)
+	if !slices.Equal(w.GoneRooms, want) {
+		t.Fatalf("welcome lists %d gone rooms, want the 5000 named", len(w.GoneRooms))
+	}
+	if j := expect[protocol.Joined](b); j.Room != "lobby" {
+		t.Errorf("joined %s", j.Room)
+	}
+	sendText(b, "lobby", "c1", "still here") // the connection works
 }
 
 func TestSessionTakeover(t *testing.T) {
@@ -501,15 +537,25 @@ func TestSlowReaderIsDroppedRoomKeepsFlowing(t *testing.T) {
 	<-readerDone
 }
 
+// MaxConns counts members: connections that have not said hello yet do
+// not take a place, and a hello when the host is full gets server_full.
 func TestMaxConnections(t *testing.T) {
 	h := startHost(t, chat.Config{}, Config{MaxConns: 2})
+	waiting := dial(t, h) // no hello: not a member
 	join(t, h, "A")
-	join(t, h, "B")
+	b := join(t, h, "B")
 	c := dial(t, h)
+	c.send(protocol.Hello{Version: 1, Name: "C"})
 	expectError(c, protocol.CodeServerFull)
 	if code := expectClose(c); code != websocket.CloseTryAgainLater {
 		t.Errorf("close code %d, want 1013", code)
 	}
+	waiting.send(protocol.Hello{Version: 1, Name: "W"})
+	expectError(waiting, protocol.CodeServerFull)
+	// A member leaves: its place is free again.
+	b.ws.Close()
+	waitFor(t, "B to leave", func() bool { return h.hub.Stats().Members == 1 })
+	join(t, h, "D")
 }
 
 func TestOriginPolicy(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"lanchat/backend/chat"
 	"lanchat/backend/protocol"
@@ -70,9 +69,8 @@ type socket struct {
 	name   string
 	closed bool
 
-	current atomic.Pointer[string]       // the room whose traffic the client sees; "" none
-	lastAck atomic.Pointer[protocol.Ack] // the hub's ack of this client's latest send
-	self    atomic.Pointer[string]       // the member id from the hub's latest welcome
+	current atomic.Pointer[string] // the room whose traffic the client sees; "" none
+	self    atomic.Pointer[string] // the member id from the hub's latest welcome
 
 	roomsMu   sync.Mutex
 	lastRooms []string // the rooms_list the client has
@@ -118,9 +116,6 @@ func (s *socket) Send(o *chat.Out) {
 	case protocol.Welcome:
 		s.self.Store(&f.Member.ID)
 		return
-	case protocol.Ack:
-		s.lastAck.Store(&f)
-		return
 	case protocol.Renamed:
 		if !s.sees(f.Room) {
 			return
@@ -154,7 +149,7 @@ func (s *socket) Close(p *protocol.Problem) {
 func (s *socket) translate(o *chat.Out, private bool) [][]byte {
 	switch f := o.Frame.(type) {
 	case protocol.Message:
-		return s.ss.srv.cache.get(o, func() [][]byte {
+		return encoded(o, func() [][]byte {
 			return [][]byte{eventPacket("message", f.From.Name+": "+f.Text)}
 		})
 	case protocol.Presence:
@@ -168,7 +163,7 @@ func (s *socket) translate(o *chat.Out, private bool) [][]byte {
 		if private {
 			return encode()
 		}
-		return s.ss.srv.cache.get(o, encode)
+		return encoded(o, encode)
 	case protocol.Rooms:
 		return one(s.roomsList(f.Rooms, false))
 	case protocol.Renamed:
@@ -639,33 +634,18 @@ func (s *socket) sendMessage(username, room, text string) (ackResult, *protocol.
 	}
 	s.nextID++
 	id := fmt.Sprintf("sio-%s-%d", s.ss.id, s.nextID)
-	if p := c.Handle(protocol.Send{Type: protocol.TypeSend, Room: name, ClientID: id, Text: text}); p != nil {
+	a, p := c.Post(protocol.Send{Type: protocol.TypeSend, Room: name, ClientID: id, Text: text})
+	if p != nil {
 		return ackResult{}, p
 	}
-	if a := s.lastAck.Load(); a != nil && a.ClientID == id {
-		return ackResult{Room: a.Room, Seq: a.Seq, ID: a.ID}, nil
-	}
-	return ackResult{Room: name}, nil
+	return ackResult{Room: a.Room, Seq: a.Seq, ID: a.ID}, nil
 }
 
-// outCache keeps the encoding of frames that every client gets the same
-// (messages, notices), keyed by the *chat.Out the hub fans out. An entry
-// holds its Out, so the address cannot be reused while it is cached.
-type outCache struct {
-	slots [256]atomic.Pointer[cacheEntry]
-}
+// sioCodec keys the bridge's encodings in a chat.Out.
+type sioCodec struct{}
 
-type cacheEntry struct {
-	out  *chat.Out
-	data [][]byte
-}
-
-func (c *outCache) get(o *chat.Out, encode func() [][]byte) [][]byte {
-	i := (uint64(uintptr(unsafe.Pointer(o))) * 0x9E3779B97F4A7C15) >> 56
-	if e := c.slots[i].Load(); e != nil && e.out == o {
-		return e.data
-	}
-	d := encode()
-	c.slots[i].Store(&cacheEntry{out: o, data: d})
-	return d
+// encoded returns the packets of a frame every client gets the same
+// (messages, notices): encoded once per Out, however many clients get it.
+func encoded(o *chat.Out, encode func() [][]byte) [][]byte {
+	return o.Encoding(sioCodec{}, func() any { return encode() }).([][]byte)
 }

@@ -21,6 +21,7 @@ import (
 
 	"lanchat/backend/chat"
 	"lanchat/backend/sendq"
+	"lanchat/backend/server/pending"
 )
 
 // Path is where the endpoint is mounted.
@@ -43,9 +44,15 @@ type Config struct {
 	QueueBytes     int
 	QueueHardBytes int
 	QueueGrace     time.Duration
-	MaxBatch       int           // bytes written per WebSocket write; default 64 KiB
-	MaxSessions    int           // default 1000
-	WriteWait      time.Duration // default 10 s
+	MaxBatch       int // bytes written per WebSocket write; default 64 KiB
+	// MaxSessions is how many clients that gave a name (members of the
+	// hub) may be connected; default 1000. A handshake when that many are
+	// named gets 503. Clients that have not given a name yet do not count:
+	// Pending bounds them (see pending.Limits) by closing, when over a
+	// limit, the one that has waited longest.
+	MaxSessions int
+	Pending     pending.Limits
+	WriteWait   time.Duration // default 10 s
 
 	Logger *slog.Logger
 }
@@ -57,10 +64,11 @@ type Server struct {
 	ctx      context.Context // ends when Run's context ends
 	cancel   context.CancelFunc
 	upgrader websocket.Upgrader
-	cache    outCache
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	pending  *pending.Set                // sessions that have not given a name yet
+	waiting  map[*session]*pending.Entry // their entries, under mu
 	closed   bool
 	wg       sync.WaitGroup // session and WebSocket goroutines
 }
@@ -96,10 +104,13 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, hub: cfg.Hub, ctx: ctx, cancel: cancel, sessions: map[string]*session{}}
+	s := &Server{cfg: cfg, hub: cfg.Hub, ctx: ctx, cancel: cancel, sessions: map[string]*session{},
+		pending: pending.New(cfg.Pending), waiting: map[*session]*pending.Entry{}}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// An idle connection holds no write buffer (it comes from the pool
+		// while a batch is written) and reuses the HTTP server's read buffer.
 		WriteBufferSize: 4096,
+		WriteBufferPool: writeBuffers,
 		CheckOrigin:     cfg.OriginAllowed,
 	}
 	return s
@@ -229,10 +240,16 @@ func (s *Server) session(sid string) *session {
 
 // openSession registers a new session and starts its heartbeat. It returns
 // nil when the endpoint is closing or full.
+//
+// A session waits among the pending ones until it gives a name (the hub's
+// welcome reaches its socket); until then it counts against Pending, not
+// MaxSessions. The course page connects before its user types a name, so
+// there is no deadline for the name: a session that answers its pings may
+// wait, unless newer ones need its place.
 func (s *Server) openSession(transport string, r *http.Request) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || len(s.sessions) >= s.cfg.MaxSessions {
+	if s.closed || len(s.sessions)-s.pending.Len() >= s.cfg.MaxSessions {
 		return nil
 	}
 	ss := newSession(s, newID(), transport)
@@ -240,6 +257,12 @@ func (s *Server) openSession(transport string, r *http.Request) *session {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		ss.remote = host
 	}
+	named := func() bool { return ss.sock.self.Load() != nil }
+	s.waiting[ss], _ = s.pending.Add(ss.remote, func() {
+		if !named() {
+			ss.terminate(reasonCrowded)
+		}
+	}, func() bool { return ss.ctx.Err() == nil && !named() })
 	s.sessions[ss.id] = ss
 	s.wg.Add(1)
 	go func() {
@@ -255,7 +278,17 @@ func (s *Server) removeSession(ss *session) {
 	if s.sessions[ss.id] == ss {
 		delete(s.sessions, ss.id)
 	}
+	s.pending.Remove(s.waiting[ss])
+	delete(s.waiting, ss)
 }
+
+// reasonCrowded ends a session that gave no name while too many others
+// waited to give theirs (see Config.Pending). The client sees an ordinary
+// close and reconnects.
+const reasonCrowded closeReason = 64
+
+// Pending returns the counters of sessions that have not given a name yet.
+func (s *Server) Pending() pending.Stats { return s.pending.Stats() }
 
 // handshake is the JSON of the Engine.IO open packet.
 type handshake struct {
@@ -297,3 +330,6 @@ func newID() string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// writeBuffers lends WebSocket write buffers to sessions while they write.
+var writeBuffers = &sync.Pool{}

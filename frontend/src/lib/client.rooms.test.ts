@@ -20,14 +20,15 @@ describe('rooms that do not exist', () => {
     expect(client.state.active).toBe('lobby');
   });
 
-  it('marks a resumed room gone when the host no longer has it', () => {
+  it('marks a resumed room gone when the host lists it in welcome.gone_rooms', () => {
     const { client, sockets } = setup({ rooms: ['random'] });
     const s = online(client, sockets);
     s.push(joined('random', [msg('random', 1, 'r')], 1));
     s.drop();
     client.reconnectNow();
     sockets.last.open();
-    sockets.last.push(welcome('sess-2'), { type: 'error', code: 'no_such_room', message: 'gone', ref: 'random' }, joined('lobby', [], 0));
+    // The host lists the rooms it no longer has once, in welcome.gone_rooms.
+    sockets.last.push({ ...welcome('sess-2'), gone_rooms: ['random'] }, joined('lobby', [], 0));
     expect(room(client, 'random')).toMatchObject({ gone: true, wanted: false });
     expect(room(client, 'random').entries.at(-1)).toMatchObject({ kind: 'notice', event: 'gone' });
     sockets.last.drop();

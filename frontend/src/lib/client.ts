@@ -390,6 +390,10 @@ export class LanchatClient {
     this.session = w.session;
     this.limits = w.limits;
     this.rooms.list(w.rooms ?? []);
+    for (const name of w.gone_rooms ?? []) {
+      const r = this.rooms.find(name);
+      if (r) this.markGone(r);
+    }
     for (const r of this.rooms.values()) {
       if (!r.wanted || r.state === 'gone') continue;
       // The lobby, and the rooms named in hello.resume: the host sends joined by itself.

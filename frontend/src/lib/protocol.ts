@@ -108,6 +108,8 @@ export interface Welcome {
   rooms: RoomInfo[];
   /** a random id of the host's history database: it changes when that history is reset */
   epoch?: string;
+  /** rooms named in hello.resume that the host no longer has (or never had) */
+  gone_rooms?: string[];
 }
 export interface Joined {
   type: 'joined';
