@@ -33,7 +33,7 @@ func (r *rig) wantEvicted(want ...string) {
 }
 
 func TestDefaults(t *testing.T) {
-	if l := New(Limits{}).Limits(); l != (Limits{PerAddr: 32, Total: 256, Hard: 2048, EvictAfter: 2 * time.Second}) {
+	if l := New(Limits{}).Limits(); l != (Limits{PerAddr: 32, Total: 256, Hard: 2048, EvictAfter: 10 * time.Second}) {
 		t.Errorf("defaults %+v", l)
 	}
 }
