@@ -111,6 +111,8 @@ func (m *Member) connect(url, room string, resume bool) error {
 	}
 	for _, f := range frames {
 		if err := ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			_ = ws.Close()
+			close(m.done) // no reader will
 			return err
 		}
 	}
@@ -219,13 +221,22 @@ func (m *Member) Seqs() []uint64 {
 	return slices.Clone(m.seqs)
 }
 
-// Complete counts the members in the room whose list has everyone (want
-// names), with their connection intact.
+// Complete counts the members in the room whose list is want names, all
+// of the crowd (someone else in the room, such as a sender still on its
+// way out, makes a list incomplete), with their connection intact.
 func (c *Crowd) Complete(want int) int {
+	ours := make(map[string]bool, len(c.Members))
+	for _, m := range c.Members {
+		ours[m.Name] = true
+	}
 	n := 0
 	for _, m := range c.Members {
 		m.mu.Lock()
-		if m.joined && len(m.list) == want && m.err == nil {
+		ok := m.joined && len(m.list) == want && m.err == nil
+		for _, name := range m.list {
+			ok = ok && ours[name]
+		}
+		if ok {
 			n++
 		}
 		m.mu.Unlock()
