@@ -27,6 +27,9 @@ type Crowd struct {
 	Members []*Member
 	// Dialing limits concurrent dials (0: all at once).
 	Dialing int
+	// Quiet members note only their joined and errors, reading nothing
+	// else: thousands of them in one process cost the host, not the crowd.
+	Quiet bool
 }
 
 // Member is one client.
@@ -43,6 +46,7 @@ type Member struct {
 	lastSeq uint64
 	err     error // the connection ended before we closed it, or the host refused something
 	closing bool
+	quiet   bool
 	done    chan struct{}
 }
 
@@ -82,6 +86,7 @@ func (c *Crowd) Connect(resume bool) {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 			}
+			m.quiet = c.Quiet
 			if err := m.connect(c.URL, c.Room, resume); err != nil {
 				m.fail(err)
 			}
@@ -140,14 +145,28 @@ func (m *Member) read(room string) {
 			return
 		}
 		for line := range bytes.SplitSeq(data, []byte("\n")) {
+			if m.quiet && !quietKeeps(line, room) {
+				continue
+			}
 			var f frame
 			if err := json.Unmarshal(line, &f); err != nil {
 				m.fail(err)
 				return
 			}
+			if m.quiet {
+				f.Members, f.History = nil, nil
+			}
 			m.apply(f, room)
 		}
 	}
+}
+
+// quietKeeps reports whether a quiet member reads a frame: its welcome,
+// its errors and its joined of room (frames start with their type, then
+// their room).
+func quietKeeps(line []byte, room string) bool {
+	return bytes.HasPrefix(line, []byte(`{"type":"welcome"`)) || bytes.HasPrefix(line, []byte(`{"type":"error"`)) ||
+		bytes.HasPrefix(line, []byte(`{"type":"joined","room":"`+room+`"`))
 }
 
 func (m *Member) apply(f frame, room string) {
@@ -237,6 +256,20 @@ func (c *Crowd) Complete(want int) int {
 			ok = ok && ours[name]
 		}
 		if ok {
+			n++
+		}
+		m.mu.Unlock()
+	}
+	return n
+}
+
+// Joined counts the members that got their joined of the room, with their
+// connection intact.
+func (c *Crowd) Joined() int {
+	n := 0
+	for _, m := range c.Members {
+		m.mu.Lock()
+		if m.joined && m.err == nil {
 			n++
 		}
 		m.mu.Unlock()
