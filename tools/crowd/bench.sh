@@ -1,24 +1,13 @@
 #!/usr/bin/env bash
 # A lecture hall against one `lanchat serve` on 127.0.0.1 (discovery off): join bursts of
-# 100, 500 and 1,000 members, a 1,000-member reconnect storm, and 10,000 idle members
+# 100, 500 and 1,000 members, a 1,000-member reconnect storm, and IDLE_MEMBERS idle members
 # (resident memory per member, join latency while they sit). The host runs pinned to core 0,
 # the crowd to core 1 (when the machine has two). Usage: bench.sh [IDLE_MEMBERS]
 set -euo pipefail
 idle=${1:-2000}
-cd "$(dirname "$0")/../.."
-dir=$(mktemp -d)
-server=""
-cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-go build -o "$dir/lanchat" .
+source "$(dirname "$0")/../benchlib.sh"
 go build -o "$dir/crowd" ./tools/crowd
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-pin_server=(); pin_load=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start() {
   rm -rf "$dir/data"
   "${pin_server[@]}" "$dir/lanchat" serve --addr "127.0.0.1:$port" --data-dir "$dir/data" --name bench \

@@ -5,19 +5,8 @@
 set -euo pipefail
 n=${1:-500}
 size=${2:-100}
-cd "$(dirname "$0")/../.."
-dir=$(mktemp -d)
-server=""
-cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-go build -o "$dir/lanchat" .
+source "$(dirname "$0")/../benchlib.sh"
 go build -o "$dir/loadgen" ./tools/loadgen
-pin_server=(); pin_load=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); pin_load=(taskset -c 1); fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 results=()
 # Native at both durabilities (full, the default, syncs every commit; group commit
 # amortises it), Socket.IO at process.

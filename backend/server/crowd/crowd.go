@@ -323,28 +323,20 @@ func (c *Crowd) Disconnected() []string {
 
 // Drop ends every connection at once without a close frame, as an access
 // point that reboots does, and waits for the readers.
-func (c *Crowd) Drop() {
-	for _, m := range c.Members {
-		m.mu.Lock()
-		m.closing = true
-		ws := m.ws
-		m.mu.Unlock()
-		if ws != nil {
-			_ = ws.NetConn().Close()
-		}
-	}
-	c.wait()
-}
+func (c *Crowd) Drop() { c.end(func(ws *websocket.Conn) { _ = ws.NetConn().Close() }) }
 
 // Close ends every connection.
-func (c *Crowd) Close() {
+func (c *Crowd) Close() { c.end(func(ws *websocket.Conn) { _ = ws.Close() }) }
+
+// end ends every member's connection with close and waits for the readers.
+func (c *Crowd) end(close func(*websocket.Conn)) {
 	for _, m := range c.Members {
 		m.mu.Lock()
 		m.closing = true
 		ws := m.ws
 		m.mu.Unlock()
 		if ws != nil {
-			_ = ws.Close()
+			close(ws)
 		}
 	}
 	c.wait()
