@@ -1,0 +1,173 @@
+package chat
+
+import (
+	"slices"
+
+	"lanchat/backend/protocol"
+)
+
+// Joining and leaving rooms: decided under Hub.mu, finished under the room's lock.
+
+// joinJob is a join decided under Hub.mu: the member is in the room's
+// joining set. finishJoin makes it a member and sends joined with history
+// under the room's lock alone, so a long history read holds up that room
+// and nothing else.
+type joinJob struct {
+	c     *Conn
+	r     *room
+	since *uint64
+}
+
+// joinLocked decides that the member is in the room (if not yet) and
+// queues the job that sends it joined when Hub.mu is released (see unlock).
+// It reports whether membership changed.
+func (h *Hub) joinLocked(c *Conn, key string, since *uint64) bool {
+	m := c.member
+	r := h.rooms[key]
+	added := false
+	if !slices.Contains(m.rooms, key) {
+		m.rooms = append(m.rooms, key)
+		r.mu.Lock()
+		r.joining[m] = true
+		r.mu.Unlock()
+		added = true
+	}
+	h.joins = append(h.joins, joinJob{c: c, r: r, since: since})
+	return added
+}
+
+// unlock releases Hub.mu, then finishes the joins decided under it, in order.
+func (h *Hub) unlock() {
+	jobs := h.joins
+	h.joins = nil
+	h.mu.Unlock()
+	for _, j := range jobs {
+		h.finishJoin(j)
+	}
+}
+
+// finishJoin sends joined: the member list, the room's last seq and the
+// history the client asked for, all read under the room's lock, so every
+// message after that seq reaches the member live and none before it does.
+func (h *Hub) finishJoin(job joinJob) {
+	c, r, since := job.c, job.r, job.since
+	m := c.member
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m.conn.Load() != c {
+		return // taken over or gone meanwhile
+	}
+	added := r.joining[m]
+	if added {
+		delete(r.joining, m)
+		r.members = append(r.members, m)
+		r.count.Store(int64(len(r.members)))
+		// Told to the others after joined went out: the member's own
+		// frames start with joined.
+		defer h.presenceLocked(r, protocol.EventJoined, m)
+	} else if !slices.Contains(r.members, m) {
+		return // left meanwhile
+	}
+	j := protocol.Joined{Room: r.name, LastSeq: r.lastSeq, Members: make([]protocol.Member, 0, len(r.members)), Epoch: h.cfg.Store.Epoch()}
+	for _, o := range r.members {
+		j.Members = append(j.Members, o.public())
+	}
+	var hist []protocol.Message
+	var first uint64
+	var err error
+	switch {
+	case since == nil:
+		hist, first, err = h.cfg.Store.Last(r.key, h.cfg.HistoryOnJoin)
+	case *since >= r.lastSeq:
+		// nothing missed
+	case r.lastSeq-*since > uint64(h.cfg.ResumeMax):
+		hist, first, err = h.cfg.Store.Last(r.key, h.cfg.ResumeMax)
+		j.Truncated = true
+	default:
+		hist, first, err = h.cfg.Store.Since(r.key, *since, h.cfg.ResumeMax)
+		if first > *since+1 {
+			j.Truncated = true
+		}
+	}
+	if err != nil {
+		c.sink.Send(NewOut(h.internal(err, "the history of %q could not be read", r.name).WithRef(r.name).Frame()))
+	}
+	if since != nil && *since < r.lastSeq && len(hist) == 0 {
+		j.Truncated = true
+	}
+	// Messages stored but not yet sent to the room are not history yet:
+	// they reach the member live.
+	hist = slices.DeleteFunc(hist, func(m protocol.Message) bool { return m.Seq > r.lastSeq })
+	for i := range hist {
+		hist[i].Room = r.name // the room may have been renamed since
+	}
+	j.History = hist
+	j.FirstKept = first
+	c.sink.Send(NewOut(j))
+}
+
+// leaveLocked removes the member from the room and tells the room.
+func (h *Hub) leaveLocked(m *Member, key, event string) {
+	r := h.rooms[key]
+	m.rooms = slices.DeleteFunc(m.rooms, func(k string) bool { return k == key })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.joining[m] {
+		delete(r.joining, m) // never announced: nothing to tell
+		return
+	}
+	r.members = slices.DeleteFunc(r.members, func(o *Member) bool { return o == m })
+	r.count.Store(int64(len(r.members)))
+	delete(r.lastTyping, m)
+	delete(r.lastSend, m)
+	h.presenceLocked(r, event, m)
+}
+
+// roomOf resolves a room name for a frame, checking it exists.
+func (h *Hub) roomKey(name string, m *Member) (string, *protocol.Problem) {
+	key := protocol.RoomKey(name)
+	if r, ok := h.rooms[key]; !ok || !r.admits(m) {
+		return "", protocol.Errorf(protocol.CodeNoSuchRoom, "there is no room called %q", name).WithRef(name)
+	}
+	return key, nil
+}
+
+func (c *Conn) join(f protocol.Join) *protocol.Problem {
+	h := c.hub
+	h.mu.Lock()
+	defer h.unlock()
+	if c.member.conn.Load() != c {
+		return nil
+	}
+	key, p := h.roomKey(f.Room, c.member)
+	if p != nil {
+		return p
+	}
+	if h.joinLocked(c, key, f.Since) {
+		h.broadcastRoomsLocked()
+	}
+	return nil
+}
+
+func (c *Conn) leave(f protocol.Leave) *protocol.Problem {
+	h := c.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c.member.conn.Load() != c {
+		return nil
+	}
+	key, p := h.roomKey(f.Room, c.member)
+	if p != nil {
+		return p
+	}
+	if key == Lobby {
+		return protocol.Errorf(protocol.CodeCannotLeaveLobby, "everyone stays in the lobby").WithRef(f.Room)
+	}
+	if !slices.Contains(c.member.rooms, key) {
+		return protocol.Errorf(protocol.CodeNotInRoom, "you are not in %q", f.Room).WithRef(f.Room)
+	}
+	h.leaveLocked(c.member, key, protocol.EventLeft)
+	c.sink.Send(NewOut(protocol.Left{Room: h.rooms[key].name}))
+	h.broadcastRoomsLocked()
+	return nil
+}
