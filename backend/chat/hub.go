@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,10 @@ type Config struct {
 	// room, and between two rooms lists: changes within it go out together.
 	// Default 150 ms.
 	PresenceWindow time.Duration
+	// FullList is the largest room whose member list goes out in full: in
+	// joined, and as every member's change in presence. A larger room is
+	// large (see protocol.MembersList). Default 1000.
+	FullList int
 	// Logger receives the cause of every internal error; default slog.Default().
 	Logger *slog.Logger
 }
@@ -80,6 +85,7 @@ func (c *Config) defaults() {
 	def(&c.PingSeconds, 20)
 	def(&c.MaxRooms, 64)
 	def(&c.JoinFailLimit, 5)
+	def(&c.FullList, 1000)
 	if c.JoinFailWindow <= 0 {
 		c.JoinFailWindow = time.Minute
 	}
@@ -154,7 +160,9 @@ type room struct {
 	topic   string
 
 	presence []protocol.PresenceChange // not yet sent, one per member
+	counted  bool                      // the count changed since the last presence frame
 	pushed   throttle                  // presence frames
+	large    bool                      // more than FullList members (see members.go)
 
 	lastTyping map[*Member]time.Time
 	lastSend   map[*Member]time.Time
@@ -165,6 +173,8 @@ type room struct {
 type Member struct {
 	id       string
 	name     string
+	nameKey  string // protocol.NameKey(name), for matching
+	sortKey  string // the name in lower case, for ordering lists
 	role     string
 	session  string
 	identity string // stable for a name on one device; keys mutes, bans, co-hosts and DMs
@@ -274,7 +284,7 @@ func (h *Hub) limitsLocked() protocol.Limits {
 		RatePerSecond: c.RatePerSecond, RateBurst: c.RateBurst,
 		History: c.HistoryOnJoin, TypingMillis: int(c.TypingInterval / time.Millisecond),
 		PingSeconds: c.PingSeconds, CanCreateRooms: c.AllowCreate,
-		JoinCode: h.joinCode != "",
+		JoinCode: h.joinCode != "", FullList: c.FullList,
 	}
 }
 
@@ -351,7 +361,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		if !isHost && (key == protocol.NameKey(h.cfg.HostName) || key == h.hostRoleKey) {
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "that name belongs to the host")
 		}
-		m = &Member{id: "m-" + randomHex(6), name: name, session: randomHex(16), device: hello.Device}
+		m = &Member{id: "m-" + randomHex(6), name: name, nameKey: key, sortKey: strings.ToLower(name), session: randomHex(16), device: hello.Device}
 		m.identity = identity
 		if hello.Device == "" {
 			m.identity = identityOf(name, m.session) // no device: private rooms last one connection
@@ -511,6 +521,8 @@ func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
 		return c.control(f)
 	case protocol.DM:
 		return c.openDM(f)
+	case protocol.MembersQuery:
+		return c.members(f)
 	case protocol.Hello:
 		return protocol.Errorf(protocol.CodeAlreadyHello, "hello was already received on this connection")
 	}

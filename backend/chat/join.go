@@ -62,16 +62,15 @@ func (h *Hub) finishJoin(job joinJob) {
 		delete(r.joining, m)
 		r.members = append(r.members, m)
 		r.count.Store(int64(len(r.members)))
+		h.resizedLocked(r)
 		// Told to the others after joined went out: the member's own
 		// frames start with joined.
 		defer h.presenceLocked(r, protocol.EventJoined, m)
 	} else if !slices.Contains(r.members, m) {
 		return // left meanwhile
 	}
-	j := protocol.Joined{Room: r.name, LastSeq: r.lastSeq, Members: make([]protocol.Member, 0, len(r.members)), Epoch: h.cfg.Store.Epoch()}
-	for _, o := range r.members {
-		j.Members = append(j.Members, o.public())
-	}
+	j := protocol.Joined{Room: r.name, LastSeq: r.lastSeq, Epoch: h.cfg.Store.Epoch(),
+		Members: r.listLocked(m), Count: len(r.members), Partial: r.large}
 	var hist []protocol.Message
 	var first uint64
 	var err error
@@ -120,6 +119,9 @@ func (h *Hub) leaveLocked(m *Member, key, event string) {
 	r.count.Store(int64(len(r.members)))
 	delete(r.lastTyping, m)
 	delete(r.lastSend, m)
+	if h.resizedLocked(r) {
+		return // the complete list pushed to every member says it
+	}
 	h.presenceLocked(r, event, m)
 }
 

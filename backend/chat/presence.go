@@ -46,16 +46,25 @@ func (t *throttle) stop() {
 
 // presenceLocked records a member's change for the room's next presence
 // frame, which goes out at once or at the end of the window. r.mu is held.
+// A large room tells only its count and its hosts' changes, every
+// LargeWindow at most.
 func (h *Hub) presenceLocked(r *room, event string, m *Member) {
-	ch := protocol.PresenceChange{Event: event, Member: m.public()}
-	i := slices.IndexFunc(r.presence, func(p protocol.PresenceChange) bool { return p.Member.ID == m.id })
-	if i >= 0 {
-		// One change per member: the latest, in the place of the earlier.
-		r.presence = append(slices.Delete(r.presence, i, i+1), ch)
-	} else {
-		r.presence = append(r.presence, ch)
+	r.counted = true
+	if !r.large || m.isHost() {
+		ch := protocol.PresenceChange{Event: event, Member: m.public()}
+		i := slices.IndexFunc(r.presence, func(p protocol.PresenceChange) bool { return p.Member.ID == m.id })
+		if i >= 0 {
+			// One change per member: the latest, in the place of the earlier.
+			r.presence = append(slices.Delete(r.presence, i, i+1), ch)
+		} else {
+			r.presence = append(r.presence, ch)
+		}
 	}
-	if r.pushed.due(h.cfg.PresenceWindow, func() {
+	window := h.cfg.PresenceWindow
+	if r.large {
+		window = max(window, LargeWindow)
+	}
+	if r.pushed.due(window, func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.pushed.fired()
@@ -66,11 +75,12 @@ func (h *Hub) presenceLocked(r *room, event string, m *Member) {
 }
 
 func (h *Hub) flushPresenceLocked(r *room) {
-	if len(r.presence) == 0 {
+	if len(r.presence) == 0 && !r.counted {
 		return
 	}
-	o := NewOut(protocol.Presence{Room: r.name, Changes: r.presence, TS: h.cfg.Now().UnixMilli()})
-	r.presence = nil
+	o := NewOut(protocol.Presence{Room: r.name, Changes: r.presence, TS: h.cfg.Now().UnixMilli(),
+		Count: len(r.members), Partial: r.large})
+	r.presence, r.counted = nil, false
 	h.fanoutLocked(r, o, nil)
 }
 
@@ -87,7 +97,11 @@ func (h *Hub) fanoutLocked(r *room, o *Out, skip *Member) {
 // at the end of the window, so a burst of joins sends it a few times, not
 // once per join.
 func (h *Hub) broadcastRoomsLocked() {
-	if h.roomsList.due(h.cfg.PresenceWindow, func() {
+	window := h.cfg.PresenceWindow
+	if len(h.members) > h.cfg.FullList {
+		window = max(window, LargeWindow)
+	}
+	if h.roomsList.due(window, func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.roomsList.fired()

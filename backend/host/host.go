@@ -29,6 +29,7 @@ type Config struct {
 	AllowCreate bool
 	History     int // messages a joiner gets
 	MaxText     int
+	FullList    int // largest room whose member list goes out in full
 	Version     string
 	Assets      fs.FS
 	Logger      *slog.Logger
@@ -113,6 +114,9 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.MaxText > 0 {
 		hc.MaxText = cfg.MaxText
+	}
+	if cfg.FullList > 0 {
+		hc.FullList = cfg.FullList
 	}
 	if hc.Logger == nil {
 		hc.Logger = cfg.Logger

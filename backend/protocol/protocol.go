@@ -112,6 +112,9 @@ type Limits struct {
 	PingSeconds    int  `json:"ping_seconds"`
 	CanCreateRooms bool `json:"can_create_rooms"`
 	JoinCode       bool `json:"join_code"`
+	// FullList is the largest room whose member list the host sends in
+	// full; larger rooms are large (see MembersList).
+	FullList int `json:"full_list"`
 }
 
 // RoomInfo is one entry of the rooms list.
@@ -148,6 +151,11 @@ type Joined struct {
 	FirstKept uint64 `json:"first_kept,omitempty"`
 	// Epoch is the host's history epoch, as in Welcome.
 	Epoch string `json:"epoch,omitempty"`
+	// Count is the room's member count, the joining member included. In a
+	// large room (see MembersList) Members holds only the hosts, co-hosts
+	// and the member itself, and Partial is true.
+	Count   int  `json:"count"`
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Leave asks to leave a room. The lobby cannot be left.
@@ -222,6 +230,11 @@ type Presence struct {
 	Room    string           `json:"room"`
 	Changes []PresenceChange `json:"changes"`
 	TS      int64            `json:"ts"`
+	// Count is the room's member count after the changes. Partial marks a
+	// large room's presence: Changes then hold only hosts' and co-hosts'
+	// changes (possibly none), and the count is the news.
+	Count   int  `json:"count"`
+	Partial bool `json:"partial,omitempty"`
 }
 
 // PresenceChange is one member's change: an Event and the member.

@@ -51,7 +51,7 @@ func MergeOut(older, newer *chat.Out) *chat.Out {
 // both, in order, keeping for each member only its latest change, at the
 // place of that change (as the hub gathers a room's changes). Applying the
 // result (add by id if missing, remove by id) gives the same members as
-// applying a then b. Room, type and time are b's.
+// applying a then b. Room, type, time, count and partial are b's.
 func MergePresence(a, b protocol.Presence) protocol.Presence {
 	all := make([]protocol.PresenceChange, 0, len(a.Changes)+len(b.Changes))
 	all = append(all, a.Changes...)

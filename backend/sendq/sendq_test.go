@@ -426,8 +426,8 @@ func TestFrames(t *testing.T) {
 	rooms1 := chat.NewOut(protocol.Rooms{Rooms: []protocol.RoomInfo{{Name: "lobby", Members: 1}}})
 	rooms2 := chat.NewOut(protocol.Rooms{Rooms: []protocol.RoomInfo{{Name: "lobby", Members: 2}}})
 	msg := chat.NewOut(protocol.Message{Room: "general", Seq: 1, Text: "oi"})
-	pg1 := chat.NewOut(protocol.Presence{Room: "general", Changes: []protocol.PresenceChange{ch(protocol.EventJoined, "a")}})
-	pg2 := chat.NewOut(protocol.Presence{Room: "general", Changes: []protocol.PresenceChange{ch(protocol.EventJoined, "b")}})
+	pg1 := chat.NewOut(protocol.Presence{Room: "general", Changes: []protocol.PresenceChange{ch(protocol.EventJoined, "a")}, Count: 1})
+	pg2 := chat.NewOut(protocol.Presence{Room: "general", Changes: []protocol.PresenceChange{ch(protocol.EventJoined, "b")}, Count: 2, Partial: true})
 	pl := chat.NewOut(protocol.Presence{Room: "lobby", Changes: []protocol.PresenceChange{ch(protocol.EventJoined, "b")}})
 
 	q := New(Config{}, Frames)
@@ -442,7 +442,7 @@ func TestFrames(t *testing.T) {
 	if !ok || p.Room != "general" || len(p.Changes) != 2 || p.Changes[0].Member.ID != "a" || p.Changes[1].Member.ID != "b" {
 		t.Fatalf("merged %+v", got[3].Frame)
 	}
-	want := `{"type":"presence","room":"general","changes":[{"event":"joined","member":{"id":"a","name":"A"}},{"event":"joined","member":{"id":"b","name":"B"}}],"ts":0}`
+	want := `{"type":"presence","room":"general","changes":[{"event":"joined","member":{"id":"a","name":"A"}},{"event":"joined","member":{"id":"b","name":"B"}}],"ts":0,"count":2,"partial":true}`
 	if string(got[3].Bytes()) != want {
 		t.Errorf("merged frame %s", got[3].Bytes())
 	}
