@@ -132,6 +132,13 @@ func New[T any](cfg Config, pol Policy[T]) *Queue[T] {
 // Take; Ready fires again while items remain.
 func (q *Queue[T]) Ready() <-chan struct{} { return q.ready }
 
+// Len is the number of items queued.
+func (q *Queue[T]) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.count
+}
+
 func (q *Queue[T]) notify() {
 	select {
 	case q.ready <- struct{}{}:

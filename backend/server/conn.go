@@ -15,16 +15,17 @@ import (
 	"lanchat/backend/sendq"
 )
 
-// wsConn is one WebSocket connection: the handler goroutine reads, a write
-// pump writes. It is the chat.Sink of its member.
+// wsConn is one WebSocket connection: its own goroutine reads, and a writer
+// goroutine runs only while there is something to write (see writer.go), so
+// an idle member costs one goroutine. It is the chat.Sink of its member.
 type wsConn struct {
 	srv   *Server
 	ws    *websocket.Conn
 	queue *sendq.Queue[*chat.Out]
+	w     writer
 
 	closeOnce sync.Once
-	closeReq  chan *protocol.Problem // buffered 1: the reason the hub asked to close
-	slow      chan struct{}          // closed when the connection is cut off for not keeping up
+	slow      chan struct{} // closed when the connection is cut off for not keeping up
 	slowOnce  sync.Once
 	admitted  atomic.Bool // the hub accepted its hello
 	stopping  atomic.Bool
@@ -55,16 +56,19 @@ func newWSConn(s *Server, ws *websocket.Conn) *wsConn {
 		queue: sendq.New(sendq.Config{
 			Soft: s.cfg.QueueBytes, Hard: s.cfg.QueueHardBytes, Grace: s.cfg.QueueGrace,
 		}, sendq.Frames),
-		closeReq: make(chan *protocol.Problem, 1),
-		slow:     make(chan struct{}),
+		slow: make(chan struct{}),
 	}
 }
 
 // Send queues o without blocking. A connection that does not keep up (see
 // Config.QueueBytes) is cut off so that it never holds up a room.
 func (c *wsConn) Send(o *chat.Out) {
-	if c.queue.Push(o) == sendq.Overflow {
+	switch c.queue.Push(o) {
+	case sendq.Overflow:
 		c.cutOff()
+	case sendq.Dropped:
+	default:
+		c.wake()
 	}
 }
 
@@ -75,6 +79,7 @@ func (c *wsConn) cutOff() {
 	c.slowOnce.Do(func() {
 		close(c.slow)
 		_ = c.ws.NetConn().SetReadDeadline(time.Now())
+		c.wake()
 	})
 }
 
@@ -105,9 +110,14 @@ func slowProblem() *protocol.Problem {
 	return protocol.Errorf(protocol.CodeSlowConsumer, "this connection did not keep up with its frames and was closed; reconnect to catch up")
 }
 
-// Close asks the write pump to flush, send p and close the socket.
+// Close asks the writer to flush, send p and close the socket.
 func (c *wsConn) Close(p *protocol.Problem) {
-	c.closeOnce.Do(func() { c.closeReq <- p })
+	c.closeOnce.Do(func() {
+		c.w.mu.Lock()
+		c.w.closeReq = p
+		c.w.mu.Unlock()
+		c.wake()
+	})
 }
 
 // closeCode is the WebSocket close code for a problem that ends a connection.
@@ -140,45 +150,6 @@ const (
 	// enough (see Config.QueueBytes); reconnecting with resume catches up.
 	CloseSlowConsumer = 4008
 )
-
-// writePump owns all writes to the socket. It coalesces queued frames into
-// one WebSocket message separated by "\n", pings, and closes the socket when
-// asked, when the connection is cut off, or when the reader is gone (done).
-func (c *wsConn) writePump(done <-chan struct{}) {
-	cfg := &c.srv.cfg
-	ping := time.NewTicker(cfg.PingInterval)
-	defer ping.Stop()
-	defer c.ws.Close()
-	var batch []*chat.Out
-	for {
-		if c.isSlow() {
-			c.writeFinal(slowProblem())
-			return
-		}
-		select {
-		case <-c.queue.Ready():
-			var err error
-			if batch, _, err = c.writeBatch(batch); err != nil {
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteWait)); err != nil {
-				return
-			}
-		case p := <-c.closeReq:
-			c.flushAndClose(p)
-			return
-		case <-c.slow:
-			c.writeFinal(slowProblem())
-			return
-		case <-done:
-			if c.isSlow() {
-				c.writeFinal(slowProblem())
-			}
-			return
-		}
-	}
-}
 
 // writeBatch writes the frames at the front of the queue (up to MaxBatch
 // bytes) as one message; n is how many. It returns batch, emptied, for reuse.
@@ -242,11 +213,8 @@ func (c *wsConn) writeFinal(p *protocol.Problem) {
 func (c *wsConn) serve() {
 	s := c.srv
 	cfg := &s.cfg
-	done := make(chan struct{})
-	var wg sync.WaitGroup
 	defer func() {
-		close(done)
-		wg.Wait()
+		c.stopWriting()
 		c.queue.Close() // frames sent from now on are dropped
 	}()
 
@@ -271,14 +239,9 @@ func (c *wsConn) serve() {
 		if p.Code != "" {
 			c.writeFinal(p)
 		}
-		c.ws.Close()
-		return
+		return // stopWriting closes the socket
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c.writePump(done)
-	}()
+	c.startPings()
 	c.admitted.Store(true)
 	member, p := s.hub.ConnectFrom(hello, c.remoteHost(), c)
 	if p != nil {

@@ -154,7 +154,9 @@ func New(cfg Config) *Server {
 	s.handler = s.checkHost(s.mux)
 	s.upgrader = websocket.Upgrader{
 		// An idle connection holds no write buffer (it comes from the pool
-		// while a batch is written) and reuses the HTTP server's read buffer.
+		// while a batch is written) and a small read buffer: clients send
+		// small frames, and a larger one is read past the buffer.
+		ReadBufferSize:  512,
 		WriteBufferSize: 4096,
 		WriteBufferPool: writeBuffers,
 		CheckOrigin:     s.originAllowed,
