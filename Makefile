@@ -104,9 +104,8 @@ vendor-socketio: $(SIO_STAMP)
 	cp $(SIO_DIR)/node_modules/socket.io-client/LICENSE backend/socketio/course/socket.io-client.LICENSE
 
 ## A lecture hall on one `lanchat serve`: join bursts (100, 500, 1,000), a 1,000-member reconnect
-## storm, and IDLE_MEMBERS idle members (memory per member, join latency while they sit; 2,000 by default:
-## 10,000 do not finish joining in reasonable time yet, see docs/performance.md).
-IDLE_MEMBERS ?= 2000
+## storm, and IDLE_MEMBERS idle members (memory per member, join latency while they sit).
+IDLE_MEMBERS ?= 10000
 bench-crowd: frontend
 	tools/crowd/bench.sh $(IDLE_MEMBERS)
 

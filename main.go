@@ -51,7 +51,7 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 	fs.BoolVar(&cfg.AllowCreate, "allow-create", false, "let members create rooms")
 	fs.IntVar(&cfg.History, "history", 100, "messages a member gets on joining a room")
 	fs.IntVar(&cfg.MaxText, "max-text", 4096, "longest message, in bytes")
-	fs.IntVar(&cfg.Server.MaxConns, "max-members", 10000, "most members connected at once (each idle one costs about 20 KB)")
+	fs.IntVar(&cfg.Server.MaxConns, "max-members", 10000, "most members connected at once (each idle one costs about 15 KiB)")
 	fs.IntVar(&cfg.FullList, "full-list", 1000, "rooms with more members than this send member counts and let members search the list, instead of sending everyone the whole list")
 	host.HistoryFlags(fs, &cfg.Store)
 	cfg.Discovery = true

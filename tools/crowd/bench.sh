@@ -4,7 +4,7 @@
 # (resident memory per member, join latency while they sit). The host runs pinned to core 0,
 # the crowd to core 1 (when the machine has two). Usage: bench.sh [IDLE_MEMBERS]
 set -euo pipefail
-idle=${1:-2000}
+idle=${1:-10000}
 source "$(dirname "$0")/../benchlib.sh"
 go build -o "$dir/crowd" ./tools/crowd
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
