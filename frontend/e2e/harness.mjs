@@ -93,3 +93,44 @@ export async function axe(x, label) {
   const detail = serious.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
   assert.deepEqual(detail, [], `axe-core findings on ${label}`);
 }
+
+/**
+ * rawMembers connects members that have no UI, cheaper than a page each:
+ * plain WebSockets opened in one page of the host's own origin (so the host
+ * takes its Origin), each saying hello and keeping every frame it gets in
+ * window.__frames[name]. The browser answers the host's pings. It returns
+ * once every member has its welcome; close() drops them all.
+ */
+export async function rawMembers(browser, base, names) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  await page.goto(base + 'api/info');
+  await page.evaluate(async (names) => {
+    const url = location.origin.replace(/^http/, 'ws') + '/ws';
+    window.__frames = {};
+    window.__sockets = {};
+    await Promise.all(
+      names.map(
+        (name) =>
+          new Promise((resolve, reject) => {
+            const ws = new WebSocket(url);
+            const frames = (window.__frames[name] = []);
+            window.__sockets[name] = ws;
+            ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', version: 1, name }));
+            ws.onmessage = (ev) => {
+              for (const part of String(ev.data).split('\n')) {
+                if (!part.trim()) continue;
+                const f = JSON.parse(part);
+                frames.push(f);
+                if (f.type === 'welcome') resolve();
+                if (f.type === 'error' && !frames.some((x) => x.type === 'welcome')) reject(new Error(`${name}: ${f.code}`));
+              }
+            };
+            ws.onerror = () => reject(new Error(`${name}: the socket failed`));
+          }),
+      ),
+    );
+  }, names);
+  return { page, close: () => context.close() };
+}

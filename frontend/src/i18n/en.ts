@@ -233,4 +233,13 @@ export const en = {
   'conn.rejoin': 'Join again',
   'composer.blocked.banned': 'The host banned you: you can read what was said, but not write.',
   'composer.blocked.kicked': 'The host removed you from this chat: join again to write.',
+  'members.here.one': '{count} here',
+  'members.here.other': '{count} here',
+  'members.largeNote': 'A room this big lists only its hosts and co-hosts. Search for anyone else by name.',
+  'members.search': 'Find someone in this room',
+  'members.searchPlaceholder': 'Type a name',
+  'members.searching': 'Searching…',
+  'members.results': 'People named “{query}”',
+  'members.noMatch': 'No one here has “{query}” in their name.',
+  'members.more': 'Showing the first {n}. Type more of the name to narrow it down.',
 } as const;

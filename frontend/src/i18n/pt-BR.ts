@@ -235,4 +235,13 @@ export const ptBR: Record<keyof typeof en, string> = {
   'conn.rejoin': 'Entrar de novo',
   'composer.blocked.banned': 'O host baniu você: você pode ler o que foi dito, mas não escrever.',
   'composer.blocked.kicked': 'O host removeu você desta conversa: entre de novo para escrever.',
+  'members.here.one': '{count} presente',
+  'members.here.other': '{count} presentes',
+  'members.largeNote': 'Numa sala deste tamanho, a lista mostra só o host e os co-hosts. Busque qualquer outra pessoa pelo nome.',
+  'members.search': 'Encontrar alguém nesta sala',
+  'members.searchPlaceholder': 'Digite um nome',
+  'members.searching': 'Buscando…',
+  'members.results': 'Pessoas com “{query}” no nome',
+  'members.noMatch': 'Ninguém aqui tem “{query}” no nome.',
+  'members.more': 'Mostrando os primeiros {n}. Digite mais do nome para filtrar.',
 };

@@ -39,6 +39,7 @@ export type {
   ClientState,
   Clock,
   Entry,
+  MemberSearch,
   MessageEntry,
   NoticeEntry,
   OutState,
@@ -234,6 +235,28 @@ export class LanchatClient {
     this.transmit({ type: 'dm', member: memberId });
   }
 
+  /**
+   * searchMembers asks the host for the members of a room whose name contains
+   * query, at most limit of them (the search box of a large room, where the
+   * member list holds only the hosts and us). The answer lands in the room's
+   * view as search, apart from its member list. Only the latest query counts:
+   * an answer to an earlier one is dropped. An empty query ends the search and
+   * asks nothing. Offline, or before the room's joined, the query waits and
+   * goes out with the room's next joined. It returns whether a frame went out.
+   */
+  searchMembers(roomName: string, query: string, limit = 50): boolean {
+    const r = this.rooms.find(roomName);
+    if (!r) return false;
+    const q = query.trim();
+    if (!q) {
+      this.rooms.search(r, undefined);
+      return false;
+    }
+    const n = Math.min(Math.max(Math.floor(limit) || 50, 1), 200);
+    this.rooms.search(r, q, n);
+    return this.askMembers(r);
+  }
+
   /** typing tells the room the user is typing, at most once per limits.typing_ms. */
   typing(roomName: string): void {
     const r = this.rooms.find(roomName);
@@ -307,6 +330,14 @@ export class LanchatClient {
     this.transmit(f);
   }
 
+  /** askMembers sends the room's pending member search, when it can go out now. */
+  private askMembers(r: Room): boolean {
+    if (!r.search || !this.isOnline() || !inRoom(r)) return false;
+    if (!r.search.pending) this.rooms.search(r, r.search.query, r.search.limit);
+    this.transmit({ type: 'members', room: r.name, query: r.search.query, limit: r.search.limit });
+    return true;
+  }
+
   /** resync asks again, from since, for a joined room (a gap, or its history started over); what is sent waits for the answer. */
   private resync(r: Room, since: number): void {
     if (this.rooms.toResyncing(r)) this.transmit({ type: 'join', room: r.name, since });
@@ -364,6 +395,11 @@ export class LanchatClient {
         this.rooms.notice(r, 'closed');
         return;
       }
+      case 'members': {
+        const r = this.rooms.find(f.room);
+        if (r) this.rooms.membersList(r, f);
+        return;
+      }
       case 'member': {
         const m = f.member;
         if (!m?.id) return;
@@ -406,7 +442,7 @@ export class LanchatClient {
   private onJoined(j: Joined): void {
     const r = this.rooms.room(j.room, j.room);
     const hist = j.history ?? [];
-    r.members = j.members ?? [];
+    this.rooms.joined(r, j);
     this.rooms.toJoined(r);
     // Did the host's history start over (a host without a data dir restarted,
     // or its data dir was wiped)? A host that names its history (joined.epoch)
@@ -442,6 +478,8 @@ export class LanchatClient {
       r.lastSeq = j.last_seq;
     }
     this.outbox.flush(r);
+    // a search asked before this joined (offline, or on the previous connection) goes out now
+    if (r.large && r.search) this.askMembers(r);
   }
 
   /**
@@ -501,6 +539,13 @@ export class LanchatClient {
     } else if (ref) {
       // the error names a room
       const r = this.rooms.find(ref);
+      if (r && e.code === 'rate_limited' && r.search?.pending) {
+        // our member search was one request too many: ask the same again in a second, unless another came since
+        const asked = r.search;
+        this.clock.setTimeout(() => {
+          if (r.search === asked) this.askMembers(r);
+        }, 1000);
+      }
       if (r && e.code === 'no_such_room') this.markGone(r);
       else if (r && JOIN_REFUSALS.has(e.code)) this.rooms.joinRefused(r);
     }

@@ -21,6 +21,8 @@ export interface Limits {
   ping_seconds: number;
   can_create_rooms: boolean;
   join_code?: boolean;
+  /** the largest room whose member list the host sends in full; larger rooms are large */
+  full_list?: number;
 }
 
 export interface RoomInfo {
@@ -95,7 +97,15 @@ export interface DM {
   type: 'dm';
   member: string;
 }
-export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom | Control | DM;
+/** Asks for the members of a room whose name contains query (a large room's search box). Rate-limited like send. */
+export interface MembersQuery {
+  type: 'members';
+  room: string;
+  query: string;
+  /** default 50, at most 200 */
+  limit?: number;
+}
+export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom | Control | DM | MembersQuery;
 
 // Server frames.
 export interface Welcome {
@@ -121,6 +131,10 @@ export interface Joined {
   first_kept?: number;
   /** the host's history epoch (as in welcome): a new one means the room's seqs started over */
   epoch?: string;
+  /** the room's member count, the joiner included */
+  count?: number;
+  /** a large room: members holds only the hosts, co-hosts and the joiner */
+  partial?: boolean;
 }
 export interface Left {
   type: 'left';
@@ -151,6 +165,24 @@ export interface Presence {
   room: string;
   changes: PresenceChange[];
   ts: number;
+  /** the room's member count after the changes */
+  count?: number;
+  /** a large room: changes hold only hosts' and co-hosts' changes (possibly none) */
+  partial?: boolean;
+}
+/**
+ * A room's members. With partial true, the answer to a members query (query
+ * echoed): a search result, not the room's list. Pushed by the host with
+ * partial false and no query: the room's complete list, which replaces the
+ * client's (a large room became small again).
+ */
+export interface MembersList {
+  type: 'members';
+  room: string;
+  query?: string;
+  members: Member[];
+  count: number;
+  partial?: boolean;
 }
 export interface Rooms {
   type: 'rooms';
@@ -195,7 +227,8 @@ export type ServerFrame =
   | Deleted
   | Renamed
   | Closed
-  | MemberUpdate;
+  | MemberUpdate
+  | MembersList;
 
 // Error codes (docs/protocol.md, "Error codes"). The UI has words for each.
 export const ERROR_CODES = [

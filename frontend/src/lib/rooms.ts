@@ -5,8 +5,18 @@
 
 import { randomId } from './clock';
 import { insert, mergeHistory } from './history';
-import { LOBBY, isPrivate, roomKey, type Member, type Presence, type PresenceChange, type RoomInfo } from './protocol';
-import type { Clock, Entry, MessageEntry, NoticeEntry, RoomView } from './types';
+import {
+  LOBBY,
+  isPrivate,
+  roomKey,
+  type Joined,
+  type Member,
+  type MembersList,
+  type Presence,
+  type PresenceChange,
+  type RoomInfo,
+} from './protocol';
+import type { Clock, Entry, MemberSearch, MessageEntry, NoticeEntry, RoomView } from './types';
 
 /**
  * Where the client is with a room. One state at a time, so that "joining and
@@ -49,7 +59,16 @@ export interface Room {
   known: boolean;
   /** in the host's rooms list */
   listed: boolean;
+  /** the room's member count: from the rooms list, joined, presence and members frames */
   count: number;
+  /**
+   * a large room (joined or presence said partial): members holds only the
+   * hosts, co-hosts and us, and the count says the rest; a complete members
+   * frame makes it small again
+   */
+  large: boolean;
+  /** the latest member search (the query asked last, and its answer once it came) */
+  search?: MemberSearch;
   topic?: string;
   locked?: boolean;
   announcements?: boolean;
@@ -93,6 +112,7 @@ function newRoom(key: string, name: string): Room {
     known: false,
     listed: false,
     count: 0,
+    large: false,
     slowSeconds: 0,
     members: [],
     entries: [],
@@ -309,7 +329,57 @@ export class Rooms {
     this.changed();
   }
 
-  /** presence applies a presence frame's changes in order, with one notice per kind of change (a burst of 30 joins is one line, not 30). */
+  /** joined takes a joined frame's member list, count and size (partial: a large room). */
+  joined(r: Room, j: Joined): void {
+    r.members = j.members ?? [];
+    r.count = typeof j.count === 'number' ? j.count : r.members.length;
+    r.large = !!j.partial;
+    if (!r.large) r.search = undefined;
+    this.touch(r);
+  }
+
+  /**
+   * membersList takes a members frame. A partial one answers a search: it is
+   * kept as the room's search result, never merged into the member list, and
+   * only when it answers the query asked last (it reports whether it did). A
+   * complete one (partial false) is the room's whole list: it replaces the
+   * list, and the room is small again.
+   */
+  membersList(r: Room, f: MembersList): boolean {
+    if (f.partial) {
+      if (!r.search || r.search.query !== (f.query ?? '')) return false;
+      r.search = { ...r.search, members: f.members ?? [], count: f.count ?? r.count, pending: false };
+      if (typeof f.count === 'number') r.count = f.count;
+      this.touch(r);
+      return true;
+    }
+    r.members = f.members ?? [];
+    r.count = typeof f.count === 'number' ? f.count : r.members.length;
+    r.large = false;
+    r.search = undefined;
+    this.touch(r);
+    return true;
+  }
+
+  /** search records the query asked last (undefined: none; answers to earlier ones are dropped from now on). */
+  search(r: Room, query: string | undefined, limit = 50): void {
+    if (query === undefined) {
+      if (!r.search) return;
+      r.search = undefined;
+    } else {
+      // asked again (a re-join): the last answer stays until the new one comes
+      const same = r.search?.query === query;
+      r.search = { query, limit, members: same ? (r.search?.members ?? []) : [], count: r.search?.count ?? r.count, pending: true };
+    }
+    this.touch(r);
+  }
+
+  /**
+   * presence applies a presence frame's changes in order, with one notice per
+   * kind of change (a burst of 30 joins is one line, not 30), and takes its
+   * count and size. A large room's frame (partial) holds only hosts' and
+   * co-hosts' changes, often none: the count is the news, and no line shows.
+   */
   presence(r: Room, p: Presence, meId: string | undefined): void {
     const ts = p.ts || this.clock.now();
     const byEvent = new Map<PresenceChange['event'], Member[]>();
@@ -326,7 +396,16 @@ export class Rooms {
       list.push(member);
       byEvent.set(event, list);
     }
+    const wasLarge = r.large;
+    r.large = !!p.partial;
+    if (r.large && !wasLarge) {
+      // The room grew large: from now on guests' changes go untold, so the
+      // guests we know of would linger. Keep whom a large room lists.
+      members = members.filter((m) => m.id === meId || m.role === 'host' || m.role === 'cohost');
+    }
+    if (!r.large) r.search = undefined;
     r.members = members;
+    r.count = typeof p.count === 'number' ? p.count : r.large ? r.count : members.length;
     const notices: NoticeEntry[] = [];
     for (const [event, list] of byEvent) {
       notices.push(this.noticeEntry(r, event, list.length > 1 ? { member: list[0], members: list, ts } : { member: list[0], ts }));
@@ -340,6 +419,10 @@ export class Rooms {
     for (const r of this.byKey.values()) {
       if (r.members.some((x) => x.id === m.id)) {
         r.members = r.members.map((x) => (x.id === m.id ? { ...m } : x));
+        this.touch(r);
+      }
+      if (r.search?.members.some((x) => x.id === m.id)) {
+        r.search = { ...r.search, members: r.search.members.map((x) => (x.id === m.id ? { ...m } : x)) };
         this.touch(r);
       }
     }
@@ -380,6 +463,8 @@ export class Rooms {
         wanted: r.wanted,
         gone: r.state === 'gone',
         count: r.count,
+        large: r.large,
+        search: r.search,
         topic: r.topic,
         locked: r.locked,
         announcements: r.announcements,

@@ -73,6 +73,20 @@ export interface NoticeEntry {
 
 export type Entry = MessageEntry | NoticeEntry;
 
+/** The answer to the latest member search of a room (a large room's search box). */
+export interface MemberSearch {
+  /** what was asked, as sent */
+  query: string;
+  /** the most members asked for */
+  limit: number;
+  /** the matches (hosts and co-hosts first, then by name); empty until the answer comes (asked again, the last answer's) */
+  members: Member[];
+  /** the room's member count when the host answered */
+  count: number;
+  /** asked, and the answer has not come yet */
+  pending: boolean;
+}
+
 export interface RoomView {
   key: string;
   name: string;
@@ -82,8 +96,12 @@ export interface RoomView {
   wanted: boolean;
   /** the host said the room does not exist */
   gone: boolean;
-  /** member count from the rooms list */
+  /** the room's member count (from the rooms list, joined, presence and members frames) */
   count: number;
+  /** a large room: members holds only the hosts, co-hosts and oneself; search finds the rest */
+  large: boolean;
+  /** the latest member search, while one is asked (see LanchatClient.searchMembers) */
+  search?: MemberSearch;
   topic?: string;
   locked?: boolean;
   announcements?: boolean;
