@@ -152,6 +152,7 @@ func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
 	r.members = nil
 	r.count.Store(0)
 	r.mu.Unlock()
+	r.stopFollowing()
 	delete(h.rooms, key)
 	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == key })
 	h.broadcastRoomsLocked()

@@ -63,6 +63,9 @@ type Config struct {
 	// joined, and as every member's change in presence. A larger room is
 	// large (see protocol.MembersList). Default 1000.
 	FullList int
+	// Feed tells the hub of messages other boxes append to a Store it
+	// shares with them (cluster mode); nil for a host on its own.
+	Feed Feed
 	// Logger receives the cause of every internal error; default slog.Default().
 	Logger *slog.Logger
 }
@@ -164,6 +167,11 @@ type room struct {
 	pushed   throttle                  // presence frames
 	large    bool                      // more than FullList members (see members.go)
 
+	// With a Feed: messages of other boxes waiting for the seqs before
+	// them, and how to stop following the room.
+	fed      map[uint64]protocol.Message
+	unfollow func()
+
 	lastTyping map[*Member]time.Time
 	lastSend   map[*Member]time.Time
 }
@@ -257,6 +265,7 @@ func (h *Hub) addRoomLocked(key, name string, lastSeq uint64, flags RoomFlags, t
 	r := &room{key: key, name: name, lastSeq: lastSeq, flags: flags, topic: topic,
 		joining: map[*Member]bool{}, lastTyping: map[*Member]time.Time{}, lastSend: map[*Member]time.Time{}}
 	r.stored = sync.NewCond(&r.mu)
+	h.followLocked(r)
 	if dm, ok := parseDMKey(key); ok {
 		r.dm = dm
 		h.rooms[key] = r
@@ -553,6 +562,7 @@ func (h *Hub) Close() {
 		r.mu.Lock()
 		r.pushed.stop()
 		r.mu.Unlock()
+		r.stopFollowing()
 	}
 	for _, m := range h.members {
 		m.close(protocol.Errorf(protocol.CodeShuttingDown, "the host is shutting down"))

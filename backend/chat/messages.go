@@ -96,12 +96,22 @@ func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 		c.sink.Send(NewOut(ack))
 		return ack, nil
 	}
-	r.deliverInOrderLocked(msg.Seq)
+	own := true
+	if h.cfg.Feed != nil {
+		own = r.awaitTurnLocked(msg.Seq)
+	} else {
+		r.deliverInOrderLocked(msg.Seq)
+	}
 	r.lastSend[c.member] = now
 	msg.Room = r.name
 	ack.Room = r.name
 	c.sink.Send(NewOut(ack))
-	h.fanoutLocked(r, NewOut(msg), nil)
+	if own {
+		h.fanoutLocked(r, NewOut(msg), nil)
+		if h.cfg.Feed != nil {
+			h.deliverFedLocked(r) // what other boxes sent right after
+		}
+	}
 	return ack, nil
 }
 
@@ -144,6 +154,20 @@ func (r *room) deliverInOrderLocked(seq uint64) {
 	}
 	r.ready = slices.DeleteFunc(r.ready, func(s uint64) bool { return s == seq })
 	r.lastSeq = max(r.lastSeq, seq)
+}
+
+// awaitTurnLocked (with a Feed) waits until every seq before seq went out,
+// some of them sent on other boxes. It reports whether this send is to
+// deliver its message: false when the feed delivered it already.
+func (r *room) awaitTurnLocked(seq uint64) bool {
+	for seq > r.lastSeq+1 {
+		r.stored.Wait()
+	}
+	if seq <= r.lastSeq {
+		return false
+	}
+	r.lastSeq = seq
+	return true
 }
 
 func (c *Conn) typing(f protocol.Typing) *protocol.Problem {
