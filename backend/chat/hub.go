@@ -66,6 +66,9 @@ type Config struct {
 	// Feed tells the hub of messages other boxes append to a Store it
 	// shares with them (cluster mode); nil for a host on its own.
 	Feed Feed
+	// Roster shares members and names with the other boxes of a cluster;
+	// nil for a host on its own.
+	Roster Roster
 	// Logger receives the cause of every internal error; default slog.Default().
 	Logger *slog.Logger
 }
@@ -120,7 +123,8 @@ type Hub struct {
 	rooms    map[string]*room // by RoomKey
 	order    []string         // room keys, lobby first
 	members  map[string]*Member
-	names    map[string]*Member // by NameKey
+	remote   map[string]*Member // other boxes' members in some room (see roster.go)
+	names    map[string]*Member // by NameKey, local and remote
 	sessions map[string]*Member // by session token
 	closed   bool
 
@@ -183,6 +187,7 @@ type Member struct {
 	name     string
 	nameKey  string // protocol.NameKey(name), for matching
 	sortKey  string // the name in lower case, for ordering lists
+	box      string // the box of a member of another box; "" for this box's
 	role     string
 	session  string
 	identity string // stable for a name on one device; keys mutes, bans, co-hosts and DMs
@@ -218,6 +223,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		cfg:       cfg,
 		rooms:     map[string]*room{},
 		members:   map[string]*Member{},
+		remote:    map[string]*Member{},
 		names:     map[string]*Member{},
 		sessions:  map[string]*Member{},
 		joinCode:  cfg.JoinCode,
@@ -371,6 +377,13 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "that name belongs to the host")
 		}
 		m = &Member{id: "m-" + randomHex(6), name: name, nameKey: key, sortKey: strings.ToLower(name), session: randomHex(16), device: hello.Device}
+		if h.cfg.Roster != nil {
+			if err := h.cfg.Roster.Claim(key, m.id); errors.Is(err, ErrNameTaken) {
+				return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", name)
+			} else if err != nil {
+				return nil, h.internal(err, "the name could not be checked with the other boxes; try again")
+			}
+		}
 		m.identity = identity
 		if hello.Device == "" {
 			m.identity = identityOf(name, m.session) // no device: private rooms last one connection
@@ -505,6 +518,9 @@ func (c *Conn) Disconnect() {
 	m.conn.Store(nil)
 	delete(h.members, m.id)
 	delete(h.names, protocol.NameKey(m.name))
+	if h.cfg.Roster != nil {
+		h.cfg.Roster.Release(m.nameKey, m.id)
+	}
 	delete(h.sessions, m.session)
 	h.broadcastRoomsLocked()
 }

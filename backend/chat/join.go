@@ -63,6 +63,7 @@ func (h *Hub) finishJoin(job joinJob) {
 		r.members = append(r.members, m)
 		r.count.Store(int64(len(r.members)))
 		h.resizedLocked(r)
+		h.publishLocked(r, protocol.EventJoined, m)
 		// Told to the others after joined went out: the member's own
 		// frames start with joined.
 		defer h.presenceLocked(r, protocol.EventJoined, m)
@@ -119,6 +120,7 @@ func (h *Hub) leaveLocked(m *Member, key, event string) {
 	r.count.Store(int64(len(r.members)))
 	delete(r.lastTyping, m)
 	delete(r.lastSend, m)
+	h.publishLocked(r, event, m)
 	if h.resizedLocked(r) {
 		return // the complete list pushed to every member says it
 	}

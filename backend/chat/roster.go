@@ -1,0 +1,131 @@
+package chat
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"lanchat/backend/protocol"
+)
+
+// Members of other boxes (cluster mode). Each box's hub holds its own
+// members' connections; a Roster tells the other boxes who joined and left
+// which room, and keeps names unique across boxes. A member of another box
+// is a Member without a connection: it is in the room's list, counts, and
+// shows in presence and members answers like anyone, and frames sent to it
+// go nowhere (its own box delivers them).
+
+// Roster shares this box's members with the other boxes of a cluster.
+type Roster interface {
+	// Claim reserves a name (its NameKey) for the member id of this box.
+	// It returns ErrNameTaken when a member of another box holds it.
+	Claim(nameKey, id string) error
+	// Release frees a name this box claimed for id.
+	Release(nameKey, id string)
+	// Publish tells the other boxes that m joined, left or disconnected
+	// from the room with store key room. It must not block.
+	Publish(room, event string, m protocol.Member)
+}
+
+// ErrNameTaken is a Roster's answer for a name held on another box.
+var ErrNameTaken = errors.New("chat: the name is taken on another box")
+
+// publishLocked tells the other boxes of a local member's change in r.
+func (h *Hub) publishLocked(r *room, event string, m *Member) {
+	if h.cfg.Roster != nil && m.box == "" {
+		h.cfg.Roster.Publish(r.key, event, m.public())
+	}
+}
+
+// roomByStoreKey finds a room by its store key. Hub.mu is held.
+func (h *Hub) roomByStoreKey(key string) (string, *room) {
+	for k, r := range h.rooms {
+		if r.key == key {
+			return k, r
+		}
+	}
+	return "", nil
+}
+
+// Remote applies a change another box published: member pm of box joined,
+// left or disconnected from the room with store key room.
+func (h *Hub) Remote(box, room, event string, pm protocol.Member) {
+	h.mu.Lock()
+	defer h.unlock()
+	key, r := h.roomByStoreKey(room)
+	m := h.remote[pm.ID]
+	if m == nil {
+		if event != protocol.EventJoined || r == nil {
+			return
+		}
+		m = &Member{id: pm.ID, name: pm.Name, nameKey: protocol.NameKey(pm.Name), sortKey: strings.ToLower(pm.Name), box: box}
+		h.remote[m.id] = m
+		if _, taken := h.names[m.nameKey]; !taken {
+			h.names[m.nameKey] = m
+		}
+	}
+	m.role, m.muted = pm.Role, pm.Muted
+	switch {
+	case r == nil:
+	case event == protocol.EventJoined && !slices.Contains(m.rooms, key):
+		m.rooms = append(m.rooms, key)
+		r.mu.Lock()
+		r.members = append(r.members, m)
+		r.count.Store(int64(len(r.members)))
+		h.resizedLocked(r)
+		h.presenceLocked(r, protocol.EventJoined, m)
+		r.mu.Unlock()
+	case event != protocol.EventJoined && slices.Contains(m.rooms, key):
+		h.leaveLocked(m, key, event)
+	}
+	if len(m.rooms) == 0 {
+		h.forgetRemoteLocked(m)
+	}
+	h.broadcastRoomsLocked()
+}
+
+// RemoteGone removes every member of a box that stopped (or lost touch):
+// each is "disconnected" from its rooms.
+func (h *Hub) RemoteGone(box string) {
+	h.mu.Lock()
+	defer h.unlock()
+	for _, m := range h.remote {
+		if m.box != box {
+			continue
+		}
+		for _, key := range slices.Clone(m.rooms) {
+			h.leaveLocked(m, key, protocol.EventDisconnected)
+		}
+		h.forgetRemoteLocked(m)
+	}
+	h.broadcastRoomsLocked()
+}
+
+func (h *Hub) forgetRemoteLocked(m *Member) {
+	delete(h.remote, m.id)
+	if h.names[m.nameKey] == m {
+		delete(h.names, m.nameKey)
+	}
+}
+
+// Membership is one local member in one room, as Local lists them.
+type Membership struct {
+	Room   string // store key
+	Member protocol.Member
+}
+
+// Local lists this box's members and their rooms, for a box that starts
+// and asks the others who is there.
+func (h *Hub) Local() []Membership {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []Membership
+	for _, m := range h.members {
+		for _, k := range m.rooms {
+			if r := h.rooms[k]; r != nil && slices.Contains(r.members, m) {
+				out = append(out, Membership{Room: r.key, Member: m.public()})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,182 @@
+package chat
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"lanchat/backend/protocol"
+)
+
+// lanRoster connects the hubs of a test cluster: names in one map, changes
+// delivered to the other hubs from a goroutine, as a message bus would.
+type lanRoster struct {
+	mu    sync.Mutex
+	names map[string]string // NameKey → box/id
+	hubs  map[string]*Hub
+	queue chan func()
+}
+
+func newLANRoster() *lanRoster {
+	return &lanRoster{names: map[string]string{}, hubs: map[string]*Hub{}, queue: make(chan func(), 1024)}
+}
+
+// box is one hub's view of the roster.
+type box struct {
+	*lanRoster
+	id string
+}
+
+func (b box) Claim(key, id string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if owner, ok := b.names[key]; ok && owner != b.id+"/"+id {
+		return ErrNameTaken
+	}
+	b.names[key] = b.id + "/" + id
+	return nil
+}
+
+func (b box) Release(key, id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.names[key] == b.id+"/"+id {
+		delete(b.names, key)
+	}
+}
+
+func (b box) Publish(room, event string, m protocol.Member) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, h := range b.hubs {
+		if id != b.id {
+			b.queue <- func() { h.Remote(b.id, room, event, m) }
+		}
+	}
+}
+
+func (l *lanRoster) run(stop <-chan struct{}) {
+	for {
+		select {
+		case f := <-l.queue:
+			f()
+		case <-stop:
+			return
+		}
+	}
+}
+
+func names(ms []protocol.Member) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Members of two boxes see one member list, one name space, and each
+// other's comings and goings; a box that stops takes its members along.
+func TestRosterAcrossBoxes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newSharedStore()
+		roster := newLANRoster()
+		stop := make(chan struct{})
+		defer close(stop)
+		go roster.run(stop)
+		hub := func(id string) *Hub {
+			h, err := NewHub(Config{HostID: id, Store: store, Feed: store, Roster: box{roster, id}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			roster.mu.Lock()
+			roster.hubs[id] = h
+			roster.mu.Unlock()
+			return h
+		}
+		a, b := hub("A"), hub("B")
+		defer a.Close()
+		defer b.Close()
+
+		ana, anaSink := connect(t, a, "Ana")
+		bruno, brunoSink := connect(t, b, "Bruno")
+		for _, c := range []*Conn{ana, bruno} {
+			if p := c.Handle(protocol.Join{Room: "general"}); p != nil {
+				t.Fatal(p)
+			}
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+
+		// One list: Bruno (box B) is in general on box A, and the reverse.
+		if p := ana.Handle(protocol.MembersQuery{Room: "general"}); p != nil {
+			t.Fatal(p)
+		}
+		if got := take[protocol.MembersList](anaSink); len(got) != 1 || !slices.Equal(names(got[0].Members), []string{"Ana", "Bruno"}) || got[0].Count != 2 {
+			t.Fatalf("general as box A sees it: %+v", got)
+		}
+		if p := bruno.Handle(protocol.MembersQuery{Room: "lobby"}); p != nil {
+			t.Fatal(p)
+		}
+		if got := take[protocol.MembersList](brunoSink); len(got) != 1 || !slices.Equal(names(got[0].Members), []string{"Ana", "Bruno"}) {
+			t.Fatalf("the lobby as box B sees it: %+v", got)
+		}
+		// One name space: Ana is taken on box B, in any spelling.
+		if _, p := b.Connect(protocol.Hello{Version: 1, Name: "ANA"}, &fakeSink{}); p == nil || p.Code != protocol.CodeNameTaken {
+			t.Fatalf("Ana's name on box B: %v", p)
+		}
+		// A joiner on box B gets a joined that lists Ana.
+		carla, carlaSink := connect(t, b, "Carla")
+		if p := carla.Handle(protocol.Join{Room: "general"}); p != nil {
+			t.Fatal(p)
+		}
+		var joined []protocol.Joined
+		for _, j := range take[protocol.Joined](carlaSink) {
+			if j.Room == "general" {
+				joined = append(joined, j)
+			}
+		}
+		if len(joined) != 1 || !slices.Equal(names(joined[0].Members), []string{"Ana", "Bruno", "Carla"}) {
+			t.Fatalf("Carla's joined on box B: %+v", joined)
+		}
+		// Messages cross too (the feed), in one sequence.
+		if _, p := carla.Post(protocol.Send{Room: "general", ClientID: "c-1", Text: "oi"}); p != nil {
+			t.Fatal(p)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		msgs := take[protocol.Message](anaSink)
+		if len(msgs) != 1 || msgs[0].From.Name != "Carla" || msgs[0].Seq != 1 {
+			t.Fatalf("Ana on box A got %+v", msgs)
+		}
+
+		// Bruno leaves general; then box B stops: Ana sees both.
+		take[protocol.Presence](anaSink)
+		if p := bruno.Handle(protocol.Leave{Room: "general"}); p != nil {
+			t.Fatal(p)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		a.RemoteGone("B")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		var events []string
+		for _, p := range take[protocol.Presence](anaSink) {
+			if p.Room != "general" {
+				continue
+			}
+			for _, c := range p.Changes {
+				events = append(events, fmt.Sprintf("%s %s", c.Member.Name, c.Event))
+			}
+		}
+		if !slices.Equal(events, []string{"Bruno left", "Carla disconnected"}) {
+			t.Fatalf("Ana saw %v", events)
+		}
+		if st := a.Stats(); st.Rooms[0].Members != 1 {
+			t.Fatalf("the lobby on box A counts %d after box B stopped, want 1", st.Rooms[0].Members)
+		}
+	})
+}
