@@ -60,9 +60,21 @@ run: build
 test-desktop: build
 	LANCHAT_BIN=$(CURDIR)/build/bin/lanchat $(GO) test -race -count=1 -v -tags desktoptest ./app/desktoptest/
 
-lint: frontend
+## staticcheck, pinned: built into GOPATH/bin beside wails (scripts/deps.sh) the first time lint needs it;
+## the version in the file name builds the new one when the pin changes.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck-$(STATICCHECK_VERSION)
+
+$(STATICCHECK):
+	@echo "installing: staticcheck $(STATICCHECK_VERSION)"
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+		GOBIN="$$dir" $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && \
+		mkdir -p $(@D) && mv "$$dir/staticcheck" $@
+
+lint: frontend $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	$(GO) mod tidy -diff
 
 test-go: frontend

@@ -195,7 +195,7 @@ func TestHistoryReadHoldsNoHubLock(t *testing.T) {
 	mem := NewMemoryStore(10000)
 	store := &blockingStore{MemoryStore: mem, reading: make(chan struct{}), release: make(chan struct{})}
 	h, _ := newTestHub(t, Config{Store: store, ResumeMax: 5000})
-	writer, _ := connect(t, h, "Writer")
+	connect(t, h, "Writer") // a member of the host before its restart
 	for i := range 5000 {
 		if _, _, err := mem.Append("projects", protocol.Message{ID: fmt.Sprint(i), ClientID: fmt.Sprint("seed-", i)}); err != nil {
 			t.Fatal(err)

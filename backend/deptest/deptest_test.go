@@ -2,40 +2,46 @@
 package deptest
 
 import (
-	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 )
 
-// TestBackendDoesNotImportWails: every backend package runs headless, so
-// nothing under backend/ may import Wails, directly or through a dependency.
-func TestBackendDoesNotImportWails(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-test", "-json=ImportPath,Deps", "lanchat/backend/...").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
+// noIO is what pure logic may not reach. Go's standard library pulls none of
+// it in behind encoding/json, log/slog, crypto/rand or golang.org/x/text, so
+// the rules below hold transitively with no exceptions.
+var noIO = []string{
+	"net", "net/http/...", "database/sql/...", "os/exec",
+	"github.com/gorilla/websocket/...", "modernc.org/sqlite/...",
+}
+
+// rules says, per package, what it may not import, directly or through any
+// dependency, and why. TestImportRules checks them against `go list`.
+var rules = []rule{
+	{pkg: "lanchat/backend/...", tests: true, forbid: []string{"github.com/wailsapp/..."},
+		reason: "every backend package runs headless; only the desktop shell (app/) links Wails"},
+	{pkg: "lanchat/backend/chat", tests: true, forbid: noIO,
+		reason: "pure logic, no I/O: the hub is tested without sockets or disks"},
+	{pkg: "lanchat/backend/protocol", tests: true, forbid: noIO,
+		reason: "pure logic, no I/O: the wire format is encoded, decoded and validated without sockets or disks"},
+	{pkg: "lanchat/backend/protocol", forbid: []string{"lanchat/..."},
+		reason: "it is the wire format everyone shares: it depends on no other lanchat package"},
+	{pkg: "lanchat/backend/store", forbid: []string{"lanchat/backend/server/...", "net/http/..."},
+		reason: "the store keeps history for the hub and knows nothing of how it is served (its tests may drive a server)"},
+	{pkg: "lanchat/backend/discovery", tests: true, forbid: []string{"github.com/grandcat/zeroconf/..."},
+		reason: "only discovery/mdns adapts zeroconf; discovery itself sees mDNS through its Browser and Advertiser interfaces"},
+}
+
+func TestImportRules(t *testing.T) {
+	g := load(t)
+	if n := len(g.roots(rule{pkg: "lanchat/backend/..."})); n < 10 {
+		t.Fatalf("go list listed only %d backend packages", n)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	checked := 0
-	for dec.More() {
-		var p struct {
-			ImportPath string
-			Deps       []string
-		}
-		if err := dec.Decode(&p); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(p.ImportPath, "lanchat/backend/") {
-			continue
-		}
-		checked++
-		for _, d := range p.Deps {
-			if strings.HasPrefix(d, "github.com/wailsapp/") {
-				t.Errorf("%s depends on %s", p.ImportPath, d)
+	for _, r := range rules {
+		name := strings.TrimPrefix(r.pkg, "lanchat/") + "_" + strings.TrimSuffix(r.forbid[0], "/...")
+		t.Run(name, func(t *testing.T) {
+			for _, v := range g.violations(r) {
+				t.Error(v)
 			}
-		}
-	}
-	if checked < 4 {
-		t.Fatalf("only %d backend packages listed", checked)
+		})
 	}
 }

@@ -2,7 +2,6 @@ package discovery
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"os"
@@ -302,5 +301,3 @@ func (r *rig) peer(id string) (Peer, bool) {
 	}
 	return Peer{}, false
 }
-
-var errNo = errors.New("no")

@@ -31,9 +31,9 @@ type Peer struct {
 	LastSeen time.Time `json:"last_seen"` // last successful health probe
 }
 
-// same reports whether two views of a peer differ only in LastSeen.
+// same reports whether two views of a peer differ only in LastSeen. URL is
+// not compared: it is always made from Addr.
 func (p Peer) same(q Peer) bool {
-	p.LastSeen, q.LastSeen = time.Time{}, time.Time{}
 	return p.ID == q.ID && p.Name == q.Name && p.Addr == q.Addr && strings.Join(p.Addrs, ",") == strings.Join(q.Addrs, ",") &&
 		p.Self == q.Self && p.MDNS == q.MDNS && p.Manual == q.Manual && p.Version == q.Version &&
 		p.Protocol == q.Protocol && p.Members == q.Members && p.Rooms == q.Rooms && p.JoinCode == q.JoinCode
