@@ -425,6 +425,8 @@ func TestSendMessageFollowsTheRoom(t *testing.T) {
 	h := newTestHost(t, socketio.Config{})
 	bob := dialNative(t, h, "Bob")
 	bob.send(t, protocol.Join{Room: "random"})
+	// Bob is in the room before Ana writes there (a join still in flight would miss her message).
+	bob.waitFor(t, func(f map[string]any) bool { return f["type"] == "joined" && f["room"] == "random" })
 	c, r := dial(t, h, sioclient.WebSocket)
 	r.waitFor(t, "rooms_list", "random")
 	_ = c.Emit("send_message", map[string]string{"username": "Ana", "room": "random", "message": "voltei"})
