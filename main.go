@@ -85,8 +85,12 @@ func serve(args []string) int {
 	printPeers := fs.Bool("peers", false, "print the live peer list to stdout, one change per line")
 	tokenFile := fs.String("host-token-file", "", "read the host token from this file (made, owner-only, if missing); a local UI that sends it gets the host role")
 	hostFlags(fs, &cfg)
+	cc := clusterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if cc.Listen != "" || len(cc.Peers) > 0 {
+		cfg.Cluster = cc
 	}
 	if *tokenFile != "" {
 		var err error
@@ -121,4 +125,22 @@ func serve(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// clusterFlags registers serve's cluster flags; a box with --cluster-listen
+// or --cluster-peers is one box of a cluster.
+func clusterFlags(fs *flag.FlagSet) *host.ClusterConfig {
+	cc := &host.ClusterConfig{}
+	fs.StringVar(&cc.Listen, "cluster-listen", "", "run as one box of a cluster: this box's cluster address host:port (the other boxes' --cluster-peers name it)")
+	fs.Func("cluster-peers", "the other boxes' cluster addresses, comma-separated host:port", func(s string) error {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				cc.Peers = append(cc.Peers, p)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&cc.Name, "cluster-name", "lanchat", "the cluster's name, the same on every box")
+	fs.BoolVar(&cc.SyncAlways, "cluster-sync-always", false, "write every message to disk before acknowledging it (default: replicas on other boxes make it safe, disks are synced every two minutes)")
+	return cc
 }

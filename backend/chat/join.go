@@ -2,6 +2,7 @@ package chat
 
 import (
 	"slices"
+	"time"
 
 	"lanchat/backend/protocol"
 )
@@ -77,14 +78,14 @@ func (h *Hub) finishJoin(job joinJob) {
 	var err error
 	switch {
 	case since == nil:
-		hist, first, err = h.cfg.Store.Last(r.key, h.cfg.HistoryOnJoin)
+		hist, first, err = h.readHistory(r, func() ([]protocol.Message, uint64, error) { return h.cfg.Store.Last(r.key, h.cfg.HistoryOnJoin) })
 	case *since >= r.lastSeq:
 		// nothing missed
 	case r.lastSeq-*since > uint64(h.cfg.ResumeMax):
-		hist, first, err = h.cfg.Store.Last(r.key, h.cfg.ResumeMax)
+		hist, first, err = h.readHistory(r, func() ([]protocol.Message, uint64, error) { return h.cfg.Store.Last(r.key, h.cfg.ResumeMax) })
 		j.Truncated = true
 	default:
-		hist, first, err = h.cfg.Store.Since(r.key, *since, h.cfg.ResumeMax)
+		hist, first, err = h.readHistory(r, func() ([]protocol.Message, uint64, error) { return h.cfg.Store.Since(r.key, *since, h.cfg.ResumeMax) })
 		if first > *since+1 {
 			j.Truncated = true
 		}
@@ -104,6 +105,25 @@ func (h *Hub) finishJoin(job joinJob) {
 	j.History = hist
 	j.FirstKept = first
 	c.sink.Send(NewOut(j))
+}
+
+// readHistory reads a joiner's history. The messages sent to the room so
+// far (up to r.lastSeq) are stored, so a read that ends before r.lastSeq
+// is short: a shared store's replica that is still catching up (a box
+// that just came back). It is read again, a few times, before the short
+// answer is taken. r.mu is held.
+func (h *Hub) readHistory(r *room, read func() ([]protocol.Message, uint64, error)) ([]protocol.Message, uint64, error) {
+	for try := 0; ; try++ {
+		hist, first, err := read()
+		short := err == nil && h.cfg.Feed != nil && r.lastSeq > 0 && (len(hist) == 0 || hist[len(hist)-1].Seq < r.lastSeq)
+		if !short || try == 20 {
+			if short {
+				h.cfg.Logger.Warn("chat: the history read ends before the room's last message", "room", r.name, "last", r.lastSeq, "read", len(hist))
+			}
+			return hist, first, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // leaveLocked removes the member from the room and tells the room.

@@ -52,6 +52,9 @@ type Config struct {
 
 	// Store tunes the history kept in DataDir (durability, retention).
 	Store store.Options
+	// Cluster, when set, makes this host one box of a cluster sharing
+	// rooms, history and names with the others (see ClusterConfig).
+	Cluster *ClusterConfig
 
 	// Hub and Server tune the parts further; their Hub/Store/HostID fields are set here.
 	Hub    chat.Config
@@ -68,7 +71,8 @@ type Host struct {
 	Discovery *discovery.Service
 	ln        net.Listener
 	log       *slog.Logger
-	history   *store.Store // nil when the hub was given its own store
+	history   *store.Store  // nil when the hub was given its own store
+	cluster   *clusterParts // nil for a host on its own
 
 	runSocketIO func(ctx context.Context) (wait func())
 }
@@ -121,25 +125,32 @@ func New(cfg Config) (*Host, error) {
 	if hc.Logger == nil {
 		hc.Logger = cfg.Logger
 	}
+	parts, err := openCluster(cfg, &hc)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
 	history, err := openHistory(cfg, &hc)
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, fmt.Errorf("history: %w", parts.close(err))
 	}
 	fail := func(err error) (*Host, error) {
 		if history != nil {
 			_ = history.Close()
 		}
-		return nil, err
+		return nil, parts.close(err)
 	}
 	hub, err := chat.NewHub(hc)
 	if err != nil {
 		return fail(err)
 	}
+	if parts != nil {
+		parts.roster.Attach(hub)
+	}
 	ln, err := server.Listen(cfg.Addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", cfg.Addr, err))
 	}
-	h := &Host{cfg: cfg, ID: id, Hub: hub, ln: ln, log: cfg.Logger, history: history}
+	h := &Host{cfg: cfg, ID: id, Hub: hub, ln: ln, log: cfg.Logger, history: history, cluster: parts}
 	sc := cfg.Server
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
@@ -179,5 +190,8 @@ func (h *Host) Run(ctx context.Context) (err error) {
 		h.log.Info("join link", "url", u)
 	}
 	defer h.runSocketIO(ctx)()
+	rosterCtx, stopRoster := context.WithCancel(context.Background())
+	defer h.cluster.run(rosterCtx)()
+	defer stopRoster() // after the server stopped: members' goodbyes go out first
 	return h.serve(ctx)
 }

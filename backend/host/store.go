@@ -34,10 +34,12 @@ func openHistory(cfg Config, hc *chat.Config) (*store.Store, error) {
 // closeHistory closes the history once nothing uses it any more (the
 // server, Socket.IO and discovery have stopped), keeping the first error.
 func (h *Host) closeHistory(err *error) {
-	if h.history == nil {
-		return
+	if h.history != nil {
+		if cerr := h.history.Close(); cerr != nil && *err == nil {
+			*err = cerr
+		}
 	}
-	if cerr := h.history.Close(); cerr != nil && *err == nil {
+	if cerr := h.cluster.close(nil); cerr != nil && *err == nil {
 		*err = cerr
 	}
 }

@@ -1,0 +1,110 @@
+package host
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"lanchat/backend/chat"
+	"lanchat/backend/cluster"
+	"lanchat/backend/roster"
+	jsstore "lanchat/backend/store/jetstream"
+)
+
+// ClusterConfig makes the host one box of a cluster (lanchat serve
+// --cluster-listen/--cluster-peers/--cluster-name): its history, names and
+// members are shared with the other boxes through an embedded NATS server
+// with JetStream, whose store lives in the data dir.
+type ClusterConfig struct {
+	Name       string
+	Listen     string
+	Peers      []string
+	SyncAlways bool
+	// FormTimeout bounds the wait for a majority of the boxes at start;
+	// default 2 minutes.
+	FormTimeout time.Duration
+}
+
+// clusterParts are a box's cluster pieces, closed in reverse order.
+type clusterParts struct {
+	node   *cluster.Node
+	store  *jsstore.Store
+	roster *roster.Roster
+}
+
+// openCluster starts the embedded server, waits for the cluster to form and
+// makes the shared store, feed and roster the hub's.
+func openCluster(cfg Config, hc *chat.Config) (*clusterParts, error) {
+	cc := cfg.Cluster
+	if cc == nil {
+		return nil, nil
+	}
+	wait := cc.FormTimeout
+	if wait <= 0 {
+		wait = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	node, err := cluster.Start(ctx, cluster.Config{Name: cc.Name, Listen: cc.Listen, Peers: cc.Peers,
+		DataDir: cfg.DataDir, SyncAlways: cc.SyncAlways, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	p := &clusterParts{node: node}
+	cfg.Logger.Info("cluster: waiting for a majority of the boxes", "listen", cc.Listen, "peers", cc.Peers)
+	if err := node.WaitJetStream(ctx); err != nil {
+		return nil, p.close(err)
+	}
+	p.store, err = jsstore.New(ctx, node.JetStream(), jsstore.Options{Replicas: node.Replicas(),
+		MaxAge: cfg.Store.MaxAge, MaxMsgs: int64(cfg.Store.KeepPerRoom)})
+	if err != nil {
+		return nil, p.close(err)
+	}
+	p.roster, err = roster.New(ctx, node.Conn(), node.JetStream(), roster.Config{
+		Box: node.ServerName() + "-" + randomID(), Replicas: node.Replicas(), Logger: cfg.Logger})
+	if err != nil {
+		return nil, p.close(err)
+	}
+	hc.Store, hc.Feed, hc.Roster = p.store, p.store, p.roster
+	cfg.Logger.Info("cluster: joined", "box", node.ServerName(), "replicas", node.Replicas())
+	return p, nil
+}
+
+// run keeps the roster going until ctx ends; the returned wait blocks until
+// it has said goodbye.
+func (p *clusterParts) run(ctx context.Context) (wait func()) {
+	if p == nil {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.roster.Run(ctx)
+	}()
+	return wg.Wait
+}
+
+// close closes what was opened, keeping err first.
+func (p *clusterParts) close(err error) error {
+	if p == nil {
+		return err
+	}
+	if p.store != nil {
+		err = errors.Join(err, p.store.Close())
+	}
+	if cerr := p.node.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("cluster: %w", cerr))
+	}
+	return err
+}
+
+func randomID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

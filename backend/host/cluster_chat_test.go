@@ -1,0 +1,147 @@
+package host
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+func span(a, b uint64) []uint64 {
+	var out []uint64
+	for s := a; s <= b; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
+func joinRoom(t *testing.T, c *wsClient, room string) {
+	t.Helper()
+	if err := c.send(map[string]any{"type": "join", "room": room}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.waitFor(20*time.Second, func(f frame) bool { return f.Type == "joined" && f.Room == room }); !ok {
+		t.Fatalf("%s did not join %s", c.name, room)
+	}
+}
+
+// Three boxes, one member on each: one room, one sequence, one member
+// list, one name space.
+func TestClusterOneRoom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three boxes")
+	}
+	boxes := startCluster(t, 3)
+	names := []string{"Ana", "Bruno", "Carla"}
+	var cs []*wsClient
+	for i, b := range boxes {
+		c, _, err := dialBox(b.ws(), names[i], "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.close()
+		joinRoom(t, c, "general")
+		cs = append(cs, c)
+	}
+	// A name in use on box 1 is refused on box 2, in any spelling.
+	if _, code, _ := dialBox(boxes[1].ws(), "ANA", "", nil); code != "name_taken" {
+		t.Fatalf("Ana's name on box 2: %q, want name_taken", code)
+	}
+
+	const each = 20
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range each {
+				_ = c.send(map[string]any{"type": "send", "room": "general", "client_id": fmt.Sprintf("c-%d-%d", i, k), "text": fmt.Sprintf("%s %d", names[i], k)})
+			}
+		}()
+	}
+	wg.Wait()
+	total := uint64(len(cs) * each)
+	for _, c := range cs {
+		for k := range each {
+			id := fmt.Sprintf("c-%d-%d", slices.Index(cs, c), k)
+			if f, ok := c.waitFor(30*time.Second, func(f frame) bool { return (f.Type == "ack" || f.Type == "error") && (f.ClientID == id || f.Ref == id) }); !ok || f.Type != "ack" {
+				t.Fatalf("%s: send %s: %+v", c.name, id, f)
+			}
+		}
+		if !c.waitSeqs("general", total, 30*time.Second) {
+			t.Fatalf("%s got %d of %d messages", c.name, len(c.seqs("general")), total)
+		}
+	}
+	for _, c := range cs {
+		if got := c.seqs("general"); !slices.Equal(got, span(1, total)) {
+			t.Fatalf("%s saw seqs %v, want 1..%d once each, in order", c.name, got, total)
+		}
+	}
+
+	// Every box lists the three in general (the roster reaches the other
+	// boxes a moment after a join: ask until it has, within a bound).
+	for i, c := range cs {
+		var got []string
+		for try := 0; try < 100 && !slices.Equal(got, names); try++ {
+			got = c.members(t, "general")
+			slices.Sort(got)
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !slices.Equal(got, names) {
+			t.Fatalf("box %d lists %v in general, want %v", i+1, got, names)
+		}
+	}
+}
+
+// members asks for room's member list and returns the names in the answer.
+func (c *wsClient) members(t *testing.T, room string) []string {
+	t.Helper()
+	count := func() (answers, refusals int) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, f := range c.frames {
+			switch {
+			case f.Type == "members":
+				answers++
+			case f.Type == "error" && f.Code == "rate_limited" && f.Ref == room:
+				refusals++
+			}
+		}
+		return answers, refusals
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for answered := false; !answered; {
+		before, refused := count()
+		if err := c.send(map[string]any{"type": "members", "room": room, "limit": 200}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			a, r := count()
+			if a > before {
+				answered = true
+				break
+			}
+			if r > refused {
+				time.Sleep(200 * time.Millisecond) // the sends used the rate limit up: ask again
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no members answer", c.name)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var names []string
+	for i := len(c.frames) - 1; i >= 0; i-- {
+		if c.frames[i].Type == "members" {
+			for _, m := range c.frames[i].Members {
+				names = append(names, m.Name)
+			}
+			break
+		}
+	}
+	return names
+}

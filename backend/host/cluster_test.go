@@ -1,0 +1,195 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Cluster tests run real boxes: this test binary, started again with
+// LANCHAT_TEST_BOX set, runs one host with a cluster configuration until
+// SIGTERM (or is killed with SIGKILL).
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("LANCHAT_TEST_BOX"); spec != "" {
+		os.Exit(runBox(spec))
+	}
+	os.Exit(m.Run())
+}
+
+type boxSpec struct {
+	Addr, Data, Listen, Name string
+	Peers                    []string
+}
+
+func runBox(spec string) int {
+	var s boxSpec
+	if err := json.Unmarshal([]byte(spec), &s); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h, err := New(Config{Addr: s.Addr, DataDir: s.Data, Name: s.Name, Logger: log,
+		Cluster: &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "box:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := h.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "box:", err)
+		return 1
+	}
+	return 0
+}
+
+// testBox is one box process of a test cluster.
+type testBox struct {
+	spec boxSpec
+	cmd  *exec.Cmd
+	log  *os.File
+}
+
+func (b *testBox) url() string { return "http://" + b.spec.Addr }
+func (b *testBox) ws() string  { return "ws://" + b.spec.Addr + "/ws" }
+
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		out = append(out, l.Addr().String())
+	}
+	for _, l := range ls {
+		_ = l.Close()
+	}
+	return out
+}
+
+// startCluster starts n boxes on loopback and waits until each answers.
+func startCluster(t *testing.T, n int) []*testBox {
+	t.Helper()
+	addrs, routes := freeAddrs(t, n), freeAddrs(t, n)
+	dir := t.TempDir()
+	var boxes []*testBox
+	for i := range n {
+		var peers []string
+		for j, r := range routes {
+			if j != i {
+				peers = append(peers, r)
+			}
+		}
+		b := &testBox{spec: boxSpec{Addr: addrs[i], Data: filepath.Join(dir, fmt.Sprintf("box%d", i+1)),
+			Listen: routes[i], Name: fmt.Sprintf("box%d", i+1), Peers: peers}}
+		b.start(t)
+		boxes = append(boxes, b)
+	}
+	t.Cleanup(func() {
+		for _, b := range boxes {
+			b.stop()
+			if t.Failed() {
+				log, _ := os.ReadFile(b.spec.Data + ".log")
+				t.Logf("%s's log:\n%s", b.spec.Name, tail(string(log), 3000))
+			}
+		}
+	})
+	for _, b := range boxes {
+		b.waitUp(t)
+	}
+	return boxes
+}
+
+func (b *testBox) start(t *testing.T) {
+	t.Helper()
+	spec, _ := json.Marshal(b.spec)
+	f, err := os.Create(b.spec.Data + ".log")
+	if err != nil {
+		if err := os.MkdirAll(filepath.Dir(b.spec.Data), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if f, err = os.Create(b.spec.Data + ".log"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.log = f
+	b.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	b.cmd.Env = append(os.Environ(), "LANCHAT_TEST_BOX="+string(spec))
+	b.cmd.Stdout, b.cmd.Stderr = f, f
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitUp waits until the box answers /api/info (it does once the cluster
+// has a majority and its store is open).
+func (b *testBox) waitUp(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get(b.url() + "/api/info")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(b.spec.Data + ".log")
+			t.Fatalf("%s did not come up: %v\n%s", b.spec.Name, err, tail(string(log), 2000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (b *testBox) kill() {
+	_ = b.cmd.Process.Kill()
+	_ = b.cmd.Wait()
+	b.cmd = nil
+}
+
+func (b *testBox) stop() {
+	if b.cmd != nil {
+		_ = b.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = b.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = b.cmd.Process.Kill()
+			<-done
+		}
+		b.cmd = nil
+	}
+	if b.log != nil {
+		b.log.Close()
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+var _ = strings.Cut

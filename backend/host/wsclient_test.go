@@ -1,0 +1,175 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsClient is a plain protocol client for the cluster tests: it records
+// every frame it receives.
+type wsClient struct {
+	name    string
+	ws      *websocket.Conn
+	session string
+
+	mu     sync.Mutex
+	frames []frame
+	closed bool
+	done   chan struct{}
+}
+
+type member struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type frame struct {
+	Type     string   `json:"type"`
+	Room     string   `json:"room"`
+	Seq      uint64   `json:"seq"`
+	ClientID string   `json:"client_id"`
+	Code     string   `json:"code"`
+	Ref      string   `json:"ref"`
+	Session  string   `json:"session"`
+	LastSeq  uint64   `json:"last_seq"`
+	Members  []member `json:"members"`
+	History  []frame  `json:"history"`
+	From     member   `json:"from"`
+	Text     string   `json:"text"`
+}
+
+// dialBox connects and says hello; resume, when set, names rooms and the
+// last seq seen in each. It returns the refusal's code when hello fails.
+func dialBox(url, name, session string, resume map[string]uint64) (*wsClient, string, error) {
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"http://" + url[len("ws://"):len(url)-len("/ws")]}})
+	if err != nil {
+		return nil, "", err
+	}
+	hello := map[string]any{"type": "hello", "version": 1, "name": name, "device": "d-" + name}
+	if resume != nil {
+		hello["resume"] = map[string]any{"session": session, "rooms": resume}
+	}
+	if err := ws.WriteJSON(hello); err != nil {
+		ws.Close()
+		return nil, "", err
+	}
+	c := &wsClient{name: name, ws: ws, done: make(chan struct{})}
+	go c.read()
+	f, ok := c.waitFor(10*time.Second, func(f frame) bool { return f.Type == "welcome" || f.Type == "error" })
+	if !ok {
+		c.close()
+		return nil, "", fmt.Errorf("%s: no welcome", name)
+	}
+	if f.Type == "error" {
+		c.close()
+		return nil, f.Code, fmt.Errorf("%s: hello refused: %s", name, f.Code)
+	}
+	c.session = f.Session
+	return c, "", nil
+}
+
+func (c *wsClient) read() {
+	defer close(c.done)
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.mu.Lock()
+			c.closed = true
+			c.mu.Unlock()
+			return
+		}
+		for line := range bytes.SplitSeq(data, []byte("\n")) {
+			var f frame
+			if json.Unmarshal(line, &f) == nil {
+				c.mu.Lock()
+				c.frames = append(c.frames, f)
+				c.mu.Unlock()
+			}
+		}
+	}
+}
+
+func (c *wsClient) send(v any) error { return c.ws.WriteJSON(v) }
+
+func (c *wsClient) close() {
+	_ = c.ws.Close()
+	<-c.done
+}
+
+func (c *wsClient) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// waitFor returns the first frame (from the start) that pred accepts.
+func (c *wsClient) waitFor(d time.Duration, pred func(frame) bool) (frame, bool) {
+	for deadline := time.Now().Add(d); ; time.Sleep(5 * time.Millisecond) {
+		c.mu.Lock()
+		i := slices.IndexFunc(c.frames, pred)
+		var f frame
+		if i >= 0 {
+			f = c.frames[i]
+		}
+		closed := c.closed
+		c.mu.Unlock()
+		if i >= 0 {
+			return f, true
+		}
+		if closed || time.Now().After(deadline) {
+			return frame{}, false
+		}
+	}
+}
+
+// seqs lists the seqs of room's messages received, live and in history, in
+// the order they came.
+func (c *wsClient) seqs(room string) []uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []uint64
+	for _, f := range c.frames {
+		switch {
+		case f.Type == "message" && f.Room == room:
+			out = append(out, f.Seq)
+		case f.Type == "joined" && f.Room == room:
+			for _, m := range f.History {
+				out = append(out, m.Seq)
+			}
+		}
+	}
+	return out
+}
+
+// messages lists room's messages (live and in history) in arrival order.
+func (c *wsClient) messages(room string) []frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []frame
+	for _, f := range c.frames {
+		switch {
+		case f.Type == "message" && f.Room == room:
+			out = append(out, f)
+		case f.Type == "joined" && f.Room == room:
+			out = append(out, f.History...)
+		}
+	}
+	return out
+}
+
+// waitSeqs waits until room's messages number at least n.
+func (c *wsClient) waitSeqs(room string, n uint64, d time.Duration) bool {
+	for deadline := time.Now().Add(d); uint64(len(c.seqs(room))) < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
