@@ -439,6 +439,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		Rooms:     h.roomsLocked(),
 		Epoch:     h.cfg.Store.Epoch(),
 		GoneRooms: gone,
+		Boxes:     h.boxesLocked(),
 	}))
 	slices.Sort(want[1:])
 	if resumeSession {

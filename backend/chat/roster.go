@@ -25,6 +25,9 @@ type Roster interface {
 	// Publish tells the other boxes that m joined, left or disconnected
 	// from the room with store key room. It must not block.
 	Publish(room, event string, m protocol.Member)
+	// Boxes lists the join links of the other boxes that are up, for
+	// welcome. It must not block.
+	Boxes() []string
 }
 
 // ErrNameTaken is a Roster's answer for a name held on another box.
@@ -35,6 +38,14 @@ func (h *Hub) publishLocked(r *room, event string, m *Member) {
 	if h.cfg.Roster != nil && m.box == "" {
 		h.cfg.Roster.Publish(r.key, event, m.public())
 	}
+}
+
+// boxesLocked lists the other boxes for welcome; none without a roster.
+func (h *Hub) boxesLocked() []string {
+	if h.cfg.Roster == nil {
+		return nil
+	}
+	return h.cfg.Roster.Boxes()
 }
 
 // roomByStoreKey finds a room by its store key. Hub.mu is held.

@@ -58,6 +58,19 @@ func (b box) Publish(room, event string, m protocol.Member) {
 	}
 }
 
+func (b box) Boxes() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for id := range b.hubs {
+		if id != b.id {
+			out = append(out, "http://"+id+".test/")
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (l *lanRoster) run(stop <-chan struct{}) {
 	for {
 		select {
@@ -102,6 +115,9 @@ func TestRosterAcrossBoxes(t *testing.T) {
 		defer b.Close()
 
 		ana, anaSink := connect(t, a, "Ana")
+		if w := take[protocol.Welcome](anaSink); len(w) != 1 || !slices.Equal(w[0].Boxes, []string{"http://B.test/"}) {
+			t.Fatalf("welcome on box A lists boxes %v", w)
+		}
 		bruno, brunoSink := connect(t, b, "Bruno")
 		for _, c := range []*Conn{ana, bruno} {
 			if p := c.Handle(protocol.Join{Room: "general"}); p != nil {

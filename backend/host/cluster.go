@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lanchat/backend/chat"
@@ -34,6 +36,16 @@ type clusterParts struct {
 	node   *cluster.Node
 	store  *jsstore.Store
 	roster *roster.Roster
+	host   atomic.Pointer[Host] // set once the host is made
+}
+
+// boxURLs are the links the other boxes give for failover to this one:
+// the listen address when it names one, else the join links.
+func (h *Host) boxURLs() []string {
+	if a, ok := h.ln.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		return []string{"http://" + a.String() + "/"}
+	}
+	return h.JoinURLs()
 }
 
 // openCluster starts the embedded server, waits for the cluster to form and
@@ -65,7 +77,13 @@ func openCluster(cfg Config, hc *chat.Config) (*clusterParts, error) {
 		return nil, p.close(err)
 	}
 	p.roster, err = roster.New(ctx, node.Conn(), node.JetStream(), roster.Config{
-		Box: node.ServerName() + "-" + randomID(), Replicas: node.Replicas(), Logger: cfg.Logger})
+		Box: node.ServerName() + "-" + randomID(), Replicas: node.Replicas(), Logger: cfg.Logger,
+		URLs: func() []string {
+			if h := p.host.Load(); h != nil {
+				return h.boxURLs()
+			}
+			return nil
+		}})
 	if err != nil {
 		return nil, p.close(err)
 	}

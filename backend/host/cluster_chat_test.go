@@ -2,10 +2,13 @@ package host
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 func span(a, b uint64) []uint64 {
@@ -76,6 +79,34 @@ func TestClusterOneRoom(t *testing.T) {
 	for _, c := range cs {
 		if got := c.seqs("general"); !slices.Equal(got, span(1, total)) {
 			t.Fatalf("%s saw seqs %v, want 1..%d once each, in order", c.name, got, total)
+		}
+	}
+
+	// A welcome names the other boxes, and a box takes the WebSocket of a
+	// page another box served (a member failing over), not a stranger's.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		c, _, err := dialBox(boxes[0].ws(), "Davi", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := c.waitFor(time.Second, func(f frame) bool { return f.Type == "welcome" })
+		c.close()
+		want := []string{boxes[1].url() + "/", boxes[2].url() + "/"}
+		slices.Sort(want)
+		if slices.Equal(w.Boxes, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("welcome on box 1 lists boxes %v, want %v", w.Boxes, want)
+		}
+	}
+	for origin, want := range map[string]int{boxes[0].url(): http.StatusSwitchingProtocols, "http://evil.example": http.StatusForbidden} {
+		ws, resp, err := websocket.DefaultDialer.Dial(boxes[1].ws(), http.Header{"Origin": {origin}})
+		if ws != nil {
+			ws.Close()
+		}
+		if resp == nil || resp.StatusCode != want {
+			t.Fatalf("box 2, a WebSocket from a page of %s: %v %v, want %d", origin, resp, err, want)
 		}
 	}
 

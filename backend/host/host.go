@@ -155,6 +155,10 @@ func New(cfg Config) (*Host, error) {
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
 	sc.AllowedHosts = append(slices.Clip(sc.AllowedHosts), cfg.AllowHosts...)
+	if parts != nil {
+		sc.MoreOrigins = parts.roster.KnownOrigin
+		parts.host.Store(h)
+	}
 	h.Server = server.New(sc)
 	h.Discovery = h.newDiscovery()
 	h.runSocketIO = h.mountSocketIO()

@@ -43,6 +43,7 @@ type frame struct {
 	History  []frame  `json:"history"`
 	From     member   `json:"from"`
 	Text     string   `json:"text"`
+	Boxes    []string `json:"boxes"`
 }
 
 // dialBox connects and says hello; resume, when set, names rooms and the

@@ -29,7 +29,7 @@ var examples = map[string]Frame{
 		Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9",
 		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000},
 		Rooms:   []RoomInfo{{Name: "lobby", Members: 2}, {Name: "general", Members: 1}, {Name: "projects"}, {Name: "random"}},
-		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}},
+		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}, Boxes: []string{"http://10.0.0.2:47800/"}},
 	"join":  Join{Room: "general", Since: u64(7)},
 	"leave": Leave{Room: "general"},
 	"joined": Joined{Room: "general", LastSeq: 9, Epoch: "6f1d0c3b9a2e4857", Members: []Member{bob, alice}, Count: 2,

@@ -79,6 +79,10 @@ type Welcome struct {
 	// cannot resume (they no longer exist, or never did), sorted. Each is
 	// reported here once, never with an error frame of its own.
 	GoneRooms []string `json:"gone_rooms,omitempty"`
+	// Boxes are the other boxes of this host's cluster (their join links,
+	// "http://10.0.0.2:47800/"), when it is one: a client that loses this
+	// box resumes on one of them, with the same name and seqs.
+	Boxes []string `json:"boxes,omitempty"`
 }
 
 // HostInfo names the host a client is connected to.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,9 @@ type Config struct {
 	Expire   time.Duration // a box not heard for this long is gone; default 5 s
 	Timeout  time.Duration // of a name claim; default 5 s
 	Logger   *slog.Logger
+	// URLs returns this box's join links, told to the other boxes with
+	// every heartbeat (their welcome lists them for failover).
+	URLs func() []string
 }
 
 // Roster is this box's side of the cluster's roster. It implements
@@ -56,6 +60,7 @@ type Roster struct {
 	mu   sync.Mutex
 	hub  *chat.Hub
 	seen map[string]time.Time // other boxes, when last heard
+	urls map[string][]string  // other boxes' join links
 
 	sub      *nats.Subscription
 	releases chan [2]string // name claims to release, off the hub's lock
@@ -67,6 +72,7 @@ type event struct {
 	Room   string          `json:"room,omitempty"`
 	Event  string          `json:"event,omitempty"`
 	Member protocol.Member `json:"member,omitzero"`
+	URLs   []string        `json:"urls,omitempty"`
 }
 
 // New opens the names bucket (creating it when no box has) and subscribes.
@@ -88,7 +94,7 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if err != nil {
 		return nil, fmt.Errorf("roster: names bucket: %w", err)
 	}
-	r := &Roster{cfg: cfg, nc: nc, names: kv, start: time.Now(), seen: map[string]time.Time{}, releases: make(chan [2]string, 1024)}
+	r := &Roster{cfg: cfg, nc: nc, names: kv, start: time.Now(), seen: map[string]time.Time{}, urls: map[string][]string{}, releases: make(chan [2]string, 1024)}
 	r.sub, err = nc.Subscribe(subjectAll, r.receive)
 	if err != nil {
 		return nil, fmt.Errorf("roster: subscribe: %w", err)
@@ -108,7 +114,45 @@ func (r *Roster) Attach(h *chat.Hub) {
 	r.mu.Lock()
 	r.hub = h
 	r.mu.Unlock()
-	r.send(subjectHello, event{Box: r.cfg.Box})
+	r.send(subjectHello, r.heartbeat())
+}
+
+// heartbeat is this box's heartbeat.
+func (r *Roster) heartbeat() event {
+	e := event{Box: r.cfg.Box}
+	if r.cfg.URLs != nil {
+		e.URLs = r.cfg.URLs()
+	}
+	return e
+}
+
+// Boxes lists the join links of the other boxes heard within Expire.
+func (r *Roster) Boxes() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for box, at := range r.seen {
+		if time.Since(at) <= r.cfg.Expire {
+			out = append(out, r.urls[box]...)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// KnownOrigin reports whether origin is the page of another box (its join
+// link without the path), so that its members may fail over to this one.
+func (r *Roster) KnownOrigin(origin string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, us := range r.urls {
+		for _, u := range us {
+			if strings.EqualFold(strings.TrimSuffix(u, "/"), origin) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Run heartbeats, forgets boxes that went quiet, and releases names, until
@@ -130,7 +174,7 @@ func (r *Roster) Run(ctx context.Context) {
 			r.wg.Wait()
 			return
 		case <-t.C:
-			r.send(subjectAlive, event{Box: r.cfg.Box})
+			r.send(subjectAlive, r.heartbeat())
 			r.expire(time.Now())
 		}
 	}
@@ -151,6 +195,7 @@ func (r *Roster) expire(now time.Time) {
 		if now.Sub(at) > r.cfg.Expire {
 			gone = append(gone, box)
 			delete(r.seen, box)
+			delete(r.urls, box)
 		}
 	}
 	h := r.hub
@@ -173,8 +218,12 @@ func (r *Roster) receive(msg *nats.Msg) {
 	h := r.hub
 	if msg.Subject == subjectBye {
 		delete(r.seen, e.Box)
+		delete(r.urls, e.Box)
 	} else {
 		r.seen[e.Box] = time.Now()
+		if e.URLs != nil {
+			r.urls[e.Box] = e.URLs
+		}
 	}
 	r.mu.Unlock()
 	if h == nil {

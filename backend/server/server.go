@@ -77,6 +77,9 @@ type Config struct {
 	// AllowedOrigins are accepted besides same-origin, the Wails webviews and
 	// requests with no Origin (for example "http://localhost:34115" for wails dev).
 	AllowedOrigins []string
+	// MoreOrigins, when set, accepts further origins: the pages of a
+	// cluster's other boxes, whose members fail over to this one.
+	MoreOrigins func(origin string) bool
 	// Assets is the built web UI; nil serves a placeholder page.
 	Assets fs.FS
 	// JoinURLs returns the links people use to reach this host.
@@ -200,7 +203,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	return strings.EqualFold(u.Host, r.Host)
+	return strings.EqualFold(u.Host, r.Host) || (s.cfg.MoreOrigins != nil && s.cfg.MoreOrigins(origin))
 }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
