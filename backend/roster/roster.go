@@ -61,6 +61,10 @@ type Roster struct {
 	hub  *chat.Hub
 	seen map[string]time.Time // other boxes, when last heard
 	urls map[string][]string  // other boxes' join links
+	// origins are the pages (join links) of every box heard since start: a
+	// box that went quiet keeps its origin, so that its members' pages can
+	// still fail over once its hold on their names is released.
+	origins map[string]bool
 
 	sub      *nats.Subscription
 	releases chan [2]string // name claims to release, off the hub's lock
@@ -94,7 +98,7 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if err != nil {
 		return nil, fmt.Errorf("roster: names bucket: %w", err)
 	}
-	r := &Roster{cfg: cfg, nc: nc, names: kv, start: time.Now(), seen: map[string]time.Time{}, urls: map[string][]string{}, releases: make(chan [2]string, 1024)}
+	r := &Roster{cfg: cfg, nc: nc, names: kv, start: time.Now(), seen: map[string]time.Time{}, urls: map[string][]string{}, origins: map[string]bool{}, releases: make(chan [2]string, 1024)}
 	r.sub, err = nc.Subscribe(subjectAll, r.receive)
 	if err != nil {
 		return nil, fmt.Errorf("roster: subscribe: %w", err)
@@ -145,14 +149,7 @@ func (r *Roster) Boxes() []string {
 func (r *Roster) KnownOrigin(origin string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, us := range r.urls {
-		for _, u := range us {
-			if strings.EqualFold(strings.TrimSuffix(u, "/"), origin) {
-				return true
-			}
-		}
-	}
-	return false
+	return r.origins[strings.ToLower(origin)]
 }
 
 // Run heartbeats, forgets boxes that went quiet, and releases names, until
@@ -223,6 +220,9 @@ func (r *Roster) receive(msg *nats.Msg) {
 		r.seen[e.Box] = time.Now()
 		if e.URLs != nil {
 			r.urls[e.Box] = e.URLs
+			for _, u := range e.URLs {
+				r.origins[strings.ToLower(strings.TrimSuffix(u, "/"))] = true
+			}
 		}
 	}
 	r.mu.Unlock()
