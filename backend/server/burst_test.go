@@ -16,9 +16,11 @@ func crowdSize(n int) int {
 	return n
 }
 
-// burstHost is a host sized for a crowd: its connection limit above it.
+// burstHost is a host sized for a crowd: its connection limit above it, and
+// its rooms small (whole member lists) for the crowd and the members who
+// send to it, so that every member's list can be checked.
 func burstHost(t *testing.T, n int) *testHost {
-	return startHost(t, chat.Config{HostID: "host-burst", HostName: "lecture hall", RatePerSecond: 50, RateBurst: 100},
+	return startHost(t, chat.Config{HostID: "host-burst", HostName: "lecture hall", RatePerSecond: 50, RateBurst: 100, FullList: 2 * n},
 		Config{MaxConns: 2*n + 10})
 }
 
