@@ -21,9 +21,10 @@ assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run
 
 /**
  * startServer runs `lanchat serve` on addr (127.0.0.1:PORT) with discovery
- * off, logging to OUT/log, and returns once /api/info answers on that port.
+ * off, logging to OUT/log, and returns once /api/info answers on that port
+ * (within wait ms: a box of a cluster answers only once a majority is up).
  */
-export async function startServer({ addr, name, data, rooms, extra = [], log = 'server.log' }) {
+export async function startServer({ addr, name, data, rooms, extra = [], log = 'server.log', wait = WAIT }) {
   const base = `http://${addr}/`;
   const port = Number(addr.split(':')[1]);
   const fd = openSync(join(OUT, log), 'a');
@@ -31,7 +32,7 @@ export async function startServer({ addr, name, data, rooms, extra = [], log = '
   if (rooms) args.push('--rooms', rooms);
   const proc = spawn(BIN, [...args, ...extra], { stdio: ['ignore', fd, fd] });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const deadline = Date.now() + WAIT;
+  const deadline = Date.now() + wait;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`lanchat serve exited with ${proc.exitCode}; see ${OUT}/${log}`);
     try {

@@ -43,4 +43,4 @@ made=1
 ip -n "$ns" link set lo up
 
 ip netns exec "$ns" env LANCHAT_BIN="$bin" E2E_OUT="$out" E2E_TMP="$work" \
-  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs frontend/e2e/controls.test.mjs frontend/e2e/course.test.mjs frontend/e2e/members.test.mjs
+  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs frontend/e2e/controls.test.mjs frontend/e2e/course.test.mjs frontend/e2e/members.test.mjs frontend/e2e/failover.test.mjs

@@ -9,11 +9,23 @@
 // history.ts (the message merge), outbox.ts (outgoing messages), types.ts
 // (the public types, re-exported here). This file holds the public API and
 // the dispatch of what the host sends.
+//
+// Failover (a host that is one box of a cluster): welcome.boxes names the
+// other boxes; connection.ts tries them when ours is lost. The new box has the
+// same rooms, seqs and epoch, so everything carries over as for a reconnect to
+// the same box: the hello resumes the rooms from their last seqs, and the
+// outbox resends what was not acknowledged under the same client_id (the
+// cluster dedupes it). What changes is the member id: the new box starts a
+// new session. Our earlier ids are remembered (formerIds), so that messages
+// sent under them still count as ours, and the lost box's ghost of us (listed
+// until the cluster notices the box is gone) is neither shown as someone else
+// nor announced.
 
 import { browserClock } from './clock';
 import { Connection } from './connection';
 import { takeHistory, take } from './history';
 import { Outbox } from './outbox';
+import { wsFromHTTP } from './peers';
 import {
   LOBBY,
   isPrivate,
@@ -73,6 +85,8 @@ export class LanchatClient {
   private readonly conn: Connection;
   private host?: { id: string; name: string };
   private me?: Member;
+  /** our member ids on earlier sessions with this host (boxes we failed over from) */
+  private readonly formerIds = new Set<string>();
   private limits?: Limits;
   private readonly rooms: Rooms;
   private readonly outbox: Outbox;
@@ -292,6 +306,9 @@ export class LanchatClient {
 
   // ---- talking to the host ----------------------------------------------
 
+  /** mine: a member id that is us, now or on a box we failed over from. */
+  private readonly mine = (id: string): boolean => (this.me !== undefined && id === this.me.id) || this.formerIds.has(id);
+
   private isOnline(): boolean {
     return this.conn.online;
   }
@@ -317,7 +334,8 @@ export class LanchatClient {
       if (Object.keys(rooms).length) hello.resume.rooms = rooms;
     }
     if (this.joinCode) hello.join_code = this.joinCode;
-    if (this.hostToken) hello.host_token = this.hostToken;
+    // The host token goes only to the address we were given (the own host), never to another box.
+    if (this.hostToken && this.conn.url === this.url) hello.host_token = this.hostToken;
     if (this.device) hello.device = this.device;
     this.transmit(hello);
   }
@@ -365,12 +383,12 @@ export class LanchatClient {
       }
       case 'typing': {
         const r = this.rooms.find(f.room);
-        if (r && f.from && f.from.id !== this.me?.id) this.rooms.typing(r, f.from, this.typingMs);
+        if (r && f.from && !this.mine(f.from.id)) this.rooms.typing(r, f.from, this.typingMs);
         return;
       }
       case 'presence': {
         const r = this.rooms.find(f.room);
-        if (r) this.rooms.presence(r, f, this.me?.id);
+        if (r) this.rooms.presence(r, f, this.me?.id, this.formerIds);
         return;
       }
       case 'rooms':
@@ -412,10 +430,26 @@ export class LanchatClient {
   }
 
   private onWelcome(w: Welcome): void {
-    if (this.host && this.host.id !== w.host.id) {
+    // A welcome from another box of the cluster than the one we were on: the
+    // failover went there. Each box has its own host id, but the same rooms,
+    // seqs and epoch: everything carries over.
+    const failedOver = this.conn.url !== this.conn.home;
+    if (this.host && this.host.id !== w.host.id && !failedOver) {
       // A different host answers at this address: nothing carries over.
       for (const r of this.rooms.values()) this.rooms.reset(r);
+      this.formerIds.clear();
     }
+    if (this.me && this.me.id !== w.member.id) this.formerIds.add(this.me.id);
+    this.formerIds.delete(w.member.id);
+    const boxes: string[] = [];
+    for (const link of w.boxes ?? []) {
+      try {
+        boxes.push(wsFromHTTP(link));
+      } catch {
+        /* not a URL: skip it */
+      }
+    }
+    this.conn.setBoxes(boxes);
     // welcome.epoch (the id of the host's history database) is deliberately
     // not acted on here: every room we are in gets a joined, which carries the
     // same epoch, and onJoined handles a changed one room by room. Resetting
@@ -442,7 +476,8 @@ export class LanchatClient {
   private onJoined(j: Joined): void {
     const r = this.rooms.room(j.room, j.room);
     const hist = j.history ?? [];
-    this.rooms.joined(r, j);
+    // the box we failed over from may still list us under an earlier id: that is no one else
+    this.rooms.joined(r, this.formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !this.formerIds.has(m.id)) } : j);
     this.rooms.toJoined(r);
     // Did the host's history start over (a host without a data dir restarted,
     // or its data dir was wiped)? A host that names its history (joined.epoch)
@@ -471,7 +506,7 @@ export class LanchatClient {
       if (r.lastSeq > 0) this.rooms.notice(r, 'gap');
       r.lastSeq = hist[0].seq - 1;
     }
-    const { added, patches } = takeHistory(r, hist, this.outbox, this.me?.id);
+    const { added, patches } = takeHistory(r, hist, this.outbox, this.mine);
     this.rooms.merge(r, added, patches);
     if (j.last_seq > r.lastSeq) {
       if (r.lastSeq > 0) this.rooms.notice(r, 'gap');
@@ -494,7 +529,7 @@ export class LanchatClient {
       this.resync(r, r.lastSeq);
       return;
     }
-    const t = take(r, m, this.outbox, this.me?.id);
+    const t = take(r, m, this.outbox, this.mine);
     if (!t) return;
     if (t.kind === 'own') {
       this.rooms.replace(r, t.key, (e) => ({ ...e, ...t.patch }));

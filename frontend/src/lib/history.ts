@@ -19,9 +19,10 @@ export interface Claims {
 /**
  * take does the bookkeeping for a message next in seq order (the caller has
  * checked its seq) and says what to show: nothing (a duplicate by id), a
- * patch for our own entry (matched by client_id), or a new entry.
+ * patch for our own entry (matched by client_id), or a new entry. mine says
+ * whether a member id is us (now, or under an id we had on an earlier box).
  */
-export function take(r: Room, m: Message, outbox: Claims, meId: string | undefined): Taken | undefined {
+export function take(r: Room, m: Message, outbox: Claims, mine: (memberId: string) => boolean): Taken | undefined {
   r.lastSeq = m.seq;
   if (r.ids.has(m.id)) return undefined;
   r.ids.add(m.id);
@@ -45,7 +46,7 @@ export function take(r: Room, m: Message, outbox: Claims, meId: string | undefin
     state: 'sent',
   };
   if (m.deleted) entry.deleted = true;
-  if (meId !== undefined && m.from.id === meId) entry.own = true;
+  if (m.from && mine(m.from.id)) entry.own = true;
   r.bySeq.set(m.seq, entry.key);
   return { kind: 'new', entry };
 }
@@ -59,13 +60,13 @@ export function takeHistory(
   r: Room,
   hist: Message[],
   outbox: Claims,
-  meId: string | undefined,
+  mine: (memberId: string) => boolean,
 ): { added: MessageEntry[]; patches: Map<string, Partial<MessageEntry>> } {
   const added: MessageEntry[] = [];
   const patches = new Map<string, Partial<MessageEntry>>();
   for (const m of hist) {
     if (typeof m.seq !== 'number' || m.seq <= r.lastSeq) continue;
-    const t = take(r, m, outbox, meId);
+    const t = take(r, m, outbox, mine);
     if (!t) continue;
     if (t.kind === 'own') {
       patches.set(t.key, t.patch);

@@ -120,6 +120,8 @@ export interface Welcome {
   epoch?: string;
   /** rooms named in hello.resume that the host no longer has (or never had) */
   gone_rooms?: string[];
+  /** the join links ("http://10.0.0.2:47800/") of the other boxes of the host's cluster that are up; absent for a host on its own */
+  boxes?: string[];
 }
 export interface Joined {
   type: 'joined';

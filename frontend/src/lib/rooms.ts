@@ -379,12 +379,20 @@ export class Rooms {
    * kind of change (a burst of 30 joins is one line, not 30), and takes its
    * count and size. A large room's frame (partial) holds only hosts' and
    * co-hosts' changes, often none: the count is the news, and no line shows.
+   * formerIds are our own earlier member ids (see LanchatClient): their
+   * changes are the ghost of us on a box we failed over from, neither listed
+   * nor announced.
    */
-  presence(r: Room, p: Presence, meId: string | undefined): void {
+  presence(r: Room, p: Presence, meId: string | undefined, formerIds?: ReadonlySet<string>): void {
     const ts = p.ts || this.clock.now();
     const byEvent = new Map<PresenceChange['event'], Member[]>();
     let members = r.members;
     for (const { event, member } of p.changes ?? []) {
+      // us under an id we had on a box we failed over from: not listed, not announced
+      if (formerIds?.has(member.id)) {
+        members = members.filter((m) => m.id !== member.id);
+        continue;
+      }
       if (event === 'joined') {
         if (!members.some((m) => m.id === member.id)) members = [...members, member];
       } else {
