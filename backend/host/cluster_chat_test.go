@@ -19,7 +19,7 @@ func span(a, b uint64) []uint64 {
 	return out
 }
 
-func joinRoom(t *testing.T, c *wsClient, room string) {
+func joinRoom(t testing.TB, c *wsClient, room string) {
 	t.Helper()
 	if err := c.send(map[string]any{"type": "join", "room": room}); err != nil {
 		t.Fatal(err)

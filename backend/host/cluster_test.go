@@ -66,8 +66,7 @@ type testBox struct {
 func (b *testBox) url() string { return "http://" + b.spec.Addr }
 func (b *testBox) ws() string  { return "ws://" + b.spec.Addr + "/ws" }
 
-func freeAddrs(t *testing.T, n int) []string {
-	t.Helper()
+func freeAddrs(t testing.TB, n int) []string {
 	var out []string
 	var ls []net.Listener
 	for range n {
@@ -85,7 +84,7 @@ func freeAddrs(t *testing.T, n int) []string {
 }
 
 // startCluster starts n boxes on loopback and waits until each answers.
-func startCluster(t *testing.T, n int) []*testBox {
+func startCluster(t testing.TB, n int) []*testBox {
 	t.Helper()
 	addrs, routes := freeAddrs(t, n), freeAddrs(t, n)
 	dir := t.TempDir()
@@ -117,7 +116,7 @@ func startCluster(t *testing.T, n int) []*testBox {
 	return boxes
 }
 
-func (b *testBox) start(t *testing.T) {
+func (b *testBox) start(t testing.TB) {
 	t.Helper()
 	spec, _ := json.Marshal(b.spec)
 	f, err := os.Create(b.spec.Data + ".log")
@@ -141,7 +140,7 @@ func (b *testBox) start(t *testing.T) {
 
 // waitUp waits until the box answers /api/info (it does once the cluster
 // has a majority and its store is open).
-func (b *testBox) waitUp(t *testing.T) {
+func (b *testBox) waitUp(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
