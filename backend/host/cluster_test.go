@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"lanchat/backend/chat"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,8 +42,13 @@ func runBox(spec string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := New(Config{Addr: s.Addr, DataDir: s.Data, Name: s.Name, Logger: log,
-		Cluster: &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers}})
+	cfg := Config{Addr: s.Addr, DataDir: s.Data, Name: s.Name, Logger: log,
+		// Members here send as fast as acks come (the benchmarks), not as people do.
+		Hub: chat.Config{RatePerSecond: 2000, RateBurst: 4000}}
+	if s.Listen != "" {
+		cfg.Cluster = &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers}
+	}
+	h, err := New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "box:", err)
 		return 1
