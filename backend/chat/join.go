@@ -107,16 +107,21 @@ func (h *Hub) finishJoin(job joinJob) {
 	c.sink.Send(NewOut(j))
 }
 
-// readHistory reads a joiner's history. The messages sent to the room so
-// far (up to r.lastSeq) are stored, so a read that ends before r.lastSeq
-// is short: a shared store's replica that is still catching up (a box
-// that just came back). It is read again, a few times, before the short
-// answer is taken. r.mu is held.
+// readHistory reads a joiner's history. With a shared store (a Feed) the
+// messages sent to the room so far (up to r.lastSeq) are stored, so a read
+// that ends before r.lastSeq is short (a replica still catching up, a box
+// that just came back), and a failed read may be a stream electing a new
+// leader: both are read again for up to historyPatience before the answer
+// is taken, since a joined without them would leave a gap. r.mu is held.
 func (h *Hub) readHistory(r *room, read func() ([]protocol.Message, uint64, error)) ([]protocol.Message, uint64, error) {
-	for try := 0; ; try++ {
+	start := time.Now()
+	for {
 		hist, first, err := read()
-		short := err == nil && h.cfg.Feed != nil && r.lastSeq > 0 && (len(hist) == 0 || hist[len(hist)-1].Seq < r.lastSeq)
-		if !short || try == 20 {
+		short := err == nil && r.lastSeq > 0 && (len(hist) == 0 || hist[len(hist)-1].Seq < r.lastSeq)
+		if h.cfg.Feed == nil || (err == nil && !short) {
+			return hist, first, err
+		}
+		if time.Since(start) > historyPatience {
 			if short {
 				h.cfg.Logger.Warn("chat: the history read ends before the room's last message", "room", r.name, "last", r.lastSeq, "read", len(hist))
 			}
@@ -125,6 +130,9 @@ func (h *Hub) readHistory(r *room, read func() ([]protocol.Message, uint64, erro
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// historyPatience bounds readHistory's retries.
+const historyPatience = 15 * time.Second
 
 // leaveLocked removes the member from the room and tells the room.
 func (h *Hub) leaveLocked(m *Member, key, event string) {
