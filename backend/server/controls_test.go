@@ -225,6 +225,8 @@ func TestHostControls(t *testing.T) {
 	if code := expectClose(s2); code != CloseKicked {
 		t.Errorf("kick close code %d", code)
 	}
+	// The client sees the close before the hub has let the name go.
+	waitFor(t, "kicked Bruno to leave", func() bool { return h.hub.Stats().Members == 3 })
 	s2 = joinAs(t, h, protocol.Hello{Name: "Bruno", Device: "dev-bruno"})
 
 	// Ban: by name on that device, and by device under any name.
@@ -241,6 +243,7 @@ func TestHostControls(t *testing.T) {
 		c.send(hello)
 		expectError(c, protocol.CodeBanned)
 	}
+	waitFor(t, "banned Bruno to leave", func() bool { return h.hub.Stats().Members == 3 })
 	joinAs(t, h, protocol.Hello{Name: "Bruno", Device: "another-laptop"})
 
 	// Co-host: can moderate, cannot name co-hosts or moderate the host.
