@@ -41,17 +41,35 @@ func TestSelectIfaces(t *testing.T) {
 	}
 }
 
+func TestLinkFingerprint(t *testing.T) {
+	const fp = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst"
+	for link, want := range map[string]string{
+		"http://10.0.0.2:47800/#fp=" + fp:                   fp,
+		"http://10.0.0.2:47800/#as=Ana&fp=" + fp:            fp,
+		"http://10.0.0.2:47800/#fp=ABCD-EFGH":               "abcdefgh",
+		"http://10.0.0.2:47800/":                            "",
+		"http://10.0.0.2:47800/?fp=" + fp:                   "",
+		"10.0.0.2":                                          "",
+		"http://10.0.0.2:47800/#fp=" + fp + "&fp=elsewhere": fp,
+	} {
+		if got := LinkFingerprint(link); got != want {
+			t.Errorf("LinkFingerprint(%q) = %q, want %q", link, got, want)
+		}
+	}
+}
+
 func TestParseAddr(t *testing.T) {
 	for in, want := range map[string]string{
 		"10.0.0.2:47800": "10.0.0.2:47800", "10.0.0.2": "10.0.0.2:47800", " http://10.0.0.2:5000/ ": "10.0.0.2:5000",
 		"http://host.local": "host.local:47800", "[fd00::1]:80": "[fd00::1]:80", "fd00::1": "[fd00::1]:47800",
-		"http://[fd00::1]:9/room": "[fd00::1]:9",
+		"http://[fd00::1]:9/room": "[fd00::1]:9", "https://chat.school.example/": "chat.school.example:47800",
+		"http://10.0.0.2:47800/#fp=abc": "10.0.0.2:47800",
 	} {
 		if got, err := ParseAddr(in); err != nil || got != want {
 			t.Errorf("ParseAddr(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "https://x/", "ftp://x", "x:0", "x:99999", "a b", "http://:80", "x:y"} {
+	for _, in := range []string{"", "ws://x/", "ftp://x", "x:0", "x:99999", "a b", "http://:80", "x:y"} {
 		if got, err := ParseAddr(in); err == nil {
 			t.Errorf("ParseAddr(%q) = %q, want an error", in, got)
 		}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lanchat/backend/identity"
 )
 
 // DefaultPort is lanchat's port when an address names none.
@@ -35,8 +37,8 @@ func ParseAddr(s string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("bad URL: %w", err)
 		}
-		if u.Scheme != "http" {
-			return "", fmt.Errorf("unsupported scheme %q: lanchat hosts speak http", u.Scheme)
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return "", fmt.Errorf("unsupported scheme %q: lanchat hosts speak http and https", u.Scheme)
 		}
 		host, port = u.Hostname(), u.Port()
 	} else if h, p, err := net.SplitHostPort(s); err == nil {
@@ -57,8 +59,24 @@ func ParseAddr(s string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
 
+// LinkFingerprint is the key fingerprint a join link carries in its
+// fragment ("http://10.0.0.5:47800/#fp=…"), or "".
+func LinkFingerprint(link string) string {
+	_, frag, ok := strings.Cut(link, "#")
+	if !ok {
+		return ""
+	}
+	v, err := url.ParseQuery(frag)
+	if err != nil {
+		return ""
+	}
+	return identity.Normalize(v.Get("fp"))
+}
+
 // AddManual adds a host by address: it must answer GET /api/info. The host
-// is remembered in the data dir and probed again on every start.
+// is remembered in the data dir and probed again on every start. When addr
+// is a join link that carries a fingerprint, the host must present that key
+// before anything of it is remembered.
 func (s *Service) AddManual(ctx context.Context, addr string) (Peer, error) {
 	hp, err := ParseAddr(addr)
 	if err != nil {
@@ -72,6 +90,9 @@ func (s *Service) AddManual(ctx context.Context, addr string) (Peer, error) {
 	}
 	if info.ID == s.cfg.ID {
 		return Peer{}, ErrSelf
+	}
+	if want := LinkFingerprint(addr); want != "" && info.Fingerprint != want {
+		return Peer{}, &identity.MismatchError{Want: want, Got: info.Fingerprint}
 	}
 	if err := s.store.add(hp, info.ID, info.Name); err != nil {
 		s.log.Warn("discovery: remembering host", "addr", hp, "err", err)

@@ -29,6 +29,13 @@ type Peer struct {
 	Rooms    int       `json:"rooms"`
 	JoinCode bool      `json:"join_code"` // a join code is required
 	LastSeen time.Time `json:"last_seen"` // last successful health probe
+	// Fingerprint identifies the key the host proved over TLS ("" when it
+	// answered over plain HTTP only); Trust is what this computer makes of
+	// it: "new" (first met in this run, now remembered), "pinned" (the key
+	// remembered from before) or "changed" (another key than the
+	// remembered one: maybe an impostor, never to be joined).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Trust       string `json:"trust,omitempty"`
 }
 
 // same reports whether two views of a peer differ only in LastSeen. URL is
@@ -36,7 +43,8 @@ type Peer struct {
 func (p Peer) same(q Peer) bool {
 	return p.ID == q.ID && p.Name == q.Name && p.Addr == q.Addr && strings.Join(p.Addrs, ",") == strings.Join(q.Addrs, ",") &&
 		p.Self == q.Self && p.MDNS == q.MDNS && p.Manual == q.Manual && p.Version == q.Version &&
-		p.Protocol == q.Protocol && p.Members == q.Members && p.Rooms == q.Rooms && p.JoinCode == q.JoinCode
+		p.Protocol == q.Protocol && p.Members == q.Members && p.Rooms == q.Rooms && p.JoinCode == q.JoinCode &&
+		p.Fingerprint == q.Fingerprint && p.Trust == q.Trust
 }
 
 // EventType says what happened to a peer.
@@ -63,17 +71,24 @@ type Own struct {
 	Members  int
 	Rooms    int
 	JoinCode bool
+	// Fingerprint identifies the key this host serves TLS with.
+	Fingerprint string
 }
 
 // TXT encodes own as DNS-SD TXT strings: txtvers, proto, id, name, members,
-// rooms, code (1 when a join code is required) and ver.
+// rooms, code (1 when a join code is required), ver and, when the host
+// serves TLS, fp (its key's fingerprint).
 func (o Own) TXT(id string) []string {
 	code := "0"
 	if o.JoinCode {
 		code = "1"
 	}
-	return []string{"txtvers=1", "proto=" + itoa(o.Protocol), "id=" + id, "name=" + o.Name,
+	txt := []string{"txtvers=1", "proto=" + itoa(o.Protocol), "id=" + id, "name=" + o.Name,
 		"members=" + itoa(o.Members), "rooms=" + itoa(o.Rooms), "code=" + code, "ver=" + o.Version}
+	if o.Fingerprint != "" {
+		txt = append(txt, "fp="+o.Fingerprint)
+	}
+	return txt
 }
 
 // ParseTXT reads TXT strings into a map (keys lower-cased; a key without
@@ -101,6 +116,8 @@ type Info struct {
 	Members  int
 	Rooms    int
 	JoinCode bool
+	// Fingerprint is the key the host proved over TLS ("" over plain HTTP).
+	Fingerprint string
 }
 
 // Ad is what an Advertiser publishes.

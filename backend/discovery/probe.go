@@ -10,9 +10,14 @@ import (
 	"net/http"
 	"syscall"
 	"time"
+
+	"lanchat/backend/identity"
 )
 
-// HTTPProber probes peers over HTTP with a client of its own.
+// HTTPProber probes peers with a client of its own: over TLS first, which
+// tells it the key the peer holds (any key: the service decides whether it
+// is the one remembered), and over plain HTTP when the peer does not speak
+// TLS.
 type HTTPProber struct {
 	client *http.Client
 	tr     *http.Transport
@@ -23,6 +28,8 @@ func NewHTTPProber() *HTTPProber {
 	tr := &http.Transport{
 		Proxy:                 nil, // peers are on the LAN: never via a proxy
 		DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: -1}).DialContext,
+		TLSClientConfig:       identity.ClientConfig(""),
+		TLSHandshakeTimeout:   3 * time.Second,
 		MaxIdleConnsPerHost:   1,
 		IdleConnTimeout:       30 * time.Second,
 		ResponseHeaderTimeout: 5 * time.Second,
@@ -36,22 +43,45 @@ func NewHTTPProber() *HTTPProber {
 // Close closes idle connections.
 func (p *HTTPProber) Close() { p.tr.CloseIdleConnections() }
 
-func (p *HTTPProber) get(ctx context.Context, addr, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+// get fetches path from addr into v and returns the fingerprint of the key
+// the peer proved ("" when it answered over plain HTTP).
+func (p *HTTPProber) get(ctx context.Context, addr, path string, v any) (string, error) {
+	fp, err := p.getOver(ctx, "https", addr, path, v)
+	if err == nil || ctx.Err() != nil || refused(err) || isTimeout(err) {
+		return fp, err
+	}
+	var mismatch *identity.MismatchError
+	if errors.As(err, &mismatch) {
+		return "", err
+	}
+	return p.getOver(ctx, "http", addr, path, v) // a host that does not speak TLS
+}
+
+func (p *HTTPProber) getOver(ctx context.Context, scheme, addr, path string, v any) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+addr+path, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return fmt.Errorf("GET %s: %s", path, resp.Status)
+		return "", fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
+	fp := ""
+	if resp.TLS != nil {
+		fp = identity.PeerFingerprint(*resp.TLS)
+	}
+	return fp, json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Info implements Prober.
@@ -66,20 +96,21 @@ func (p *HTTPProber) Info(ctx context.Context, addr string) (Info, error) {
 		Rooms    []json.RawMessage `json:"rooms"`
 		JoinCode bool              `json:"join_code"`
 	}
-	if err := p.get(ctx, addr, "/api/info", &raw); err != nil {
+	fp, err := p.get(ctx, addr, "/api/info", &raw)
+	if err != nil {
 		return Info{}, err
 	}
 	if raw.ID == "" {
 		return Info{}, fmt.Errorf("%s: not a lanchat host (no id in /api/info)", addr)
 	}
 	return Info{ID: raw.ID, Name: raw.Name, Version: raw.Version, Protocol: raw.Protocol, Port: raw.Port,
-		Members: raw.Members, Rooms: len(raw.Rooms), JoinCode: raw.JoinCode}, nil
+		Members: raw.Members, Rooms: len(raw.Rooms), JoinCode: raw.JoinCode, Fingerprint: fp}, nil
 }
 
 // Peers implements Prober.
 func (p *HTTPProber) Peers(ctx context.Context, addr string) ([]Peer, error) {
 	var body PeersJSON
-	if err := p.get(ctx, addr, "/api/peers", &body); err != nil {
+	if _, err := p.get(ctx, addr, "/api/peers", &body); err != nil {
 		return nil, err
 	}
 	return body.Peers, nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lanchat/backend/identity"
 )
 
 // Timing tunes discovery. Zero fields take the defaults noted; they are
@@ -73,8 +75,11 @@ type Config struct {
 	Prober     Prober                  // default an HTTPProber
 	ListIfaces func() ([]Iface, error) // default ListIfaces
 	Own        func() Own              // what this host says about itself
-	Timing     Timing
-	Logger     *slog.Logger
+	// Pins remembers the keys of the hosts met (trust on first use); nil
+	// lists peers without a Trust.
+	Pins   *identity.Pins
+	Timing Timing
+	Logger *slog.Logger
 }
 
 // Service is the discovery of one host.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"lanchat/backend/identity"
 )
 
 // startWatchLocked starts e's health watcher if Run is running.
@@ -96,6 +98,31 @@ func isV4(hostport string) bool {
 	return true
 }
 
+// trustLocked checks the key a peer proved against the one remembered for
+// its id. A peer that answers over plain HTTP under an id whose key is
+// remembered counts as changed: nobody can tell it is the same host.
+func (s *Service) trustLocked(info Info, name string) string {
+	if s.cfg.Pins == nil {
+		return ""
+	}
+	if info.Fingerprint == "" {
+		if s.cfg.Pins.Lookup(info.ID) != "" {
+			return string(identity.TrustChanged)
+		}
+		return ""
+	}
+	t, err := s.cfg.Pins.Check(info.ID, name, info.Fingerprint)
+	if err != nil {
+		s.log.Warn("discovery: remembering a host's key", "id", info.ID, "err", err)
+		return ""
+	}
+	if t == identity.TrustChanged {
+		s.log.Warn("discovery: a host presents another key than the one remembered", "id", info.ID, "name", name,
+			"remembered", identity.Short(s.cfg.Pins.Lookup(info.ID)), "presented", identity.Short(info.Fingerprint))
+	}
+	return string(t)
+}
+
 type probeResult struct {
 	info Info
 	err  error
@@ -179,9 +206,13 @@ func (s *Service) applyOKLocked(e *entry, addr string, info Info) bool {
 	p := Peer{ID: info.ID, Name: info.Name, Addr: addr, URL: "http://" + addr + "/",
 		Addrs: s.addrsLocked(e), MDNS: len(e.mdns) > 0, Manual: e.manual != "",
 		Version: info.Version, Protocol: info.Protocol, Members: info.Members, Rooms: info.Rooms,
-		JoinCode: info.JoinCode, LastSeen: time.Now()}
+		JoinCode: info.JoinCode, LastSeen: time.Now(), Fingerprint: info.Fingerprint}
 	if p.Name == "" {
 		p.Name = e.peer.Name
+	}
+	p.Trust = s.trustLocked(info, p.Name)
+	if p.Trust == string(identity.TrustPinned) && e.peer.Trust == string(identity.TrustNew) {
+		p.Trust = e.peer.Trust // first met in this run: still said so
 	}
 	old := e.peer
 	e.peer = p
