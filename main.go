@@ -68,6 +68,8 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 		cfg.Server.AllowedOrigins = append(cfg.Server.AllowedOrigins, s)
 		return nil
 	})
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve https and wss with this certificate (PEM, with its chain) instead of the host's own key; needs --tls-key")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	fs.Func("allow-host", "also answer requests for these host names, comma-separated (repeatable); by default only this computer's addresses, localhost and its .local name are answered", func(s string) error {
 		for _, n := range strings.Split(s, ",") {
 			if n = strings.TrimSpace(n); n != "" {

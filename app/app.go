@@ -29,12 +29,15 @@ type SelfInfo struct {
 	// JoinCode is the code guests need, when the host has set one, for the
 	// session card.
 	JoinCode string `json:"join_code,omitempty"`
+	// Fingerprint identifies this host's key, for the session card.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // hostInfo is what the app needs from the running host.
 type hostInfo interface {
 	Port() int
 	JoinURLs() []string
+	Fingerprint() string
 }
 
 // joinCoder knows the host's current join code.
@@ -81,6 +84,8 @@ func (a *App) Self() SelfInfo {
 		HostToken: a.token,
 		Version:   a.version,
 		JoinCode:  a.codes.JoinCode(),
+
+		Fingerprint: a.host.Fingerprint(),
 	}
 }
 

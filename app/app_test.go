@@ -109,6 +109,9 @@ func TestSelfDescribesTheRunningHost(t *testing.T) {
 	if len(s.JoinURLs) == 0 {
 		t.Error("no join URLs")
 	}
+	if s.Fingerprint == "" || s.Fingerprint != rh.h.Identity.Fingerprint {
+		t.Errorf("fingerprint %q, host key %q", s.Fingerprint, rh.h.Identity.Fingerprint)
+	}
 	for _, u := range s.JoinURLs {
 		if strings.Contains(u, s.HostToken) {
 			t.Errorf("join URL %q carries the host token", u)

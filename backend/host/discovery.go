@@ -2,10 +2,13 @@ package host
 
 import (
 	"context"
+	"log/slog"
+	"path/filepath"
 	"sync"
 
 	"lanchat/backend/discovery"
 	"lanchat/backend/discovery/mdns"
+	"lanchat/backend/identity"
 	"lanchat/backend/protocol"
 )
 
@@ -17,6 +20,7 @@ func (h *Host) newDiscovery() *discovery.Service {
 		MDNS: h.cfg.Discovery, Ifaces: h.cfg.Ifaces,
 		Own: h.own, Logger: h.log, Timing: h.cfg.DiscoveryTiming,
 	}
+	cfg.Pins = h.Pins
 	if h.cfg.Discovery {
 		m := mdns.New()
 		cfg.Advertiser, cfg.Browser = m, m
@@ -31,7 +35,7 @@ func (h *Host) own() discovery.Own {
 	st := h.Hub.Stats()
 	code := h.cfg.Server.JoinCodeRequired != nil && h.cfg.Server.JoinCodeRequired()
 	return discovery.Own{Name: h.cfg.Name, Version: h.cfg.Version, Protocol: protocol.Version,
-		Members: st.Members, Rooms: len(st.Rooms), JoinCode: code}
+		Members: st.Members, Rooms: len(st.Rooms), JoinCode: code, Fingerprint: h.Identity.Fingerprint}
 }
 
 // serve runs the server and discovery side by side until ctx ends (or the
@@ -49,7 +53,19 @@ func (h *Host) serve(ctx context.Context) error {
 		}
 	}()
 	err := h.Server.Serve(ctx, h.ln)
+	h.Relay.Close()
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// openPins opens the store of the keys of hosts met before. One that cannot
+// be read is left on disk untouched and the host remembers in memory only.
+func openPins(dataDir string, log *slog.Logger) *identity.Pins {
+	pins, err := identity.OpenPins(filepath.Join(dataDir, "pins.json"))
+	if err != nil {
+		log.Warn("the keys of hosts met before could not be read; remembering new ones in memory only", "err", err)
+		return identity.NewMemoryPins()
+	}
+	return pins
 }

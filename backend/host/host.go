@@ -5,6 +5,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -13,9 +14,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"lanchat/backend/chat"
 	"lanchat/backend/discovery"
+	"lanchat/backend/identity"
+	"lanchat/backend/relay"
 	"lanchat/backend/server"
 	"lanchat/backend/store"
 )
@@ -50,6 +54,12 @@ type Config struct {
 	// Server.AllowedHosts.
 	AllowHosts []string
 
+	// TLSCert and TLSKey name an operator's certificate and key (PEM) to
+	// serve HTTPS and WSS with; empty, the host serves its own key from
+	// DataDir, which peers pin by fingerprint. Plain HTTP is served on the
+	// same port either way.
+	TLSCert, TLSKey string
+
 	// Store tunes the history kept in DataDir (durability, retention).
 	Store store.Options
 	// Cluster, when set, makes this host one box of a cluster sharing
@@ -71,8 +81,16 @@ type Host struct {
 	Discovery *discovery.Service
 	ln        net.Listener
 	log       *slog.Logger
-	history   *store.Store  // nil when the hub was given its own store
-	cluster   *clusterParts // nil for a host on its own
+	// Identity is the key and certificate the host serves TLS with.
+	Identity *identity.Identity
+	// Pins are the keys of the hosts met (DataDir/pins.json), which the
+	// peer list checks and the relay dials only.
+	Pins *identity.Pins
+	// Relay carries the desktop app's connections to other hosts over
+	// pinned TLS (GET /relay).
+	Relay   *relay.Relay
+	history *store.Store  // nil when the hub was given its own store
+	cluster *clusterParts // nil for a host on its own
 
 	runSocketIO func(ctx context.Context) (wait func())
 }
@@ -125,6 +143,10 @@ func New(cfg Config) (*Host, error) {
 	if hc.Logger == nil {
 		hc.Logger = cfg.Logger
 	}
+	ident, err := loadIdentity(cfg)
+	if err != nil {
+		return nil, err
+	}
 	parts, err := openCluster(cfg, &hc)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
@@ -150,35 +172,85 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", cfg.Addr, err))
 	}
-	h := &Host{cfg: cfg, ID: id, Hub: hub, ln: ln, log: cfg.Logger, history: history, cluster: parts}
+	h := &Host{cfg: cfg, ID: id, Hub: hub, Identity: ident, ln: ln, log: cfg.Logger, history: history, cluster: parts}
 	sc := cfg.Server
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
 	sc.AllowedHosts = append(slices.Clip(sc.AllowedHosts), cfg.AllowHosts...)
+	sc.AllowedHosts = append(sc.AllowedHosts, certNames(ident)...)
+	sc.TLS, sc.Fingerprint = ident.ServerConfig(), ident.Fingerprint
 	if parts != nil {
 		sc.MoreOrigins = parts.roster.KnownOrigin
 		parts.host.Store(h)
 	}
 	h.Server = server.New(sc)
+	h.Pins = openPins(cfg.DataDir, cfg.Logger)
+	h.Relay = relay.New(relay.Config{Pins: h.Pins, OriginAllowed: h.Server.OriginAllowed, Logger: cfg.Logger})
+	h.Server.Handle("GET /relay", h.Relay)
 	h.Discovery = h.newDiscovery()
 	h.runSocketIO = h.mountSocketIO()
 	return h, nil
 }
 
+// Fingerprint identifies the key the host serves TLS with.
+func (h *Host) Fingerprint() string { return h.Identity.Fingerprint }
+
 // Port is the TCP port the host listens on.
 func (h *Host) Port() int { return h.ln.Addr().(*net.TCPAddr).Port }
 
-// JoinURLs are the links people on the LAN use to reach this host.
+// JoinURLs are the links people on the LAN use to reach this host. Each
+// carries the host's key fingerprint (#fp=…), so a desktop app that opens
+// it checks the host is the one the link was made for. With an operator's
+// certificate, links by the names it was issued for come first, over https.
 func (h *Host) JoinURLs() []string {
 	port := strconv.Itoa(h.Port())
+	frag := "#fp=" + h.Identity.Fingerprint
 	var urls []string
+	for _, n := range certNames(h.Identity) {
+		urls = append(urls, "https://"+net.JoinHostPort(n, port)+"/"+frag)
+	}
 	for _, ip := range LANAddrs() {
-		urls = append(urls, "http://"+net.JoinHostPort(ip.String(), port)+"/")
+		urls = append(urls, "http://"+net.JoinHostPort(ip.String(), port)+"/"+frag)
 	}
 	if len(urls) == 0 {
-		urls = append(urls, "http://"+net.JoinHostPort("127.0.0.1", port)+"/")
+		urls = append(urls, "http://"+net.JoinHostPort("127.0.0.1", port)+"/"+frag)
 	}
 	return urls
+}
+
+// loadIdentity loads the operator's certificate when one is given, else
+// the host's own key from the data dir (made on first run).
+func loadIdentity(cfg Config) (*identity.Identity, error) {
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			return nil, errors.New("tls: give both a certificate and a key")
+		}
+		id, err := identity.LoadFiles(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		return id, nil
+	}
+	id, err := identity.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("host key: %w", err)
+	}
+	return id, nil
+}
+
+// certNames are the DNS names an operator's certificate was issued for
+// (none for the host's own key), without wildcards.
+func certNames(id *identity.Identity) []string {
+	if id.Own || id.Cert.Leaf == nil {
+		return nil
+	}
+	var names []string
+	for _, n := range id.Cert.Leaf.DNSNames {
+		if !strings.Contains(n, "*") {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // Run serves until ctx ends, then shuts everything down cleanly; the

@@ -57,6 +57,12 @@ func dialBox(url, name, session string, resume map[string]uint64) (*wsClient, st
 	if resume != nil {
 		hello["resume"] = map[string]any{"session": session, "rooms": resume}
 	}
+	return sayHello(ws, name, hello)
+}
+
+// sayHello sends hello on ws and waits for the welcome (or the refusal's
+// code).
+func sayHello(ws *websocket.Conn, name string, hello map[string]any) (*wsClient, string, error) {
 	if err := ws.WriteJSON(hello); err != nil {
 		ws.Close()
 		return nil, "", err

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -221,7 +222,9 @@ func (r *Roster) receive(msg *nats.Msg) {
 		if e.URLs != nil {
 			r.urls[e.Box] = e.URLs
 			for _, u := range e.URLs {
-				r.origins[strings.ToLower(strings.TrimSuffix(u, "/"))] = true
+				if o, err := url.Parse(u); err == nil && o.Host != "" {
+					r.origins[strings.ToLower(o.Scheme+"://"+o.Host)] = true
+				}
 			}
 		}
 	}

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"lanchat/backend/protocol"
 	"lanchat/backend/sendq"
 	"lanchat/backend/server/pending"
+	"lanchat/backend/server/sniff"
 )
 
 // Config sets up a Server. Zero fields take the defaults noted.
@@ -86,6 +88,12 @@ type Config struct {
 	JoinURLs func() []string
 	// JoinCodeRequired reports whether a join code is needed, for /api/info.
 	JoinCodeRequired func() bool
+
+	// TLS, when set, serves HTTPS and WSS on the same port as plain HTTP:
+	// the first byte a client sends tells the two apart. Fingerprint is
+	// the served key's fingerprint, given in /api/info.
+	TLS         *tls.Config
+	Fingerprint string
 
 	Logger *slog.Logger
 }
@@ -260,6 +268,10 @@ type Info struct {
 	Members  int                 `json:"members"`
 	Rooms    []protocol.RoomInfo `json:"rooms"`
 	JoinCode bool                `json:"join_code"`
+	// Fingerprint identifies the key the host serves TLS with; TLS says
+	// whether it does (on the same port as plain HTTP).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	TLS         bool   `json:"tls"`
 }
 
 // Info describes the host.
@@ -273,7 +285,7 @@ func (s *Server) Info() Info {
 	return Info{
 		ID: cfg.HostID, Name: cfg.HostName, Version: s.cfg.Version, Protocol: protocol.Version,
 		Port: int(s.port.Load()), URLs: urls, Members: st.Members, Rooms: st.Rooms,
-		JoinCode: s.cfg.JoinCodeRequired(),
+		JoinCode: s.cfg.JoinCodeRequired(), Fingerprint: s.cfg.Fingerprint, TLS: s.cfg.TLS != nil,
 	}
 }
 
@@ -342,12 +354,28 @@ func Listen(addr string) (net.Listener, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.port.Store(int64(ln.Addr().(*net.TCPAddr).Port))
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: s.cfg.IdleTimeout}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+		ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: s.cfg.IdleTimeout,
+		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug)}
+	errc := make(chan error, 2)
+	serving := 1
+	splitCtx, stopSplit := context.WithCancel(context.Background())
+	defer stopSplit()
+	splitDone := make(chan error, 1)
+	if s.cfg.TLS != nil {
+		// HTTPS and plain HTTP on the same port, told apart by their first byte.
+		split := sniff.New(ln, s.cfg.ReadHeaderTimeout)
+		go func() { splitDone <- split.Run(splitCtx) }()
+		serving = 2
+		go func() { errc <- hs.Serve(split.Plain()) }()
+		go func() { errc <- hs.Serve(tls.NewListener(split.TLS(), s.cfg.TLS)) }()
+	} else {
+		splitDone <- nil
+		go func() { errc <- hs.Serve(ln) }()
+	}
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc:
+		serving--
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
@@ -360,8 +388,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.WriteWait)
 	defer cancel()
 	err := hs.Shutdown(shutCtx)
-	<-errc
+	for ; serving > 0; serving-- {
+		<-errc
+	}
+	stopSplit()
+	<-splitDone
 	s.wg.Wait()
+	if failed != nil {
+		return failed
+	}
 	return err
 }
 
