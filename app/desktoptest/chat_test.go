@@ -95,6 +95,7 @@ func TestTwoDesktopsChat(t *testing.T) {
 	clickAt(t, b, 4, 4)
 	xdo(t, b.display, "key", "--delay", "80", "Tab", "Tab", "Return")
 	obs.mustSee(t, "Beto in the lobby of "+a.host.Name, inLobby("Beto"))
+	checkPinnedRelay(t, b, a)
 
 	// Ana writes, Beto answers; both go through the composers.
 	fromAna := "Hi Beto, this is Ana on deska"
@@ -424,3 +425,44 @@ func said(name, text string) func(wire) bool {
 
 // lobby is the room every member is in.
 const lobby = "lobby"
+
+// checkPinnedRelay checks that d reached peer over TLS pinned to peer's key:
+// d's host lists peer with the key peer serves, remembered in d's
+// pins.json, and the connections from d's namespace to peer's port are the
+// app's own (its relay), none the webview's.
+func checkPinnedRelay(t *testing.T, d, peer *desktop) {
+	t.Helper()
+	var info struct {
+		Fingerprint string `json:"fingerprint"`
+	}
+	if err := d.host.GetJSON(peer.host.URL("/api/info"), &info); err != nil || info.Fingerprint == "" {
+		t.Fatalf("%s info: %+v %v", peer.host.Name, info, err)
+	}
+	var list discovery.PeersJSON
+	if err := d.host.GetJSON(d.host.URL("/api/peers"), &list); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(list.Peers, func(p discovery.Peer) bool {
+		return p.ID == peer.id && p.Fingerprint == info.Fingerprint && p.Trust == "new"
+	}) {
+		t.Errorf("%s lists %s without its key: %+v", d.host.Name, peer.host.Name, list.Peers)
+	}
+	if b, err := os.ReadFile(filepath.Join(d.dataDir, "pins.json")); err != nil || !strings.Contains(string(b), info.Fingerprint) {
+		t.Errorf("%s pins.json: %s %v", d.host.Name, b, err)
+	}
+	out, err := exec.Command("ip", "netns", "exec", d.host.NS, "ss", "-Htnp", "state", "established",
+		"dst", fmt.Sprintf("%s:%d", peer.host.IP, nstest.Port)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ss: %v: %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatalf("no connection from %s to %s", d.host.Name, peer.host.Name)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, `(("lanchat",`) {
+			t.Errorf("a connection to %s not made by the app's relay: %s", peer.host.Name, l)
+		}
+	}
+	t.Logf("%s reaches %s through its relay, key %s: %d connection(s)", d.host.Name, peer.host.Name, info.Fingerprint[:16], len(lines))
+}

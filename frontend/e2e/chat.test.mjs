@@ -265,6 +265,12 @@ test('the session card shows the link and a QR code, large', async () => {
   const card = ana.page.locator('[data-testid=session-card]');
   await card.waitFor();
   await card.getByText(`http://${ADDR}/`, { exact: true }).first().waitFor();
+  // the host's key, short, for people to compare; the link and QR code carry it whole
+  const info = await (await fetch(`http://${ADDR}/api/info`)).json();
+  const short = info.fingerprint.slice(0, 16).toUpperCase().match(/.{4}/g).join('-');
+  assert.equal((await card.locator('[data-testid=card-key]').innerText()).trim(), `Host key: ${short}`);
+  // a browser on plain http is told so
+  await ana.page.locator('[data-testid=insecure]').waitFor();
   const d = await card.locator('svg.qr path').getAttribute('d');
   assert.ok(d && d.length > 200, 'a QR code was drawn');
   const box = await card.locator('svg.qr').boundingBox();

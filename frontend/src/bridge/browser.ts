@@ -38,6 +38,7 @@ export function browserBridge(origin = location.origin): Bridge {
         version: String(i.version ?? ''),
         join_code: typeof i.join_code === 'string' && i.join_code ? i.join_code : undefined,
         join_code_required: !!i.join_code,
+        fingerprint: typeof i.fingerprint === 'string' && i.fingerprint ? i.fingerprint : undefined,
       };
     },
     async settings(): Promise<Settings> {

@@ -48,6 +48,7 @@ export function desktopBridge(): Bridge {
         host_token: typeof s.host_token === 'string' ? s.host_token : undefined,
         join_code: typeof s.join_code === 'string' && s.join_code ? s.join_code : undefined,
         join_code_required: typeof s.join_code === 'string' ? !!s.join_code : !!s.join_code,
+        fingerprint: typeof s.fingerprint === 'string' && s.fingerprint ? s.fingerprint : undefined,
       };
     },
     async settings() {

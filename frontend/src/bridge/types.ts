@@ -15,6 +15,8 @@ export interface SelfInfo {
   join_code?: string;
   /** whether a join code is required */
   join_code_required?: boolean;
+  /** the host's key fingerprint (52 base32 characters), for the session card */
+  fingerprint?: string;
 }
 
 export interface Settings {
@@ -38,6 +40,10 @@ export interface Peer {
   address?: string;
   addrs?: string[];
   host?: string;
+  /** the key the host proved over TLS; absent when it answered over plain HTTP */
+  fingerprint?: string;
+  /** "new" (first met in this run), "pinned" (the key remembered) or "changed" (another key: never joined) */
+  trust?: string;
   [k: string]: unknown;
 }
 

@@ -26,11 +26,18 @@ export const en = {
   'rail.members.one': '{n} person',
   'rail.members.other': '{n} people',
   'rail.you': 'You are {name}',
+  'rail.insecure': 'Not encrypted: others on this network could read this chat. Ask the host for an https link.',
+  'trust.changedToast': '{host} shows another key than the one this computer remembers. It may be an impostor: not joined.',
+  'trust.changed': 'Key changed: may be an impostor',
+  'trust.new': 'New host: key {fp}',
+  'trust.pinned': 'Encrypted, key {fp} checked',
+  'trust.plain': 'Not encrypted',
 
   'add.open': 'Add by address',
   'add.label': 'Address (name or IP, optional :port)',
   'add.submit': 'Add',
   'add.invalid': 'Type an address like 192.168.0.10 or lab-pc:47800.',
+  'add.keyMismatch': 'The host at {addr} does not hold the key in the link: it may be an impostor.',
   'add.failed': 'No lanchat host answered at {addr}.',
   'add.done': '{name} was added.',
 
@@ -108,6 +115,8 @@ export const en = {
   'card.copy': 'Copy link',
   'card.copied': 'Link copied',
   'card.openBrowser': 'Open in browser',
+  'card.key': 'Host key:',
+  'card.keyHint': 'The same letters on both screens mean the same host.',
 
   'toast.dismiss': 'Dismiss',
   'notify.mention': '{name} mentioned you in {room} ({host})',

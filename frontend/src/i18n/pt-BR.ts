@@ -28,11 +28,18 @@ export const ptBR: Record<keyof typeof en, string> = {
   'rail.members.one': '{n} pessoa',
   'rail.members.other': '{n} pessoas',
   'rail.you': 'Você é {name}',
+  'rail.insecure': 'Sem criptografia: outras pessoas nesta rede poderiam ler esta conversa. Peça ao host um link https.',
+  'trust.changedToast': '{host} mostra uma chave diferente da que este computador lembra. Pode ser um impostor: não entramos.',
+  'trust.changed': 'Chave mudou: pode ser um impostor',
+  'trust.new': 'Host novo: chave {fp}',
+  'trust.pinned': 'Criptografado, chave {fp} conferida',
+  'trust.plain': 'Sem criptografia',
 
   'add.open': 'Adicionar por endereço',
   'add.label': 'Endereço (nome ou IP, :porta opcional)',
   'add.submit': 'Adicionar',
   'add.invalid': 'Digite um endereço como 192.168.0.10 ou lab-pc:47800.',
+  'add.keyMismatch': 'O host em {addr} não tem a chave do link: pode ser um impostor.',
   'add.failed': 'Nenhum host lanchat respondeu em {addr}.',
   'add.done': '{name} foi adicionado.',
 
@@ -110,6 +117,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'card.copy': 'Copiar link',
   'card.copied': 'Link copiado',
   'card.openBrowser': 'Abrir no navegador',
+  'card.key': 'Chave do host:',
+  'card.keyHint': 'As mesmas letras nas duas telas querem dizer o mesmo host.',
 
   'toast.dismiss': 'Fechar aviso',
   'notify.mention': '{name} mencionou você em {room} ({host})',

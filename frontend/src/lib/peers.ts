@@ -43,6 +43,32 @@ export function wsFromHTTP(http: string): string {
   return `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}/ws`;
 }
 
+/**
+ * relayWS is the URL the desktop app's webview dials to reach the host at
+ * addr through its own host, which checks over TLS that the host holds the
+ * key fp (see backend/relay).
+ */
+export function relayWS(ownWS: string, addr: string, fp: string): string {
+  const u = new URL(ownWS);
+  u.pathname = '/relay';
+  u.search = new URLSearchParams({ addr, fp }).toString();
+  return u.toString();
+}
+
+/** linkFingerprint is the key fingerprint a join link carries ("…/#fp=…"), or undefined. */
+export function linkFingerprint(link: string): string | undefined {
+  const i = link.indexOf('#');
+  if (i < 0) return undefined;
+  const fp = new URLSearchParams(link.slice(i + 1)).get('fp')?.replace(/[-\s]/g, '').toLowerCase();
+  return fp || undefined;
+}
+
+/** shortFingerprint is the first 16 characters of a key fingerprint in groups of four, for people to compare. */
+export function shortFingerprint(fp: string): string {
+  const s = fp.replace(/[-\s]/g, '').toUpperCase().slice(0, 16);
+  return s.match(/.{1,4}/g)?.join('-') ?? '';
+}
+
 /** normalizeAddr turns what a person typed ("10.0.0.5", "pc:47801", "http://pc:47800/") into host:port. */
 export function normalizeAddr(input: string, defaultPort = 47800): string | undefined {
   let s = input.trim();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linkify } from './links';
-import { normalizeAddr, peerHTTP, peerList, peerWS } from './peers';
+import { linkFingerprint, normalizeAddr, peerHTTP, peerList, peerWS, relayWS, shortFingerprint } from './peers';
 import { qrPath } from './qr';
 import { startsGroup } from './format';
 import type { Entry } from './client';
@@ -73,5 +73,23 @@ describe('grouping', () => {
   it('groups close messages of one author', () => {
     const es = [m('a', 0), m('a', 60_000), m('b', 61_000), m('b', 10 * 60_000), { kind: 'notice', key: 'n', room: 'r', event: 'joined', ts: 1 } as Entry, m('b', 10 * 60_000 + 1)];
     expect(es.map((_, i) => startsGroup(es, i))).toEqual([true, false, true, true, false, true]);
+  });
+});
+
+describe('host keys in links', () => {
+  const fp = 'abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst';
+  it('reads the key a join link carries', () => {
+    expect(linkFingerprint(`http://10.0.0.2:47800/#fp=${fp}`)).toBe(fp);
+    expect(linkFingerprint(`http://10.0.0.2:47800/#as=Ana&fp=ABCD-EFGH`)).toBe('abcdefgh');
+    expect(linkFingerprint('http://10.0.0.2:47800/')).toBeUndefined();
+    expect(linkFingerprint('10.0.0.2')).toBeUndefined();
+  });
+  it('shows the first sixteen characters in groups', () => {
+    expect(shortFingerprint(fp)).toBe('ABCD-EFGH-IJKL-MNOP');
+  });
+  it('builds the relay URL on the own host', () => {
+    expect(relayWS('ws://127.0.0.1:47801/ws', '[fd00::1]:47800', fp)).toBe(
+      `ws://127.0.0.1:47801/relay?addr=%5Bfd00%3A%3A1%5D%3A47800&fp=${fp}`,
+    );
   });
 });

@@ -114,6 +114,37 @@ describe('hosts', () => {
     expect(fb.added).toEqual(['http://10.0.0.7:47801/']);
   });
 
+  it('reaches a host whose key it knows through its own relay, and never joins one whose key changed', () => {
+    const { hosts, sockets, fb } = setup();
+    hosts.start();
+    const fp = 'abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst';
+    fb.emitPeers([
+      { id: 'h-t', name: 'Teacher', addr: '10.0.0.7:47800', fingerprint: fp, trust: 'pinned' },
+      { id: 'h-x', name: 'Teacher', addr: '10.0.0.9:47800', fingerprint: fp.replace('a', 'z'), trust: 'changed' },
+      { id: 'h-o', name: 'Old', addr: '10.0.0.8:47800' },
+    ]);
+    const byKey = new Map(get(hosts.entries).map((e) => [e.key, e]));
+    const teacher = byKey.get('peer:h-t')!;
+    expect(teacher.secure).toBe(true);
+    const u = new URL(teacher.ws!);
+    expect([u.protocol, u.host, u.pathname, u.searchParams.get('addr'), u.searchParams.get('fp')]).toEqual([
+      'ws:',
+      '127.0.0.1:47800',
+      '/relay',
+      '10.0.0.7:47800',
+      fp,
+    ]);
+    expect(byKey.get('peer:h-o')).toMatchObject({ secure: false, ws: 'ws://10.0.0.8:47800/ws' });
+    expect(byKey.get('peer:h-x')).toMatchObject({ trust: 'changed', ws: undefined });
+
+    const before = sockets.all.length;
+    expect(hosts.open('peer:h-x')).toBeUndefined();
+    expect(sockets.all).toHaveLength(before);
+    expect(get(hosts.toasts).map((t) => t.text)).toEqual(['trust.changedToast {"host":"Teacher"}']);
+    hosts.open('peer:h-t');
+    expect(sockets.last.url).toBe(teacher.ws);
+  });
+
   it('turns errors into words, leaving out those the status bar explains', () => {
     const { hosts, sockets } = setup();
     hosts.start();

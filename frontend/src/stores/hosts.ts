@@ -4,7 +4,7 @@
 
 import { derived, get, readable, writable, type Readable } from 'svelte/store';
 import { LanchatClient, mentions, type ClientEvent, type ClientState, type SocketFactory } from '../lib/client';
-import { peerHTTP, peerWS } from '../lib/peers';
+import { peerHTTP, peerWS, relayWS } from '../lib/peers';
 import { isPrivate } from '../lib/protocol';
 import type { Bridge, Peer, SelfInfo } from '../bridge';
 
@@ -17,6 +17,11 @@ export interface HostEntry {
   ws?: string;
   members?: number;
   joinCode?: boolean;
+  /** the key the host proved, and what this computer makes of it (see Peer.trust) */
+  fingerprint?: string;
+  trust?: string;
+  /** whether the connection is encrypted and the host's key checked (the desktop app's relay) */
+  secure?: boolean;
 }
 
 export interface HostSession {
@@ -77,14 +82,23 @@ export class Hosts {
       for (const p of peers) {
         if (p.self || seen.has(p.id)) continue;
         seen.add(p.id);
+        const fp = typeof p.fingerprint === 'string' ? p.fingerprint : undefined;
+        const trust = typeof p.trust === 'string' ? p.trust : undefined;
+        // The desktop app reaches a host whose key it knows through its own
+        // host, which checks the key over TLS; a host that changed its key
+        // is not joined at all.
+        const secure = deps.bridge.kind === 'desktop' && !!fp && (trust === 'new' || trust === 'pinned') && typeof p.addr === 'string';
         list.push({
           key: 'peer:' + p.id,
           name: p.name,
           own: false,
           http: peerHTTP(p),
-          ws: peerWS(p),
+          ws: trust === 'changed' ? undefined : secure ? relayWS(deps.self.ws_url, p.addr as string, fp!) : peerWS(p),
           members: typeof p.members === 'number' ? p.members : undefined,
           joinCode: !!p.join_code,
+          fingerprint: fp,
+          trust,
+          secure,
         });
       }
       return list;
@@ -113,6 +127,10 @@ export class Hosts {
   /** open connects to a host (once) and selects it. */
   open(key: string): HostSession | undefined {
     const entry = get(this.entries).find((e) => e.key === key);
+    if (entry?.trust === 'changed') {
+      this.toast(this.deps.tr('trust.changedToast', { host: entry.name }));
+      return undefined;
+    }
     if (!entry || !entry.ws) return undefined;
     this.selected.set(key);
     for (const other of get(this.sessions).values()) other.client.setVisible(other.key === key);
