@@ -284,6 +284,35 @@ describe('sending', () => {
     expect(room(client, 'general').lastSeq).toBe(1);
   });
 
+  it('completes a send on its ack alone: the seq advances when contiguous and the echo drops out by seq', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    const a = client.send('general', 'first');
+    s.push({ type: 'ack', client_id: a.clientId, room: 'general', seq: 1, id: 'x1', ts: 9 });
+    expect(messages(client, 'general')[0]).toMatchObject({ state: 'sent', seq: 1, id: 'x1' });
+    expect(room(client, 'general').lastSeq).toBe(1);
+    // the echo changes nothing, even one that differs: it is dropped by seq
+    s.push(msg('general', 1, 'not what was shown', { id: 'm-me', name: 'Alice' }, a.clientId, 'x1'));
+    expect(messages(client, 'general').map((m) => m.text)).toEqual(['first']);
+    // the next message is next in order, not a gap
+    s.push(msg('general', 2, 'hi', bob, undefined, 'b2'));
+    expect(s.of('join').filter((j) => j.room === 'general' && j.since !== undefined)).toEqual([]);
+    // an ack past a message not seen yet completes the send but leaves the seq for that message
+    const c = client.send('general', 'third');
+    s.push({ type: 'ack', client_id: c.clientId, room: 'general', seq: 4, id: 'x4', ts: 10 });
+    expect(room(client, 'general').lastSeq).toBe(2);
+    expect(messages(client, 'general').at(-1)).toMatchObject({ state: 'sent', seq: 4 });
+    s.push(msg('general', 3, 'between', bob, undefined, 'b3'), msg('general', 4, 'third', { id: 'm-me', name: 'Alice' }, c.clientId, 'x4'));
+    expect(messages(client, 'general').map((m) => [m.seq, m.text])).toEqual([
+      [1, 'first'],
+      [2, 'hi'],
+      [3, 'between'],
+      [4, 'third'],
+    ]);
+    expect(room(client, 'general').lastSeq).toBe(4);
+  });
+
   it('waits while offline, then sends once the room is joined again, under the same client_id', () => {
     const { client, sockets } = setup({ rooms: ['general'] });
     const s = online(client, sockets);

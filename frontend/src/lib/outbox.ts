@@ -1,6 +1,7 @@
 // Outgoing messages. Each shows at once as a pending entry in its room and
-// goes out when the room is joined; an ack (or the message itself, come back
-// in history or live) makes it sent; no ack in time, or an error naming it,
+// goes out when the room is joined; its ack makes it sent (or, when the ack
+// was lost with a connection, the message itself come back in history); no
+// ack in time, or an error naming it,
 // makes it failed. A retry sends it again under the same client_id, so the
 // host's dedupe keeps one copy.
 
@@ -92,7 +93,13 @@ export class Outbox implements Claims {
     return ownKey(clientId);
   }
 
-  /** ack: the host stored the message under seq and id. */
+  /**
+   * ack: the host stored the message under seq and id. This is the send's
+   * one completion: when seq is next in the room's order it advances the
+   * room's seq, so the echo that follows is dropped by seq (by id otherwise).
+   * Only a message of ours found in history, after its ack was lost with a
+   * connection, is completed by claim instead.
+   */
   ack(clientId: string, seq: number, id: string, ts: number): void {
     const out = this.items.get(clientId);
     if (!out) return;
@@ -104,6 +111,7 @@ export class Outbox implements Claims {
     const key = ownKey(clientId);
     r.ids.add(id);
     r.bySeq.set(seq, key);
+    if (seq === r.lastSeq + 1) r.lastSeq = seq;
     this.deps.rooms.replace(r, key, (e) => ({ ...e, seq, epoch: r.epoch, id, ts, state: 'sent', error: undefined }));
   }
 
