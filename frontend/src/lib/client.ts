@@ -10,20 +10,13 @@
 // (the public types, re-exported here). This file holds the public API and
 // the dispatch of what the host sends.
 //
-// Failover (a host that is one box of a cluster): welcome.boxes names the
-// other boxes; connection.ts tries them when ours is lost. The new box has the
-// same rooms, seqs and epoch, so everything carries over as for a reconnect to
-// the same box: the hello resumes the rooms from their last seqs, and the
-// outbox resends what was not acknowledged under the same client_id (the
-// cluster dedupes it). What changes is the member id: the new box starts a
-// new session. Our earlier ids are remembered (formerIds), so that messages
-// sent under them still count as ours, and the lost box's ghost of us (listed
-// until the cluster notices the box is gone) is neither shown as someone else
-// nor announced.
+// Failover to another box of a cluster is connection.ts's; across it the
+// member id changes, and our earlier ids (formerIds) still count as ours.
 
 import { browserClock } from './clock';
 import { Connection } from './connection';
-import { takeHistory, take } from './history';
+import { mentions } from './format';
+import { catchUp, startedOver, take } from './history';
 import { Outbox } from './outbox';
 import { wsFromHTTP } from './peers';
 import {
@@ -45,30 +38,9 @@ import {
 import { awaitingJoin, inRoom, Rooms, type Room } from './rooms';
 import type { ClientEvent, ClientOptions, ClientState, Clock, SocketLike } from './types';
 
-export type {
-  ClientEvent,
-  ClientOptions,
-  ClientState,
-  Clock,
-  Entry,
-  MemberSearch,
-  MessageEntry,
-  NoticeEntry,
-  OutState,
-  RoomView,
-  SocketFactory,
-  SocketLike,
-  Status,
-} from './types';
+export type * from './types';
 export type { RoomState } from './rooms';
-
-/** mentions reports whether text mentions name (as "@name" or the name as a word). */
-export function mentions(text: string, name: string | undefined): boolean {
-  if (!name) return false;
-  const esc = name.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  if (!esc) return false;
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${esc}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
-}
+export { mentions };
 
 /** Errors that name a room we asked to join (or create, or open a conversation in): that join is off. */
 const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden', 'room_exists', 'too_many_rooms', 'no_such_member']);
@@ -479,16 +451,9 @@ export class LanchatClient {
     // the box we failed over from may still list us under an earlier id: that is no one else
     this.rooms.joined(r, this.formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !this.formerIds.has(m.id)) } : j);
     this.rooms.toJoined(r);
-    // Did the host's history start over (a host without a data dir restarted,
-    // or its data dir was wiped)? A host that names its history (joined.epoch)
-    // says so exactly: the epoch changed. Without two epochs to compare (the
-    // host sends none, or we have none from it yet), the fallback is that the
-    // host has fewer messages than we saw. Seqs from before a reset mean
-    // nothing now: keep what we show, start counting afresh, fetch it all.
-    const was = r.historyEpoch;
-    // A room where we had seen nothing (lastSeq 0) got all of it anyway.
-    const startedOver = r.lastSeq > 0 && (j.epoch && was ? j.epoch !== was : j.last_seq < r.lastSeq);
-    if (startedOver) {
+    // A history that started over: seqs from before mean nothing now. Keep
+    // what we show, start counting afresh, fetch it all.
+    if (startedOver(r, j)) {
       this.rooms.reset(r);
       r.historyEpoch = j.epoch;
       this.rooms.notice(r, 'reset');
@@ -502,16 +467,10 @@ export class LanchatClient {
       this.active = r.key;
       r.unread = r.mentions = 0;
     }
-    if (hist.length && hist[0].seq > r.lastSeq + 1) {
-      if (r.lastSeq > 0) this.rooms.notice(r, 'gap');
-      r.lastSeq = hist[0].seq - 1;
-    }
-    const { added, patches } = takeHistory(r, hist, this.outbox, this.mine);
+    const { added, patches, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.mine);
+    if (gapBefore) this.rooms.notice(r, 'gap');
     this.rooms.merge(r, added, patches);
-    if (j.last_seq > r.lastSeq) {
-      if (r.lastSeq > 0) this.rooms.notice(r, 'gap');
-      r.lastSeq = j.last_seq;
-    }
+    if (gapAfter) this.rooms.notice(r, 'gap');
     this.outbox.flush(r);
     // a search asked before this joined (offline, or on the previous connection) goes out now
     if (r.large && r.search) this.askMembers(r);

@@ -1,8 +1,16 @@
-// Dates and grouping for the message list.
+// Dates, grouping and mentions for the message list.
 
 import type { Entry, MessageEntry } from './client';
 
 const GROUP_MS = 5 * 60 * 1000;
+
+/** mentions reports whether text mentions name (as "@name" or the name as a word). */
+export function mentions(text: string, name: string | undefined): boolean {
+  if (!name) return false;
+  const esc = name.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (!esc) return false;
+  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${esc}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
+}
 
 /** startsGroup: a message shows its author and time unless it follows the same author's message closely. */
 export function startsGroup(entries: readonly Entry[], i: number): boolean {

@@ -52,6 +52,47 @@ export function take(r: Room, m: Message, outbox: Claims, mine: (memberId: strin
 }
 
 /**
+ * startedOver reports whether a host's history started over (a host without
+ * a data dir restarted, or its data dir was wiped). A host that names its
+ * history (joined.epoch) says so exactly: the epoch changed. Without two
+ * epochs to compare (the host sends none, or we have none from it yet), the
+ * fallback is that the host has fewer messages than we saw. A room where we
+ * had seen nothing (lastSeq 0) got all of it anyway.
+ */
+export function startedOver(r: Room, j: { epoch?: string; last_seq: number }): boolean {
+  const was = r.historyEpoch;
+  return r.lastSeq > 0 && (j.epoch && was ? j.epoch !== was : j.last_seq < r.lastSeq);
+}
+
+/**
+ * catchUp takes a joined frame's history into a room whose history goes on
+ * (see startedOver): what to merge, as takeHistory, and whether messages
+ * are missing before it or after it (more than the host keeps, or sends on
+ * joining), which the user is told about in those places. The room's seq
+ * ends at lastSeq.
+ */
+export function catchUp(
+  r: Room,
+  hist: Message[],
+  lastSeq: number,
+  outbox: Claims,
+  mine: (memberId: string) => boolean,
+): { added: MessageEntry[]; patches: Map<string, Partial<MessageEntry>>; gapBefore: boolean; gapAfter: boolean } {
+  let gapBefore = false;
+  let gapAfter = false;
+  if (hist.length && hist[0].seq > r.lastSeq + 1) {
+    gapBefore = r.lastSeq > 0;
+    r.lastSeq = hist[0].seq - 1;
+  }
+  const taken = takeHistory(r, hist, outbox, mine);
+  if (lastSeq > r.lastSeq) {
+    gapAfter = r.lastSeq > 0;
+    r.lastSeq = lastSeq;
+  }
+  return { ...taken, gapBefore, gapAfter };
+}
+
+/**
  * takeHistory does take's bookkeeping for a joined frame's history and
  * returns what to merge (see mergeHistory): the new entries in seq order and
  * the patches of our own. What is at or below the room's last seq is skipped.
