@@ -14,12 +14,12 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 	if f.Action == protocol.ActionDelete {
 		return c.deleteMessage(f)
 	}
-	h.mu.Lock()
-	defer h.unlock()
-	me := c.member
-	if me.conn.Load() != c {
+	unlock, ok := c.lockCurrent(h.unlock)
+	if !ok {
 		return nil
 	}
+	defer unlock()
+	me := c.member
 	ref := f.Action
 	if !me.isHost() {
 		return protocol.Errorf(protocol.CodeForbidden, "only the host can do that").WithRef(ref)

@@ -32,12 +32,12 @@ func parseDMKey(key string) ([2]string, bool) {
 // creating it on first use. Both get joined with its history.
 func (c *Conn) openDM(f protocol.DM) *protocol.Problem {
 	h := c.hub
-	h.mu.Lock()
-	defer h.unlock()
-	me := c.member
-	if me.conn.Load() != c {
+	unlock, ok := c.lockCurrent(h.unlock)
+	if !ok {
 		return nil
 	}
+	defer unlock()
+	me := c.member
 	other, ok := h.members[f.Member]
 	if !ok || other.conn.Load() == nil {
 		return protocol.Errorf(protocol.CodeNoSuchMember, "that member is not here").WithRef(f.Member)

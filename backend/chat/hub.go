@@ -5,6 +5,7 @@
 package chat
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -107,12 +108,8 @@ func (c *Config) defaults() {
 	if c.PresenceWindow <= 0 {
 		c.PresenceWindow = 150 * time.Millisecond
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.HostName == "" {
-		c.HostName = "lanchat"
-	}
+	c.Logger = cmp.Or(c.Logger, slog.Default())
+	c.HostName = cmp.Or(c.HostName, "lanchat")
 }
 
 // Hub holds a host's rooms and members. Lock order: Hub.mu, then room.mu.
@@ -503,16 +500,30 @@ func (h *Hub) internal(err error, format string, args ...any) *protocol.Problem 
 	return protocol.Errorf(protocol.CodeInternal, "%s", msg)
 }
 
+// lockCurrent takes the hub lock and reports whether c is still its member's
+// connection (not taken over or gone). If it is, the caller releases the lock
+// by calling the returned unlock; if not, the lock is already released. Either
+// way release does the releasing: h.unlock, which also finishes queued joins,
+// or a plain h.mu.Unlock.
+func (c *Conn) lockCurrent(release func()) (unlock func(), ok bool) {
+	c.hub.mu.Lock()
+	if c.member.conn.Load() != c {
+		release()
+		return nil, false
+	}
+	return release, true
+}
+
 // Disconnect removes the connection's member from every room with a
 // "disconnected" notice. It does nothing for a connection that was taken over.
 func (c *Conn) Disconnect() {
 	h := c.hub
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m := c.member
-	if m.conn.Load() != c {
+	unlock, ok := c.lockCurrent(h.mu.Unlock)
+	if !ok {
 		return
 	}
+	defer unlock()
+	m := c.member
 	for _, key := range slices.Clone(m.rooms) {
 		h.leaveLocked(m, key, protocol.EventDisconnected)
 	}
@@ -560,11 +571,11 @@ func (c *Conn) createRoom(f protocol.CreateRoom) *protocol.Problem {
 	if !h.cfg.AllowCreate {
 		return protocol.Errorf(protocol.CodeRoomCreateOff, "this host does not let members create rooms").WithRef(f.Room)
 	}
-	h.mu.Lock()
-	defer h.unlock()
-	if c.member.conn.Load() != c {
+	unlock, ok := c.lockCurrent(h.unlock)
+	if !ok {
 		return nil
 	}
+	defer unlock()
 	return h.createRoomLocked(c, f.Room, false)
 }
 

@@ -166,11 +166,11 @@ func (h *Hub) roomKey(name string, m *Member) (string, *protocol.Problem) {
 
 func (c *Conn) join(f protocol.Join) *protocol.Problem {
 	h := c.hub
-	h.mu.Lock()
-	defer h.unlock()
-	if c.member.conn.Load() != c {
+	unlock, ok := c.lockCurrent(h.unlock)
+	if !ok {
 		return nil
 	}
+	defer unlock()
 	key, p := h.roomKey(f.Room, c.member)
 	if p != nil {
 		return p
@@ -183,11 +183,11 @@ func (c *Conn) join(f protocol.Join) *protocol.Problem {
 
 func (c *Conn) leave(f protocol.Leave) *protocol.Problem {
 	h := c.hub
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if c.member.conn.Load() != c {
+	unlock, ok := c.lockCurrent(h.mu.Unlock)
+	if !ok {
 		return nil
 	}
+	defer unlock()
 	key, p := h.roomKey(f.Room, c.member)
 	if p != nil {
 		return p

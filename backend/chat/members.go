@@ -83,9 +83,8 @@ func sorted(ms []*Member) []protocol.Member {
 // members answers a members query for a room the member is in.
 func (c *Conn) members(f protocol.MembersQuery) *protocol.Problem {
 	h := c.hub
-	h.mu.Lock()
-	if c.member.conn.Load() != c {
-		h.mu.Unlock()
+	unlock, ok := c.lockCurrent(h.mu.Unlock)
+	if !ok {
 		return nil
 	}
 	key, p := h.roomKey(f.Room, c.member)
@@ -93,11 +92,11 @@ func (c *Conn) members(f protocol.MembersQuery) *protocol.Problem {
 		p = protocol.Errorf(protocol.CodeNotInRoom, "join %q to see who is there", f.Room).WithRef(f.Room)
 	}
 	if p != nil {
-		h.mu.Unlock()
+		unlock()
 		return p
 	}
 	r := h.rooms[key]
-	h.mu.Unlock()
+	unlock()
 	if !c.allow() {
 		return protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d requests per second", h.cfg.RatePerSecond).WithRef(f.Room)
 	}
