@@ -112,6 +112,13 @@ func (h *Hub) renameRoomLocked(from, to string) *protocol.Problem {
 	if p := h.updateRoomLocked(r, func(sr *StoredRoom) { sr.Name = clean }); p != nil {
 		return p
 	}
+	h.renamedLocked(r, old, oldKey, newKey)
+	return nil
+}
+
+// renamedLocked files a room renamed from old under its new name's key and
+// tells everyone.
+func (h *Hub) renamedLocked(r *room, old, oldKey, newKey string) {
 	delete(h.rooms, oldKey)
 	h.rooms[newKey] = r
 	h.order[slices.Index(h.order, oldKey)] = newKey
@@ -122,9 +129,8 @@ func (h *Hub) renameRoomLocked(from, to string) *protocol.Problem {
 			}
 		}
 	}
-	h.broadcastLocked(NewOut(protocol.Renamed{Room: old, Name: clean}))
+	h.broadcastLocked(NewOut(protocol.Renamed{Room: old, Name: r.name}))
 	h.broadcastRoomsLocked()
-	return nil
 }
 
 func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
@@ -138,6 +144,12 @@ func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
 	if p := h.updateRoomLocked(r, func(sr *StoredRoom) { sr.Closed = true }); p != nil {
 		return p
 	}
+	h.closedLocked(r)
+	return nil
+}
+
+// closedLocked takes a closed room away: its members are told and leave it.
+func (h *Hub) closedLocked(r *room) {
 	key := protocol.RoomKey(r.name)
 	r.mu.Lock()
 	out := NewOut(protocol.Closed{Room: r.name})
@@ -156,7 +168,6 @@ func (h *Hub) closeRoomLocked(name string) *protocol.Problem {
 	delete(h.rooms, key)
 	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == key })
 	h.broadcastRoomsLocked()
-	return nil
 }
 
 func (h *Hub) setRoomFlagsLocked(f protocol.Control) *protocol.Problem {

@@ -70,6 +70,9 @@ type Config struct {
 	// Roster shares members and names with the other boxes of a cluster;
 	// nil for a host on its own.
 	Roster Roster
+	// RoomFeed tells the hub of rooms other boxes create, rename, close or
+	// change in that Store; nil for a host on its own.
+	RoomFeed RoomFeed
 	// Logger receives the cause of every internal error; default slog.Default().
 	Logger *slog.Logger
 }
@@ -140,6 +143,7 @@ type Hub struct {
 
 	joins     []joinJob // joins decided under mu, finished by unlock
 	roomsList throttle  // the rooms list pushed to every member
+	unwatch   func()    // stops the RoomFeed (once); nil without one
 }
 
 type room struct {
@@ -259,24 +263,10 @@ func NewHub(cfg Config) (*Hub, error) {
 	// The lobby first, then the others in creation order.
 	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == Lobby })
 	h.order = append([]string{Lobby}, h.order...)
-	return h, nil
-}
-
-// addRoomLocked adds a room under its store key. Rooms are found by the
-// key of their current name; private rooms are never listed.
-func (h *Hub) addRoomLocked(key, name string, lastSeq uint64, flags RoomFlags, topic string) *room {
-	r := &room{key: key, name: name, lastSeq: lastSeq, flags: flags, topic: topic,
-		joining: map[*Member]bool{}, lastTyping: map[*Member]time.Time{}, lastSend: map[*Member]time.Time{}}
-	r.stored = sync.NewCond(&r.mu)
-	h.followLocked(r)
-	if dm, ok := parseDMKey(key); ok {
-		r.dm = dm
-		h.rooms[key] = r
-		return r
+	if cfg.RoomFeed != nil {
+		h.unwatch = sync.OnceFunc(cfg.RoomFeed.WatchRooms(h.roomChanged))
 	}
-	h.rooms[protocol.RoomKey(name)] = r
-	h.order = append(h.order, protocol.RoomKey(name))
-	return r
+	return h, nil
 }
 
 // Config returns the hub's effective configuration.
@@ -311,18 +301,6 @@ func (h *Hub) Stats() Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return Stats{Members: len(h.members), Rooms: h.roomsLocked()}
-}
-
-func (h *Hub) roomsLocked() []protocol.RoomInfo {
-	out := make([]protocol.RoomInfo, 0, len(h.order))
-	for _, k := range h.order {
-		// Without the room's lock, which a history read may hold: name, topic
-		// and flags change under Hub.mu too, the count is atomic.
-		r := h.rooms[k]
-		out = append(out, protocol.RoomInfo{Name: r.name, Members: int(r.count.Load()), Topic: r.topic,
-			Locked: r.flags.Locked || r.flags.Announcements, Announcements: r.flags.Announcements, SlowSeconds: r.flags.SlowSeconds})
-	}
-	return out
 }
 
 // Connect admits a member after its hello. On success the welcome and the
@@ -582,6 +560,9 @@ func (c *Conn) createRoom(f protocol.CreateRoom) *protocol.Problem {
 // Close refuses new members and tells every connection the host is going
 // away. Transports then close their sockets (WebSocket code 1001).
 func (h *Hub) Close() {
+	if h.unwatch != nil {
+		h.unwatch() // before the lock: a room change being applied needs it
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true

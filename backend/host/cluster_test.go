@@ -35,6 +35,10 @@ type boxSpec struct {
 	Peers                    []string
 }
 
+// boxToken is the host token of every test box: a member that sends it
+// holds the host role on its box.
+const boxToken = "test-box-host-token"
+
 func runBox(spec string) int {
 	var s boxSpec
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {
@@ -44,7 +48,7 @@ func runBox(spec string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := Config{Addr: s.Addr, DataDir: s.Data, Name: s.Name, Logger: log,
 		// Members here send as fast as acks come (the benchmarks), not as people do.
-		Hub: chat.Config{RatePerSecond: 2000, RateBurst: 4000}}
+		Hub: chat.Config{RatePerSecond: 2000, RateBurst: 4000}, HostToken: boxToken}
 	if s.Listen != "" {
 		cfg.Cluster = &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers}
 	}

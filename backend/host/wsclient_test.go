@@ -44,12 +44,17 @@ type frame struct {
 	From     member   `json:"from"`
 	Text     string   `json:"text"`
 	Boxes    []string `json:"boxes"`
+	Name     string   `json:"name"`
+	Rooms    []struct {
+		Name   string `json:"name"`
+		Locked bool   `json:"locked"`
+	} `json:"rooms"`
 }
 
 // dialBox connects and says hello; resume, when set, names rooms and the
 // last seq seen in each. It returns the refusal's code when hello fails.
 func dialBox(url, name, session string, resume map[string]uint64) (*wsClient, string, error) {
-	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"http://" + url[len("ws://"):len(url)-len("/ws")]}})
+	ws, _, err := dialWS(url)
 	if err != nil {
 		return nil, "", err
 	}
@@ -58,6 +63,11 @@ func dialBox(url, name, session string, resume map[string]uint64) (*wsClient, st
 		hello["resume"] = map[string]any{"session": session, "rooms": resume}
 	}
 	return sayHello(ws, name, hello)
+}
+
+// dialWS opens a WebSocket to a box's ws URL as a page of that box would.
+func dialWS(url string) (*websocket.Conn, *http.Response, error) {
+	return websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"http://" + url[len("ws://"):len(url)-len("/ws")]}})
 }
 
 // sayHello sends hello on ws and waits for the welcome (or the refusal's

@@ -2,6 +2,7 @@ package jsstore
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -133,4 +134,51 @@ func (s *Store) Rooms() ([]chat.StoredRoom, error) {
 		rooms[i] = o.room
 	}
 	return rooms, nil
+}
+
+// WatchRooms calls changed with every room a box creates, renames, closes
+// or changes from now on (this box's own changes too), in the order they
+// were saved, until stop is called; stop waits for the last call to
+// return. A watch that ends under it (a reconnect) is opened again.
+func (s *Store) WatchRooms(changed func(chat.StoredRoom)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The first watch starts from now; one opened again after it ended
+		// replays every room, so nothing changed in between is missed
+		// (applying a room twice changes nothing).
+		for first := true; ctx.Err() == nil; first = false {
+			opts := []jetstream.WatchOpt{jetstream.IgnoreDeletes()}
+			if first {
+				opts = append(opts, jetstream.UpdatesOnly())
+			}
+			w, err := s.rooms.WatchAll(ctx, opts...)
+			if err != nil {
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+				continue
+			}
+			for e := range w.Updates() {
+				if e == nil {
+					continue
+				}
+				var rec roomRecord
+				if json.Unmarshal(e.Value(), &rec) == nil && rec.Key != "" {
+					changed(rec.room())
+				}
+			}
+			_ = w.Stop()
+			select { // the watch ended under us (a reconnect): open it again shortly
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
