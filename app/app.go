@@ -112,6 +112,11 @@ func (a *App) AddPeer(addr string) (Peer, error) {
 	return a.peers.disc.AddManual(a.context(), addr)
 }
 
+// ForgetKey drops the key this computer remembers for host id, once the
+// person has checked the host's new key with its owner: the key it proves
+// next is remembered instead.
+func (a *App) ForgetKey(id string) error { return a.peers.disc.ForgetKey(id) }
+
 // Diagnosis explains what discovery sees, for the "nobody shows up" case.
 func (a *App) Diagnosis() Diagnosis { return a.peers.disc.Diagnosis() }
 

@@ -273,6 +273,7 @@ func (f *fakeDiscovery) Peers() []Peer {
 func (f *fakeDiscovery) AddManual(context.Context, string) (Peer, error)  { return Peer{}, nil }
 func (f *fakeDiscovery) Subscribe(context.Context) <-chan discovery.Event { return f.events }
 func (f *fakeDiscovery) Diagnosis() Diagnosis                             { return Diagnosis{} }
+func (f *fakeDiscovery) ForgetKey(string) error                           { return nil }
 
 func TestWatchSendsWholeListsAndEndsWithDiscovery(t *testing.T) {
 	fd := &fakeDiscovery{events: make(chan discovery.Event, 8)}

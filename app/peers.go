@@ -18,6 +18,7 @@ type Diagnosis = discovery.Diagnosis
 type Discovery interface {
 	Peers() []discovery.Peer
 	AddManual(ctx context.Context, addr string) (discovery.Peer, error)
+	ForgetKey(id string) error
 	Subscribe(ctx context.Context) <-chan discovery.Event
 	Diagnosis() discovery.Diagnosis
 }

@@ -73,6 +73,25 @@ func LinkFingerprint(link string) string {
 	return identity.Normalize(v.Get("fp"))
 }
 
+// ForgetKey drops the key remembered for host id, when the person at this
+// computer has checked that the host's new key is right (the host was
+// reinstalled, say). The host is probed again at once, and the key it then
+// proves is remembered as on first contact.
+func (s *Service) ForgetKey(id string) error {
+	if s.cfg.Pins == nil {
+		return errors.New("this host remembers no keys")
+	}
+	if err := s.cfg.Pins.Forget(id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.entries[id]; e != nil {
+		e.pokeWatcher()
+	}
+	return nil
+}
+
 // AddManual adds a host by address: it must answer GET /api/info. The host
 // is remembered in the data dir and probed again on every start. When addr
 // is a join link that carries a fingerprint, the host must present that key

@@ -77,6 +77,19 @@ func TestTrustOnFirstUse(t *testing.T) {
 		if p, _ := peerByAddr(r.s, "10.0.0.2:47800"); p.Trust != "changed" {
 			t.Errorf("plain answer under a remembered id: %+v", p)
 		}
+
+		// The person checks the new key and accepts it: remembered from
+		// the next probe on, which comes at once.
+		r.prober.set("10.0.0.2:47800", fakeHost{info: impostor})
+		at(t, start, 4*probeEvery)
+		if err := r.s.ForgetKey("bbbb0002"); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if p, _ := peerByAddr(r.s, "10.0.0.2:47800"); p.Trust != "new" || pins.Lookup("bbbb0002") != fpOf('x') {
+			t.Errorf("after the key was forgotten: %+v, pin %q", p, pins.Lookup("bbbb0002"))
+		}
+		teacher = impostor // the key the next run remembers
 	})
 
 	// The next run: the teacher's key is the remembered one.

@@ -347,6 +347,7 @@ async function desktopUser(name) {
             AddPeer: async (addr) => ({ id: 'p-' + addr, name: addr, addr }),
             Diagnosis: async () => ({}),
             Notify: async (title, body) => void calls.push(['Notify', title, body]),
+            ForgetKey: async (id) => void calls.push(['ForgetKey', id]),
           },
         },
       };
@@ -427,6 +428,31 @@ test('desktop: links open in the system browser', async () => {
   await carla.page.waitForFunction(() => window.__calls.some((c) => c[0] === 'BrowserOpenURL'));
   assert.deepEqual(await calls(carla, 'BrowserOpenURL'), [['BrowserOpenURL', 'https://example.org/slides?x=1']]);
   assert.equal(carla.context.pages().length, 1, 'no page opened inside the app');
+});
+
+test('desktop: a host whose key changed is not joined, until the person trusts its new key', async () => {
+  const { carla } = users;
+  const fp = 'abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst';
+  await carla.page.evaluate(
+    (fp) =>
+      window.__emitPeers([
+        { id: 'h-second', name: 'Sala 13', url: 'http://127.0.0.1:47891/', addr: '127.0.0.1:47891', members: 1 },
+        { id: 'h-t', name: 'Teacher', addr: '127.0.0.1:47899', fingerprint: fp, trust: 'changed' },
+        { id: 'h-n', name: 'Lab', addr: '127.0.0.1:47898', fingerprint: fp, trust: 'new' },
+      ]),
+    fp,
+  );
+  const teacher = carla.page.locator('nav li', { hasText: 'Teacher' });
+  await teacher.getByText('Key changed: may be an impostor').waitFor();
+  assert.ok(await teacher.locator('button.host').isDisabled(), 'the host cannot be opened');
+  await carla.page.locator('nav li', { hasText: 'Lab' }).getByText('New host: key ABCD-EFGH-IJKL-MNOP').waitFor();
+  await carla.page.locator('nav li', { hasText: 'Sala 13' }).getByText('Not encrypted').waitFor();
+  await shot(carla, '10b-desktop-key-changed');
+  await axe(carla, 'the rail with a changed key');
+  carla.page.once('dialog', (d) => d.accept());
+  await teacher.getByRole('button', { name: 'I checked it: trust the new key' }).click();
+  await carla.page.waitForFunction(() => window.__calls.some((c) => c[0] === 'ForgetKey'));
+  assert.deepEqual(await calls(carla, 'ForgetKey'), [['ForgetKey', 'h-t']]);
 });
 
 test('on a phone the rooms fit and the host list is a menu', async () => {

@@ -89,6 +89,9 @@ export function desktopBridge(): Bridge {
       }
       return copyText(text);
     },
+    async forgetKey(hostId) {
+      await call('ForgetKey', hostId);
+    },
     async exportTranscript(room, format) {
       return String((await call('ExportTranscript', room, format)) ?? '');
     },

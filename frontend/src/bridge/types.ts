@@ -67,6 +67,8 @@ export interface Bridge {
    * Only the desktop app has it (it reads its own host's history).
    */
   exportTranscript?(room: string, format: TranscriptFormat): Promise<string>;
+  /** forgetKey drops the key remembered for a host whose key changed (desktop only). */
+  forgetKey?(hostId: string): Promise<void>;
 }
 
 export type TranscriptFormat = 'md' | 'html' | 'json';

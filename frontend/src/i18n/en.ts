@@ -31,6 +31,9 @@ export const en = {
   'trust.changed': 'Key changed: may be an impostor',
   'trust.new': 'New host: key {fp}',
   'trust.pinned': 'Encrypted, key {fp} checked',
+  'trust.forget': 'I checked it: trust the new key',
+  'trust.forgetConfirm': 'Trust {host} with its new key {fp}? Do this only if the person at {host} shows you the same key on their session card.',
+  'trust.forgetFailed': 'The key of {host} could not be forgotten.',
   'trust.plain': 'Not encrypted',
 
   'add.open': 'Add by address',

@@ -33,6 +33,9 @@ export const ptBR: Record<keyof typeof en, string> = {
   'trust.changed': 'Chave mudou: pode ser um impostor',
   'trust.new': 'Host novo: chave {fp}',
   'trust.pinned': 'Criptografado, chave {fp} conferida',
+  'trust.forget': 'Conferi: confiar na nova chave',
+  'trust.forgetConfirm': 'Confiar em {host} com a nova chave {fp}? Faça isso só se a pessoa em {host} mostrar a mesma chave no cartão da sessão.',
+  'trust.forgetFailed': 'Não foi possível esquecer a chave de {host}.',
   'trust.plain': 'Sem criptografia',
 
   'add.open': 'Adicionar por endereço',
