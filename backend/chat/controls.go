@@ -195,37 +195,20 @@ func (h *Hub) setRoomFlagsLocked(f protocol.Control) *protocol.Problem {
 func (h *Hub) moderateLocked(me *Member, f protocol.Control) *protocol.Problem {
 	target, ok := h.members[f.Member]
 	if !ok {
+		target, ok = h.remote[f.Member] // a member of another box
+	}
+	if !ok {
 		return protocol.Errorf(protocol.CodeNoSuchMember, "that member is not here").WithRef(f.Member)
 	}
 	if target.role == protocol.RoleHost || (target.isHost() && me.role != protocol.RoleHost) {
 		return protocol.Errorf(protocol.CodeForbidden, "a host cannot be moderated").WithRef(f.Member)
 	}
-	switch f.Action {
-	case protocol.ActionMute:
-		h.mutes[target.identity] = f.Flag
-		target.muted = f.Flag
-		h.broadcastLocked(NewOut(protocol.MemberUpdate{Member: target.public()}))
-	case protocol.ActionCohost:
-		h.cohosts[target.identity] = f.Flag
-		target.role = ""
-		if f.Flag {
-			target.role = protocol.RoleCohost
-		}
-		h.broadcastLocked(NewOut(protocol.MemberUpdate{Member: target.public()}))
-	case protocol.ActionKick, protocol.ActionBan:
-		if f.Action == protocol.ActionBan {
-			h.bannedIDs[target.identity] = true
-			if target.device != "" {
-				h.bannedDev[target.device] = true
-			}
-			delete(h.sessions, target.session) // no takeover back in
-		}
-		code, msg := protocol.CodeKicked, "the host removed you from this session"
-		if f.Action == protocol.ActionBan {
-			code, msg = protocol.CodeBanned, "the host has banned you from this session"
-		}
-		target.close(protocol.Errorf(code, "%s", msg))
+	h.applyActionLocked(target, f.Action, f.Flag)
+	if target.box == "" {
+		h.keepLocked(f.Action, target, f.Flag)
 	}
+	// The other boxes act on it (the member's own box) or show it.
+	h.decideLocked(Decision{Kind: f.Action, Member: target.id, On: f.Flag})
 	return nil
 }
 
@@ -287,5 +270,6 @@ func (h *Hub) setJoinCodeLocked(code string) *protocol.Problem {
 	}
 	h.joinCode = code
 	clear(h.joinFails)
+	h.decideLocked(Decision{Kind: DecideJoinCode, Value: code})
 	return nil
 }

@@ -73,6 +73,9 @@ type Config struct {
 	// RoomFeed tells the hub of rooms other boxes create, rename, close or
 	// change in that Store; nil for a host on its own.
 	RoomFeed RoomFeed
+	// Decisions shares moderation and the join code with the other boxes;
+	// nil for a host on its own.
+	Decisions Decisions
 	// Logger receives the cause of every internal error; default slog.Default().
 	Logger *slog.Logger
 }
@@ -143,7 +146,8 @@ type Hub struct {
 
 	joins     []joinJob // joins decided under mu, finished by unlock
 	roomsList throttle  // the rooms list pushed to every member
-	unwatch   func()    // stops the RoomFeed (once); nil without one
+	unwatch   []func()  // stop the RoomFeed and Decisions watches (each once)
+	box       string    // names this hub's actions among the boxes' (Decision.Box)
 }
 
 type room struct {
@@ -194,6 +198,10 @@ type Member struct {
 	identity string // stable for a name on one device; keys mutes, bans, co-hosts and DMs
 	device   string
 	muted    bool
+	// standing guards role and muted: they change under Hub.mu (with
+	// setStanding) once the member is known, and public reads them under a
+	// room's lock alone too.
+	standing sync.Mutex
 
 	// conn is the member's current connection (nil once gone). Hub.mu
 	// serialises its changes; fan-outs read it under a room's lock alone.
@@ -263,8 +271,12 @@ func NewHub(cfg Config) (*Hub, error) {
 	// The lobby first, then the others in creation order.
 	h.order = slices.DeleteFunc(h.order, func(k string) bool { return k == Lobby })
 	h.order = append([]string{Lobby}, h.order...)
+	h.box = randomHex(8)
 	if cfg.RoomFeed != nil {
-		h.unwatch = sync.OnceFunc(cfg.RoomFeed.WatchRooms(h.roomChanged))
+		h.unwatch = append(h.unwatch, sync.OnceFunc(cfg.RoomFeed.WatchRooms(h.roomChanged)))
+	}
+	if cfg.Decisions != nil {
+		h.unwatch = append(h.unwatch, sync.OnceFunc(cfg.Decisions.WatchDecisions(h.decided)))
 	}
 	return h, nil
 }
@@ -441,7 +453,16 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 }
 
 func (m *Member) public() protocol.Member {
+	m.standing.Lock()
+	defer m.standing.Unlock()
 	return protocol.Member{ID: m.id, Name: m.name, Role: m.role, Muted: m.muted}
+}
+
+// setStanding changes the member's role and mute. Hub.mu is held.
+func (m *Member) setStanding(role string, muted bool) {
+	m.standing.Lock()
+	defer m.standing.Unlock()
+	m.role, m.muted = role, muted
 }
 
 // send queues o for the member's connection, if it has one.
@@ -560,8 +581,8 @@ func (c *Conn) createRoom(f protocol.CreateRoom) *protocol.Problem {
 // Close refuses new members and tells every connection the host is going
 // away. Transports then close their sockets (WebSocket code 1001).
 func (h *Hub) Close() {
-	if h.unwatch != nil {
-		h.unwatch() // before the lock: a room change being applied needs it
+	for _, stop := range h.unwatch {
+		stop() // before the lock: a change being applied needs it
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

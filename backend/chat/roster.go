@@ -75,7 +75,7 @@ func (h *Hub) Remote(box, room, event string, pm protocol.Member) {
 			h.names[m.nameKey] = m
 		}
 	}
-	m.role, m.muted = pm.Role, pm.Muted
+	m.setStanding(pm.Role, pm.Muted)
 	switch {
 	case r == nil:
 	case event == protocol.EventJoined && !slices.Contains(m.rooms, key):

@@ -87,7 +87,7 @@ func openCluster(cfg Config, hc *chat.Config) (*clusterParts, error) {
 	if err != nil {
 		return nil, p.close(err)
 	}
-	hc.Store, hc.Feed, hc.RoomFeed, hc.Roster = p.store, p.store, p.store, p.roster
+	hc.Store, hc.Feed, hc.RoomFeed, hc.Decisions, hc.Roster = p.store, p.store, p.store, p.store, p.roster
 	cfg.Logger.Info("cluster: joined", "box", node.ServerName(), "replicas", node.Replicas())
 	return p, nil
 }

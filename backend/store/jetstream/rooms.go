@@ -139,39 +139,45 @@ func (s *Store) Rooms() ([]chat.StoredRoom, error) {
 // WatchRooms calls changed with every room a box creates, renames, closes
 // or changes from now on (this box's own changes too), in the order they
 // were saved, until stop is called; stop waits for the last call to
-// return. A watch that ends under it (a reconnect) is opened again.
+// return.
 func (s *Store) WatchRooms(changed func(chat.StoredRoom)) (stop func()) {
+	return watch(s.rooms, true, func(e jetstream.KeyValueEntry, _ bool) {
+		var rec roomRecord
+		if json.Unmarshal(e.Value(), &rec) == nil && rec.Key != "" {
+			changed(rec.room())
+		}
+	})
+}
+
+// watch calls fn with the entries of kv, and whether each is live (put
+// after the watch began), until stop is called; stop waits for the last
+// call to return. fromNow skips the values already there. A watch that
+// ends under it (a reconnect) is opened again, replaying every value (as
+// not live), so nothing put in between is missed; applying a value twice
+// must change nothing.
+func watch(kv jetstream.KeyValue, fromNow bool, fn func(e jetstream.KeyValueEntry, live bool)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// The first watch starts from now; one opened again after it ended
-		// replays every room, so nothing changed in between is missed
-		// (applying a room twice changes nothing).
 		for first := true; ctx.Err() == nil; first = false {
 			opts := []jetstream.WatchOpt{jetstream.IgnoreDeletes()}
-			if first {
+			if first && fromNow {
 				opts = append(opts, jetstream.UpdatesOnly())
 			}
-			w, err := s.rooms.WatchAll(ctx, opts...)
-			if err != nil {
-				select {
-				case <-ctx.Done():
-				case <-time.After(time.Second):
+			w, err := kv.WatchAll(ctx, opts...)
+			if err == nil {
+				live := first && fromNow
+				for e := range w.Updates() {
+					if e == nil {
+						live = true // the values already there are all in
+						continue
+					}
+					fn(e, live)
 				}
-				continue
+				_ = w.Stop()
 			}
-			for e := range w.Updates() {
-				if e == nil {
-					continue
-				}
-				var rec roomRecord
-				if json.Unmarshal(e.Value(), &rec) == nil && rec.Key != "" {
-					changed(rec.room())
-				}
-			}
-			_ = w.Stop()
-			select { // the watch ended under us (a reconnect): open it again shortly
+			select { // the watch ended under us, or could not open: again shortly
 			case <-ctx.Done():
 			case <-time.After(time.Second):
 			}

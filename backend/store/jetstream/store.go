@@ -56,6 +56,10 @@ const (
 	RoomsBucket   = "lanchat_rooms"
 	DeletedBucket = "lanchat_deleted"
 	MetaBucket    = "lanchat_meta"
+	// DecisionsBucket keeps bans, mutes, co-hosts and the join code;
+	// ActionsBucket carries moderation actions on members for an hour.
+	DecisionsBucket = "lanchat_decisions"
+	ActionsBucket   = "lanchat_actions"
 )
 
 // Options tune a Store. The zero value keeps everything, with one replica.
@@ -85,9 +89,11 @@ type Store struct {
 	nc      *nats.Conn
 	rooms   jetstream.KeyValue
 	deleted jetstream.KeyValue
-	delSt   jetstream.Stream // the deleted bucket's stream, for its subjects
-	mux     *mux
-	epoch   string
+	// decisions and actions: see chat.Decisions.
+	decisions, actions jetstream.KeyValue
+	delSt              jetstream.Stream // the deleted bucket's stream, for its subjects
+	mux                *mux
+	epoch              string
 
 	mu    sync.Mutex
 	ready map[string]bool // room streams known to exist
@@ -128,6 +134,12 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, err
 		return nil, err
 	}
 	if s.deleted, err = s.bucket(ctx, DeletedBucket, opts.MaxAge); err != nil {
+		return nil, err
+	}
+	if s.decisions, err = s.bucket(ctx, DecisionsBucket, 0); err != nil {
+		return nil, err
+	}
+	if s.actions, err = s.bucket(ctx, ActionsBucket, time.Hour); err != nil {
 		return nil, err
 	}
 	meta, err := s.bucket(ctx, MetaBucket, 0)
