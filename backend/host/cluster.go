@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"lanchat/backend/chat"
 	"lanchat/backend/cluster"
+	"lanchat/backend/identity"
 	"lanchat/backend/roster"
 	jsstore "lanchat/backend/store/jetstream"
 )
@@ -125,4 +127,38 @@ func randomID() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// shareIdentity makes the boxes of a cluster one host on the LAN: the first
+// box to get there shares its host id and key (in the cluster's meta
+// bucket) and every box answers under them, so laptops list the cluster
+// once, with every box's address, and remember one key. An operator's
+// certificate (--tls-cert) stays each box's own.
+func (p *clusterParts) shareIdentity(id string, ident *identity.Identity) (string, *identity.Identity, error) {
+	sharedID, err := p.store.Shared("host_id", []byte(id))
+	if err != nil {
+		return "", nil, err
+	}
+	if !ident.Own {
+		return string(sharedID), ident, nil
+	}
+	type keyPair struct{ Cert, Key []byte }
+	var mine keyPair
+	if mine.Cert, mine.Key, err = ident.PEM(); err != nil {
+		return "", nil, err
+	}
+	b, _ := json.Marshal(mine)
+	v, err := p.store.Shared("host_key", b)
+	if err != nil {
+		return "", nil, err
+	}
+	var theirs keyPair
+	if err := json.Unmarshal(v, &theirs); err != nil {
+		return "", nil, fmt.Errorf("the cluster's host key: %w", err)
+	}
+	sharedKey, err := identity.FromPEM(theirs.Cert, theirs.Key)
+	if err != nil {
+		return "", nil, fmt.Errorf("the cluster's host key: %w", err)
+	}
+	return string(sharedID), sharedKey, nil
 }

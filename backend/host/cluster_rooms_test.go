@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -109,5 +110,45 @@ func TestClusterRoomsLive(t *testing.T) {
 	}
 	if f, ok := late.waitFor(wait, func(f frame) bool { return f.Type == "error" || f.Type == "joined" && f.Room == "Projeto Final" }); !ok || f.Code != "no_such_room" {
 		t.Fatalf("joining the closed room on box 3: %+v", f)
+	}
+}
+
+// The boxes of a cluster are one host to the LAN: one id and one key on
+// every box, so a laptop that meets two of them lists one host, with the
+// key it remembered from the first.
+func TestClusterIsOneHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three boxes")
+	}
+	boxes := startCluster(t, 3)
+	var id, fp string
+	for _, b := range boxes {
+		var info struct {
+			ID          string `json:"id"`
+			Fingerprint string `json:"fingerprint"`
+		}
+		getJSON(t, b.url()+"/api/info", &info)
+		if id == "" {
+			id, fp = info.ID, info.Fingerprint
+		}
+		if info.ID != id || info.Fingerprint != fp || fp == "" {
+			t.Errorf("%s answers as %+v, box1 as %s %s", b.spec.Name, info, id, fp)
+		}
+	}
+	laptop := runHost(t, Config{Name: "laptop"})
+	for _, b := range boxes[:2] {
+		p, err := laptop.Discovery.AddManual(context.Background(), b.url()+"/#fp="+fp)
+		if err != nil || p.ID != id || p.Trust != "new" {
+			t.Fatalf("adding %s: %+v %v", b.spec.Name, p, err)
+		}
+	}
+	n := 0
+	for _, p := range laptop.Discovery.Peers() {
+		if p.ID == id {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the laptop lists the cluster %d times: %+v", n, laptop.Discovery.Peers())
 	}
 }

@@ -151,6 +151,12 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
+	if parts != nil {
+		if id, ident, err = parts.shareIdentity(id, ident); err != nil {
+			return nil, fmt.Errorf("cluster: %w", parts.close(err))
+		}
+		hc.HostID = id
+	}
 	history, err := openHistory(cfg, &hc)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", parts.close(err))

@@ -363,3 +363,26 @@ func PeerFingerprint(cs tls.ConnectionState) string {
 	}
 	return Fingerprint(cs.PeerCertificates[0])
 }
+
+// PEM encodes id's certificate chain and private key (PKCS#8), as the data
+// dir keeps them.
+func (id *Identity) PEM() (certPEM, keyPEM []byte, err error) {
+	for _, der := range id.Cert.Certificate {
+		certPEM = append(certPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(id.Cert.PrivateKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity: %w", err)
+	}
+	return certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// FromPEM makes an identity of a certificate and key in PEM, such as PEM
+// gives: a key of the host's own (Own), shared by the boxes of a cluster.
+func FromPEM(certPEM, keyPEM []byte) (*Identity, error) {
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	return newIdentity(cert, true)
+}

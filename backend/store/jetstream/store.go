@@ -89,6 +89,7 @@ type Store struct {
 	nc      *nats.Conn
 	rooms   jetstream.KeyValue
 	deleted jetstream.KeyValue
+	meta    jetstream.KeyValue
 	// decisions and actions: see chat.Decisions.
 	decisions, actions jetstream.KeyValue
 	delSt              jetstream.Stream // the deleted bucket's stream, for its subjects
@@ -142,14 +143,13 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, err
 	if s.actions, err = s.bucket(ctx, ActionsBucket, time.Hour); err != nil {
 		return nil, err
 	}
-	meta, err := s.bucket(ctx, MetaBucket, 0)
-	if err != nil {
+	if s.meta, err = s.bucket(ctx, MetaBucket, 0); err != nil {
 		return nil, err
 	}
 	if s.delSt, err = js.Stream(ctx, "KV_"+DeletedBucket); err != nil {
 		return nil, fmt.Errorf("jsstore: %w", err)
 	}
-	if s.epoch, err = initEpoch(ctx, meta); err != nil {
+	if s.epoch, err = initEpoch(ctx, s.meta); err != nil {
 		return nil, err
 	}
 	if s.mux, err = newMux(s.nc); err != nil {
@@ -191,28 +191,47 @@ func initEpoch(ctx context.Context, meta jetstream.KeyValue) (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	err := retry(ctx, func() error { _, err := meta.Create(ctx, "epoch", []byte(hex.EncodeToString(b[:]))); return err })
-	if err == nil {
-		return hex.EncodeToString(b[:]), nil
-	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+	v, err := shared(ctx, meta, "epoch", []byte(hex.EncodeToString(b[:])))
+	if err != nil {
 		return "", fmt.Errorf("jsstore: epoch: %w", err)
+	}
+	return string(v), nil
+}
+
+// shared puts value under key in kv unless a box did first, and returns
+// the value that is there: the same on every box.
+func shared(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) ([]byte, error) {
+	err := retry(ctx, func() error { _, err := kv.Create(ctx, key, value); return err })
+	if err == nil {
+		return value, nil
+	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, err
 	}
 	for {
 		// A KV get may be answered by a replica that has not yet seen the
-		// epoch another box just created.
-		e, err := kvGet(ctx, meta, "epoch")
+		// value another box just created.
+		e, err := kvGet(ctx, kv, key)
 		if err == nil {
-			return string(e.Value()), nil
+			return e.Value(), nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyNotFound) {
-			return "", fmt.Errorf("jsstore: epoch: %w", err)
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("jsstore: epoch: %w", ctx.Err())
+			return nil, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// Shared puts value under key in the cluster's meta bucket unless another
+// box did first, and returns the value every box gets: the first one.
+func (s *Store) Shared(key string, value []byte) ([]byte, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	v, err := shared(ctx, s.meta, key, value)
+	return v, wrap("shared "+key, err)
 }
 
 // Epoch names the cluster's history: 16 random hex digits chosen by the
