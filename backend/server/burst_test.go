@@ -71,6 +71,9 @@ func TestReconnectStorm1000(t *testing.T) {
 	start := time.Now()
 	c.Connect(true)
 	sendBatch() // while they come back
+	// The senders have gone once the host counts the crowd alone; their
+	// leaving is then the last change every list gets.
+	waitFor(t, "the senders to leave", func() bool { return c.Joined() == n && h.hub.Stats().Members == n })
 	if got := c.WaitComplete(n, 3*time.Minute); got != n {
 		t.Fatalf("after the storm: %d of %d complete; %d disconnected", got, n, len(c.Disconnected()))
 	}
