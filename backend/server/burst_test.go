@@ -73,7 +73,11 @@ func TestReconnectStorm1000(t *testing.T) {
 	sendBatch() // while they come back
 	// The senders have gone once the host counts the crowd alone; their
 	// leaving is then the last change every list gets.
-	waitFor(t, "the senders to leave", func() bool { return c.Joined() == n && h.hub.Stats().Members == n })
+	for end := time.Now().Add(3 * time.Minute); c.Joined() != n || h.hub.Stats().Members != n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("after the storm: %d of %d joined, the host counts %d", c.Joined(), n, h.hub.Stats().Members)
+		}
+	}
 	if got := c.WaitComplete(n, 3*time.Minute); got != n {
 		t.Fatalf("after the storm: %d of %d complete; %d disconnected", got, n, len(c.Disconnected()))
 	}
