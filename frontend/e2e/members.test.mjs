@@ -89,8 +89,10 @@ test('a room past --full-list shows its count and finds members by name', async 
   // someone found by search can be messaged privately
   await box.fill('Dias');
   await results.filter({ hasText: 'Carla Dias' }).getByRole('button', { name: 'Private message to Carla Dias' }).click();
-  await page.locator('button[data-room^="@"][aria-current=true]').waitFor();
+  await page.locator('button[data-room^="@"][aria-current=true]', { hasText: 'Carla Dias' }).waitFor();
   await page.locator('#composer').waitFor();
+  // the conversation is named after the other person, never an id
+  await page.getByRole('heading', { name: 'Private conversation with Carla Dias', level: 2 }).waitFor();
   // Carla gets the private conversation too
   await early.page.waitForFunction(() => window.__frames['Carla Dias'].some((f) => f.type === 'joined' && f.room.startsWith('@')));
   assert.deepEqual(ana.pageErrors, []);

@@ -163,6 +163,7 @@ export const en = {
   'error.no_such_member': 'That person is no longer here.',
   'error.no_such_message': 'That message no longer exists.',
   'error.bad_control': 'The host did not accept that action.',
+  'room.privateWith': 'Private conversation with {name}',
   'room.private': 'Private conversation',
   'room.locked': 'Only the host writes here',
   'members.cohost': 'co-host',

@@ -165,6 +165,7 @@ export const ptBR: Record<keyof typeof en, string> = {
   'error.no_such_member': 'Essa pessoa não está mais aqui.',
   'error.no_such_message': 'Essa mensagem não existe mais.',
   'error.bad_control': 'O host não aceitou essa ação.',
+  'room.privateWith': 'Conversa privada com {name}',
   'room.private': 'Conversa privada',
   'room.locked': 'Só o host escreve aqui',
   'members.cohost': 'co-host',

@@ -273,6 +273,12 @@ describe('host controls and private rooms', () => {
     s.push(joined('@Alice+Bob', [], 0, [{ id: 'm-me', name: 'Alice' }, bob]));
     expect(client.state.active).toBe('@alice+bob');
     expect(room(client, '@alice+bob').private).toBe(true);
+    expect(room(client, '@alice+bob').with).toBe('Bob');
+    expect(room(client, 'lobby').with).toBeUndefined();
+    // Bob leaves: the conversation still shows whom it is with
+    s.push({ type: 'presence', room: '@Alice+Bob', changes: [{ event: 'disconnected', member: bob }] });
+    expect(room(client, '@alice+bob').members.map((m) => m.name)).toEqual(['Alice']);
+    expect(room(client, '@alice+bob').with).toBe('Bob');
   });
 
   it('sends controls and stops reconnecting when kicked or banned', () => {

@@ -449,7 +449,7 @@ export class LanchatClient {
     const r = this.rooms.room(j.room, j.room);
     const hist = j.history ?? [];
     // the box we failed over from may still list us under an earlier id: that is no one else
-    this.rooms.joined(r, this.formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !this.formerIds.has(m.id)) } : j);
+    this.rooms.joined(r, this.formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !this.formerIds.has(m.id)) } : j, this.me?.id);
     this.rooms.toJoined(r);
     // A history that started over: seqs from before mean nothing now. Keep
     // what we show, start counting afresh, fetch it all.

@@ -75,6 +75,8 @@ export interface Room {
   /** slow mode: guests post at most once per this many seconds (0: off) */
   slowSeconds: number;
   members: Member[];
+  /** a private conversation: the other person's name, as last seen in it */
+  withName?: string;
   entries: Entry[];
   lastSeq: number;
   /** ordering counter: bumped on each reset, so messages numbered afresh sort after older ones */
@@ -329,9 +331,17 @@ export class Rooms {
     this.changed();
   }
 
+  /** notePeer remembers, in a private conversation, who the other person is (the member who is not us). */
+  private notePeer(r: Room, meId: string | undefined): void {
+    if (!isPrivate(r.name)) return;
+    const other = r.members.find((m) => m.id !== meId);
+    if (other) r.withName = other.name;
+  }
+
   /** joined takes a joined frame's member list, count and size (partial: a large room). */
-  joined(r: Room, j: Joined): void {
+  joined(r: Room, j: Joined, meId?: string): void {
     r.members = j.members ?? [];
+    this.notePeer(r, meId);
     r.count = typeof j.count === 'number' ? j.count : r.members.length;
     r.large = !!j.partial;
     if (!r.large) r.search = undefined;
@@ -413,6 +423,7 @@ export class Rooms {
     }
     if (!r.large) r.search = undefined;
     r.members = members;
+    this.notePeer(r, meId);
     r.count = typeof p.count === 'number' ? p.count : r.large ? r.count : members.length;
     const notices: NoticeEntry[] = [];
     for (const [event, list] of byEvent) {
@@ -478,6 +489,7 @@ export class Rooms {
         announcements: r.announcements,
         slowSeconds: r.slowSeconds,
         private: isPrivate(r.name),
+        with: r.withName,
         listed: r.listed,
         members: r.members,
         entries: r.entries,

@@ -109,6 +109,8 @@ export interface RoomView {
   slowSeconds: number;
   /** a private conversation (its name starts with "@") */
   private: boolean;
+  /** a private conversation: the other person's name (undefined until they have been seen in it) */
+  with?: string;
   /** whether the room is in the host's rooms list */
   listed: boolean;
   members: Member[];
