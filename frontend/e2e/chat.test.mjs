@@ -496,3 +496,25 @@ test('the name is remembered', async () => {
   await ana.page.getByText('Você é Ana').waitFor();
   for (const u of Object.values(users)) assert.deepEqual(u.pageErrors, [], `${u.name}: no script errors`);
 });
+
+test('Ctrl + and Ctrl 0 zoom the page for the projector, and the size is remembered', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  await page.goto(BASE);
+  await page.getByLabel('Your name').waitFor();
+  const zoom = () => page.evaluate(() => document.documentElement.dataset.zoom);
+  assert.equal(await zoom(), '1');
+  await page.keyboard.press('Control+Equal');
+  await page.keyboard.press('Control+Equal');
+  assert.equal(await zoom(), '1.25');
+  await page.reload();
+  await page.getByLabel('Your name').waitFor();
+  assert.equal(await zoom(), '1.25', 'remembered across a reload');
+  assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).zoom), '1.25', 'the whole page is scaled');
+  await page.keyboard.press('Control+Minus');
+  assert.equal(await zoom(), '1.1');
+  await page.keyboard.press('Control+Digit0');
+  assert.equal(await zoom(), '1');
+  await context.close();
+});
