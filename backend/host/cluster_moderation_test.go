@@ -5,6 +5,31 @@ import (
 	"time"
 )
 
+// threeBoxClass starts three boxes with the host on box 1, Bia on box 2
+// and Caio on box 3, all in the lobby; they hang up when the test ends.
+func threeBoxClass(t *testing.T) (boxes []*testBox, host, bia, caio *wsClient) {
+	t.Helper()
+	boxes = startCluster(t, 3)
+	ws, _, err := dialWS(boxes[0].ws())
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _, err = sayHello(ws, "Teacher", map[string]any{"type": "hello", "version": 1, "name": "Teacher", "host_token": boxToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(host.close)
+	if bia, _, err = dialBox(boxes[1].ws(), "Bia", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bia.close)
+	if caio, _, err = dialBox(boxes[2].ws(), "Caio", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(caio.close)
+	return boxes, host, bia, caio
+}
+
 // memberID asks c's box for the id of the lobby member called name, until
 // the box lists them (members of other boxes arrive through the roster).
 func memberID(t *testing.T, c *wsClient, name string) string {
@@ -43,26 +68,7 @@ func TestClusterModeration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three boxes")
 	}
-	boxes := startCluster(t, 3)
-	ws, _, err := dialWS(boxes[0].ws())
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, _, err := sayHello(ws, "Teacher", map[string]any{"type": "hello", "version": 1, "name": "Teacher", "host_token": boxToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer host.close()
-	bia, _, err := dialBox(boxes[1].ws(), "Bia", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bia.close()
-	caio, _, err := dialBox(boxes[2].ws(), "Caio", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer caio.close()
+	boxes, host, bia, caio := threeBoxClass(t)
 	const wait = 20 * time.Second
 
 	// Mute Bia (box 2) from box 1: her own box refuses her messages.

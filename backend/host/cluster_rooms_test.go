@@ -23,26 +23,7 @@ func TestClusterRoomsLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three boxes")
 	}
-	boxes := startCluster(t, 3)
-	ws, _, err := dialWS(boxes[0].ws())
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, _, err := sayHello(ws, "Teacher", map[string]any{"type": "hello", "version": 1, "name": "Teacher", "host_token": boxToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer host.close()
-	bia, _, err := dialBox(boxes[1].ws(), "Bia", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bia.close()
-	caio, _, err := dialBox(boxes[2].ws(), "Caio", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer caio.close()
+	boxes, host, bia, caio := threeBoxClass(t)
 	const wait = 20 * time.Second
 
 	// Created on box 1: listed on boxes 2 and 3, and one room everywhere.
