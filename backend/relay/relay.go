@@ -113,12 +113,12 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	cancel()
 	if err != nil {
 		r.cfg.Logger.Info("relay: host not reached", "addr", addr, "err", err)
-		status, text := http.StatusBadGateway, "the host did not answer"
+		text := "the host did not answer"
 		var mismatch *identity.MismatchError
 		if errors.As(err, &mismatch) {
-			status, text = http.StatusBadGateway, "the host presented another key than the one remembered"
+			text = "the host presented another key than the one remembered"
 		}
-		http.Error(w, text, status)
+		http.Error(w, text, http.StatusBadGateway)
 		return
 	}
 	local, err := r.upgrader.Upgrade(w, req, nil)
