@@ -131,7 +131,9 @@ func TestHelloFloodDoesNotLockOut(t *testing.T) {
 // waited longest for its hello is closed (hello_required, 1008); the new
 // one, and other addresses, are served.
 func TestPendingPerAddressEvicts(t *testing.T) {
-	h := startHost(t, chat.Config{}, Config{Pending: pending.Limits{PerAddr: 2, EvictAfter: 50 * time.Millisecond}})
+	// A long hello deadline: the second connection must still be waiting
+	// at the end however slowly the machine runs the test.
+	h := startHost(t, chat.Config{}, Config{HelloWait: time.Minute, Pending: pending.Limits{PerAddr: 2, EvictAfter: 50 * time.Millisecond}})
 	d := loopbackDialer(7)
 	var olds []*websocket.Conn
 	for range 2 {
