@@ -136,15 +136,17 @@ func TestPendingPerAddressEvicts(t *testing.T) {
 	h := startHost(t, chat.Config{}, Config{HelloWait: time.Minute, Pending: pending.Limits{PerAddr: 2, EvictAfter: 50 * time.Millisecond}})
 	d := loopbackDialer(7)
 	var olds []*websocket.Conn
-	for range 2 {
+	for i := range 2 {
 		ws, _, err := d.Dial(h.url, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ws.Close()
 		olds = append(olds, ws)
+		// One at a time: the server takes each in hand on a goroutine of
+		// its own, so two dials at once may be recorded in either order.
+		waitFor(t, "pending", func() bool { return h.srv.Pending().Waiting == i+1 })
 	}
-	waitFor(t, "two pending", func() bool { return h.srv.Pending().Waiting == 2 })
 	time.Sleep(100 * time.Millisecond) // past EvictAfter
 	ws, _, err := d.Dial(h.url, nil)
 	if err != nil {
