@@ -98,17 +98,22 @@ func tryCluster(ctx context.Context, t *testing.T, n int) ([]*Node, error) {
 func createR3(ctx context.Context, t *testing.T, n *Node) jetstream.Stream {
 	t.Helper()
 	for {
-		s, err := n.JetStream().CreateStream(ctx, jetstream.StreamConfig{
+		// One attempt may go unanswered while the cluster elects its meta
+		// leader (slow on a loaded machine): ask again until ctx ends.
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s, err := n.JetStream().CreateStream(actx, jetstream.StreamConfig{
 			Name: "R3", Subjects: []string{"r3.>"}, Storage: jetstream.FileStorage, Replicas: 3,
 		})
+		cancel()
 		if err == nil {
 			return s
 		}
 		var je jetstream.JetStreamError
-		if !errors.As(err, &je) || je.APIError() == nil || je.APIError().ErrorCode != 10005 || ctx.Err() != nil {
+		noPeers := errors.As(err, &je) && je.APIError() != nil && je.APIError().ErrorCode == 10005
+		if !(noPeers || errors.Is(err, context.DeadlineExceeded)) || ctx.Err() != nil {
 			t.Fatalf("create R3: %v", err)
 		}
-		time.Sleep(50 * time.Millisecond) // no suitable peers yet
+		time.Sleep(50 * time.Millisecond) // no suitable peers yet, or no answer yet
 	}
 }
 
@@ -212,7 +217,7 @@ func TestThreeNodes(t *testing.T) {
 	if a.Replicas() != 3 {
 		t.Fatalf("replicas %d", a.Replicas())
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	createR3(ctx, t, a)
 	if _, err := a.JetStream().Publish(ctx, "r3.a", []byte("from a")); err != nil {
@@ -241,7 +246,7 @@ func TestThreeNodes(t *testing.T) {
 // case) the other two elect a new leader and an R3 stream takes writes.
 func TestLosingOneOfThree(t *testing.T) {
 	nodes := startCluster(t, 3)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	s := createR3(ctx, t, nodes[0])
 	for i := range 5 {
