@@ -39,15 +39,8 @@ func (f *fakeDecisions) kinds() []string {
 
 func TestDecisionsOfOtherBoxes(t *testing.T) {
 	dec := &fakeDecisions{}
-	h, _ := newTestHub(t, Config{Decisions: dec, HostToken: "tok"})
-	host, hostSink := func() (*Conn, *fakeSink) {
-		s := &fakeSink{}
-		c, p := h.Connect(protocol.Hello{Version: 1, Name: "Teacher", HostToken: "tok"}, s)
-		if p != nil {
-			t.Fatal(p)
-		}
-		return c, s
-	}()
+	h, _ := newTestHub(t, Config{Decisions: dec, HostToken: "secret"})
+	host, hostSink := connectHost(t, h)
 	ana, anaSink := connect(t, h, "Ana")
 	bia, biaSink := connect(t, h, "Bia")
 

@@ -106,14 +106,7 @@ func TestRateLimiterRefills(t *testing.T) {
 
 func TestSlowModeAndTypingFollowTheClock(t *testing.T) {
 	h, clk := newTestHub(t, Config{HostToken: "secret", TypingInterval: 2 * time.Second})
-	host, _ := func() (*Conn, *fakeSink) {
-		s := &fakeSink{}
-		c, p := h.Connect(protocol.Hello{Version: 1, Name: "Host", HostToken: "secret"}, s)
-		if p != nil {
-			t.Fatal(p)
-		}
-		return c, s
-	}()
+	host, _ := connectHost(t, h)
 	ana, _ := connect(t, h, "Ana")
 	_, bia := connect(t, h, "Bia")
 	if p := host.Handle(protocol.Control{Action: protocol.ActionSlowMode, Room: "lobby", Seconds: 30}); p != nil {
