@@ -281,9 +281,14 @@ test('the host renames and closes a room', async () => {
   await panel.getByLabel('New name').press('Enter');
   await u.bruno.page.locator('button[data-room=robotics][aria-current=true]').waitFor();
   await u.bruno.page.locator('[data-testid=notice]', { hasText: 'The room is now called robotics.' }).waitFor();
+  // the teacher's own view has the new name too before the teacher acts on it
+  await u.teacher.page.locator('button[data-room=robotics][aria-current=true]').waitFor();
   const again = await roomControls(u.teacher);
   await again.getByRole('button', { name: 'Close room…' }).click();
   // the confirmation takes the focus: Enter confirms
+  const yes = again.getByRole('button', { name: 'Close room', exact: true });
+  await yes.waitFor();
+  assert.equal(await yes.evaluate((b) => b === document.activeElement), true, 'the confirmation has the focus');
   await u.teacher.page.keyboard.press('Enter');
   // whoever was in it is back in the lobby; the room stays in their list as removed, with its notice
   await u.bruno.page.locator('button[data-room=lobby][aria-current=true]').waitFor();
