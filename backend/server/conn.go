@@ -209,14 +209,16 @@ func (c *wsConn) writeFinal(p *protocol.Problem) {
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode(p), p.Message), deadline)
 }
 
-// serve runs the connection until it ends.
-func (c *wsConn) serve() {
+// serve runs the connection's hello, then hands the connection to a reader
+// (see read); end runs once, when the connection is over.
+func (c *wsConn) serve(end func()) {
 	s := c.srv
 	cfg := &s.cfg
-	defer func() {
+	finish := func() {
 		c.stopWriting()
 		c.queue.Close() // frames sent from now on are dropped
-	}()
+		end()
+	}
 
 	c.ws.SetReadLimit(int64(cfg.MaxFrame))
 	c.ws.SetPongHandler(func(string) error { return c.extendRead() })
@@ -239,7 +241,8 @@ func (c *wsConn) serve() {
 		if p.Code != "" {
 			c.writeFinal(p)
 		}
-		return // stopWriting closes the socket
+		finish() // stopWriting closes the socket
+		return
 	}
 	c.startPings()
 	c.admitted.Store(true)
@@ -248,14 +251,46 @@ func (c *wsConn) serve() {
 		s.conns.Add(-1)
 		c.Close(p)
 		c.drainUntilClosed()
+		finish()
 		return
 	}
-	defer s.conns.Add(-1)
-	defer member.Disconnect()
+	r := &reader{c: c, member: member, end: func() {
+		member.Disconnect()
+		s.conns.Add(-1)
+		finish()
+	}}
 	if c.extendRead() != nil {
+		r.end()
 		return
 	}
+	r.next()
+}
 
+// reader reads a member's frames. An idle member's connection waits in a
+// read for minutes, so the goroutine that waits should hold a small stack:
+// after each frame it has handled (a hello, a join or a send grows the stack
+// to several KiB, and an idle goroutine's stack is never shrunk below four
+// times what it uses), reading goes on in a fresh goroutine and the old one
+// ends. That is about 4 KiB less per idle member.
+type reader struct {
+	c      *wsConn
+	member *chat.Conn
+	end    func() // runs once, when reading is over
+}
+
+// next continues reading on a fresh goroutine, owned (like the connection's
+// first one) by the server's wait group.
+func (r *reader) next() {
+	r.c.srv.wg.Add(1)
+	go func() {
+		defer r.c.srv.wg.Done()
+		r.read()
+	}()
+}
+
+// read reads the next frame and handles it.
+func (r *reader) read() {
+	c := r.c
 	for {
 		data, err := c.readFrame()
 		if err != nil {
@@ -264,9 +299,11 @@ func (c *wsConn) serve() {
 				c.Send(chat.NewOut(pr.Frame()))
 				continue
 			}
+			r.end()
 			return
 		}
 		if c.extendRead() != nil {
+			r.end()
 			return
 		}
 		f, err := protocol.Decode(data)
@@ -274,9 +311,11 @@ func (c *wsConn) serve() {
 			c.Send(chat.NewOut(err.(*protocol.Problem).Frame()))
 			continue
 		}
-		if p := member.Handle(f); p != nil {
+		if p := r.member.Handle(f); p != nil {
 			c.Send(chat.NewOut(p.Frame()))
 		}
+		r.next()
+		return
 	}
 }
 

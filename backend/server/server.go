@@ -237,15 +237,12 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	// The connection runs on a goroutine of its own and the handler
 	// returns, so net/http's goroutine (and what it holds for a request
 	// cycle an upgraded connection never has again) ends now.
-	go func() {
-		defer func() {
-			s.mu.Lock()
-			delete(s.live, c)
-			s.mu.Unlock()
-			s.wg.Done()
-		}()
-		c.serve()
-	}()
+	go c.serve(func() {
+		s.mu.Lock()
+		delete(s.live, c)
+		s.mu.Unlock()
+		s.wg.Done()
+	})
 }
 
 // admitConn takes a member's place under MaxConns, once a hello has come.
