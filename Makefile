@@ -122,10 +122,12 @@ vendor-socketio: $(SIO_STAMP)
 	cp $(SIO_DIR)/node_modules/socket.io-client/LICENSE backend/socketio/course/socket.io-client.LICENSE
 
 ## A lecture hall on one `lanchat serve`: join bursts (100, 500, 1,000), a 1,000-member reconnect
-## storm, and IDLE_MEMBERS idle members (memory per member, join latency while they sit).
+## storm, and IDLE_MEMBERS idle members (memory per member 10 s after they joined and after IDLE_SIT,
+## join latency while they sit).
 IDLE_MEMBERS ?= 10000
+IDLE_SIT ?= 150s
 bench-crowd: frontend
-	tools/crowd/bench.sh $(IDLE_MEMBERS)
+	tools/crowd/bench.sh $(IDLE_MEMBERS) $(IDLE_SIT)
 
 ## Native protocol against Socket.IO on the same host: N members in one room on 127.0.0.1, the server
 ## pinned to one core and the load generator to the other; deliveries/s, latency, bytes per delivery.

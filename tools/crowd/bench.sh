@@ -2,9 +2,12 @@
 # A lecture hall against one `lanchat serve` on 127.0.0.1 (discovery off): join bursts of
 # 100, 500 and 1,000 members, a 1,000-member reconnect storm, and IDLE_MEMBERS idle members
 # (resident memory per member, join latency while they sit). The host runs pinned to core 0,
-# the crowd to core 1 (when the machine has two). Usage: bench.sh [IDLE_MEMBERS]
+# the crowd to core 1 (when the machine has two). Usage: bench.sh [IDLE_MEMBERS [IDLE_SIT]]
+# IDLE_SIT (default 150s): how long the idle members sit before the host's memory is read again,
+# past the runtime's two-minute periodic garbage collection.
 set -euo pipefail
 idle=${1:-10000}
+sit=${2:-150s}
 source "$(dirname "$0")/../benchlib.sh"
 go build -o "$dir/crowd" ./tools/crowd
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -24,7 +27,7 @@ results+=("$("${pin_load[@]}" "$dir/crowd" -addr "127.0.0.1:$port" -mode burst -
 stop; start --full-list 3000
 results+=("$("${pin_load[@]}" "$dir/crowd" -addr "127.0.0.1:$port" -mode storm -n 1000 | grep '^RESULT')")
 stop; start
-results+=("$("${pin_load[@]}" "$dir/crowd" -addr "127.0.0.1:$port" -mode idle -n "$idle" -pid "$server" | grep '^RESULT')")
+results+=("$("${pin_load[@]}" "$dir/crowd" -addr "127.0.0.1:$port" -mode idle -n "$idle" -pid "$server" -sit "$sit" | grep '^RESULT')")
 stop
 echo
 echo "A lecture hall (one host, loopback):"

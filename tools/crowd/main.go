@@ -29,6 +29,7 @@ func main() {
 	sizes := flag.String("n", "1000", "members (comma-separated for burst)")
 	pid := flag.Int("pid", 0, "the host's process id, for its memory (idle)")
 	joins := flag.Int("joins", 200, "new members timed while the crowd is idle")
+	sit := flag.Duration("sit", 0, "idle: also measure the host's memory after the members have sat this long (the runtime collects garbage every two minutes when nothing else makes it)")
 	flag.Parse()
 	if host, _, err := net.SplitHostPort(*addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		fmt.Fprintln(os.Stderr, "crowd: -addr must be a loopback address")
@@ -48,7 +49,7 @@ func main() {
 		case "storm":
 			err = storm(url, n)
 		case "idle":
-			err = idle(url, n, *pid, *joins)
+			err = idle(url, n, *pid, *joins, *sit)
 		default:
 			err = fmt.Errorf("unknown mode %q", *mode)
 		}
@@ -108,7 +109,7 @@ func storm(url string, n int) error {
 
 // idle: n members join and sit; the host's resident memory per member, then
 // the time new members take to join while they sit there.
-func idle(url string, n, pid, joins int) error {
+func idle(url string, n, pid, joins int, sit time.Duration) error {
 	before := rss(pid)
 	c := crowd.New(url, "general", n)
 	c.Dialing = 64
@@ -124,6 +125,7 @@ func idle(url string, n, pid, joins int) error {
 		return fmt.Errorf("idle: %d disconnected, first %s", len(d), d[0])
 	}
 	fmt.Fprintf(os.Stderr, "crowd: %d members in after %v\n", c.Joined(), time.Since(start).Round(time.Millisecond))
+	in := time.Now()
 	time.Sleep(10 * time.Second) // the host's garbage collector settles and returns memory
 	after := rss(pid)
 	var lat []time.Duration
@@ -137,8 +139,14 @@ func idle(url string, n, pid, joins int) error {
 	slices.Sort(lat)
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
 	perKiB := float64(after-before) / float64(n) / 1024
-	fmt.Printf("RESULT mode=idle n=%d rss_before_mib=%.1f rss_after_mib=%.1f kib_per_member=%.1f join_p50_ms=%.2f join_p99_ms=%.2f disconnected=%d\n",
-		n, float64(before)/(1<<20), float64(after)/(1<<20), perKiB, q(0.5), q(0.99), len(c.Disconnected()))
+	sat := ""
+	if sit > 0 {
+		time.Sleep(time.Until(in.Add(sit)))
+		later := rss(pid)
+		sat = fmt.Sprintf(" sat_s=%.0f rss_sat_mib=%.1f kib_per_member_sat=%.1f", sit.Seconds(), float64(later)/(1<<20), float64(later-before)/float64(n)/1024)
+	}
+	fmt.Printf("RESULT mode=idle n=%d rss_before_mib=%.1f rss_after_mib=%.1f kib_per_member=%.1f join_p50_ms=%.2f join_p99_ms=%.2f disconnected=%d%s\n",
+		n, float64(before)/(1<<20), float64(after)/(1<<20), perKiB, q(0.5), q(0.99), len(c.Disconnected()), sat)
 	return nil
 }
 
