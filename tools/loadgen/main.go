@@ -38,6 +38,7 @@ type config struct {
 	n, size, window  int
 	light            int
 	duration, warmup time.Duration
+	pid              int
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.IntVar(&c.light, "light", 100, "messages sent one at a time for the unloaded latency")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "saturation measurement time")
 	flag.DurationVar(&c.warmup, "warmup", time.Second, "saturation warm-up before measuring")
+	flag.IntVar(&c.pid, "pid", 0, "the host's process id, for its CPU use while measuring (0: not measured)")
 	flag.Parse()
 	if host, _, err := net.SplitHostPort(c.addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		fmt.Fprintln(os.Stderr, "loadgen: -addr must be a loopback address")
@@ -242,12 +244,14 @@ func run(c config) error {
 	b.deliv.Store(0)
 	read0 := b.read.Load()
 	cpu0 := cpuTime()
+	host0 := procCPU(c.pid)
 	b.measure.Store(true)
 	start := time.Now()
 	time.Sleep(c.duration)
 	b.measure.Store(false)
 	elapsed := time.Since(start)
 	cpuUse := (cpuTime() - cpu0).Seconds() / elapsed.Seconds()
+	hostUse := (procCPU(c.pid) - host0).Seconds() / elapsed.Seconds()
 	deliveries := b.deliv.Load()
 	bytesRead := b.read.Load() - read0
 	close(stop)
@@ -268,8 +272,11 @@ func run(c config) error {
 	if n := b.errs.Load(); n > 0 {
 		fmt.Printf("  errors: %d (last: %v)\n", n, b.lastErr.Load())
 	}
-	fmt.Printf("RESULT loadgen_cpu=%.0f mode=%s deliveries_per_s=%.0f bytes_per_delivery=%.1f light_p50_us=%d light_p99_us=%d sat_p50_us=%d sat_p90_us=%d sat_p99_us=%d\n",
-		100*cpuUse, c.mode, rate, perDelivery, light.q(0.5).Microseconds(), light.q(0.99).Microseconds(),
+	if c.pid != 0 {
+		fmt.Printf("  host CPU while measuring: %.0f%% of one core\n", 100*hostUse)
+	}
+	fmt.Printf("RESULT host_cpu=%.0f loadgen_cpu=%.0f mode=%s deliveries_per_s=%.0f bytes_per_delivery=%.1f light_p50_us=%d light_p99_us=%d sat_p50_us=%d sat_p90_us=%d sat_p99_us=%d\n",
+		100*hostUse, 100*cpuUse, c.mode, rate, perDelivery, light.q(0.5).Microseconds(), light.q(0.99).Microseconds(),
 		sat.q(0.5).Microseconds(), sat.q(0.9).Microseconds(), sat.q(0.99).Microseconds())
 	return nil
 }
@@ -494,6 +501,29 @@ func (m *socketioMember) send(_ int, text string) error {
 }
 
 func (m *socketioMember) close() { m.c.Abort() }
+
+// procCPU is process pid's user+system CPU time (0 for pid 0 or when unreadable).
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// after the command name in parentheses: state is field 3, utime 14, stime 15
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // clock ticks (USER_HZ = 100 on Linux)
+}
 
 // cpuTime is the process's user+system CPU time.
 func cpuTime() time.Duration {
