@@ -28,6 +28,9 @@ func openHistory(cfg Config, hc *chat.Config) (*store.Store, error) {
 		return nil, err
 	}
 	hc.Store = s
+	if hc.Decisions == nil {
+		hc.Decisions = s // the join code survives a restart
+	}
 	return s, nil
 }
 

@@ -130,3 +130,58 @@ func TestHistoryGivenStore(t *testing.T) {
 		t.Fatal("a history database was created although the hub had a store")
 	}
 }
+
+// TestJoinCodeSurvivesRestart: the join code a host set still holds when the
+// host starts again from the same data dir; a guest without it is refused.
+func TestJoinCodeSurvivesRestart(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	dir := t.TempDir()
+	run := func(t *testing.T, body func(h *Host)) {
+		t.Helper()
+		h, err := New(Config{Addr: "127.0.0.1:0", Name: "Sala 20", DataDir: dir, Logger: slog.New(slog.DiscardHandler),
+			Store: store.Options{Durability: store.Process}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- h.Run(ctx) }()
+		body(h)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	hello := func(code string) protocol.Hello {
+		return protocol.Hello{Type: protocol.TypeHello, Version: protocol.Version, Name: "Bruno", JoinCode: code}
+	}
+	run(t, func(h *Host) {
+		if _, p := h.Hub.Connect(hello(""), &sinkRec{}); p != nil {
+			t.Fatalf("before a code is set: %v", p)
+		}
+		if p := h.Hub.SetJoinCode("sala20"); p != nil {
+			t.Fatal(p)
+		}
+	})
+	run(t, func(h *Host) {
+		if got := h.Hub.JoinCode(); got != "sala20" {
+			t.Fatalf("after a restart the join code is %q, want sala20", got)
+		}
+		if _, p := h.Hub.Connect(hello(""), &sinkRec{}); p == nil || p.Code != protocol.CodeJoinCodeRequired {
+			t.Fatalf("a guest without the code after a restart: %v, want %s", p, protocol.CodeJoinCodeRequired)
+		}
+		c, p := h.Hub.Connect(hello("sala20"), &sinkRec{})
+		if p != nil {
+			t.Fatalf("a guest with the code: %v", p)
+		}
+		c.Disconnect()
+		if p := h.Hub.SetJoinCode(""); p != nil {
+			t.Fatal(p)
+		}
+	})
+	run(t, func(h *Host) {
+		if got := h.Hub.JoinCode(); got != "" {
+			t.Fatalf("a removed join code came back as %q", got)
+		}
+	})
+}

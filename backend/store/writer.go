@@ -21,7 +21,7 @@ type op struct {
 
 type writeStmts struct {
 	nextSeq, setSeq, insertMsg, byClientID, markDeleted, saveRoom *sql.Stmt
-	pruneOld, pruneRoom                                           *sql.Stmt
+	pruneOld, pruneRoom, setMeta                                  *sql.Stmt
 }
 
 func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
@@ -47,6 +47,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 			topic = excluded.topic, flags = excluded.flags, closed = excluded.closed`},
 		{&w.pruneOld, `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE ts < ? LIMIT ?)`},
 		{&w.pruneRoom, `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE room = ? AND seq <= ? ORDER BY seq LIMIT ?)`},
+		{&w.setMeta, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`},
 	} {
 		st, err := c.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -58,7 +59,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.nextSeq, w.setSeq, w.insertMsg, w.byClientID, w.markDeleted, w.saveRoom, w.pruneOld, w.pruneRoom} {
+	for _, st := range []*sql.Stmt{w.nextSeq, w.setSeq, w.insertMsg, w.byClientID, w.markDeleted, w.saveRoom, w.pruneOld, w.pruneRoom, w.setMeta} {
 		if st != nil {
 			_ = st.Close()
 		}
