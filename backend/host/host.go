@@ -209,20 +209,42 @@ func (h *Host) Port() int { return h.ln.Addr().(*net.TCPAddr).Port }
 // it checks the host is the one the link was made for. With an operator's
 // certificate, links by the names it was issued for come first, over https.
 func (h *Host) JoinURLs() []string {
-	port := strconv.Itoa(h.Port())
-	frag := "#fp=" + h.Identity.Fingerprint
-	var urls []string
-	for _, n := range certNames(h.Identity) {
-		urls = append(urls, "https://"+net.JoinHostPort(n, port)+"/"+frag)
+	return joinURLs(h.boundIP(), h.Port(), certNames(h.Identity), LANAddrs(), h.Identity.Fingerprint)
+}
+
+// joinURLs are the links to a host listening on bound:port: https under the
+// operator certificate's names, then http to each LAN address (or to the one
+// address it listens on), each carrying the key's fingerprint. A host that
+// listens on loopback gets its loopback link only: a LAN address or a name
+// would be a dead link on any other device.
+func joinURLs(bound net.IP, port int, names []string, lan []net.IP, fp string) []string {
+	p := strconv.Itoa(port)
+	frag := "#fp=" + fp
+	if bound.IsLoopback() {
+		return []string{"http://" + net.JoinHostPort(bound.String(), p) + "/" + frag}
 	}
-	for _, ip := range LANAddrs() {
-		urls = append(urls, "http://"+net.JoinHostPort(ip.String(), port)+"/"+frag)
+	var urls []string
+	for _, n := range names {
+		urls = append(urls, "https://"+net.JoinHostPort(n, p)+"/"+frag)
+	}
+	if !bound.IsUnspecified() {
+		lan = []net.IP{bound}
+	}
+	for _, ip := range lan {
+		urls = append(urls, "http://"+net.JoinHostPort(ip.String(), p)+"/"+frag)
 	}
 	if len(urls) == 0 {
-		urls = append(urls, "http://"+net.JoinHostPort("127.0.0.1", port)+"/"+frag)
+		urls = append(urls, "http://"+net.JoinHostPort("127.0.0.1", p)+"/"+frag)
 	}
 	return urls
 }
+
+// boundIP is the address the host listens on (unspecified: every address).
+func (h *Host) boundIP() net.IP { return h.ln.Addr().(*net.TCPAddr).IP }
+
+// LoopbackOnly reports whether the host listens on a loopback address, so
+// that no other device can join it.
+func (h *Host) LoopbackOnly() bool { return h.boundIP().IsLoopback() }
 
 // loadIdentity loads the operator's certificate when one is given, else
 // the host's own key from the data dir (made on first run).
@@ -270,6 +292,10 @@ func (h *Host) Run(ctx context.Context) (err error) {
 	h.log.Info("lanchat host running", "name", h.cfg.Name, "id", h.ID, "port", h.Port())
 	for _, u := range h.JoinURLs() {
 		h.log.Info("join link", "url", u)
+	}
+	if h.LoopbackOnly() {
+		h.log.Warn("only this computer can join: the host listens on a loopback address; start it with --addr :PORT to let other devices join",
+			"addr", h.ln.Addr().String())
 	}
 	defer h.runSocketIO(ctx)()
 	rosterCtx, stopRoster := context.WithCancel(context.Background())
