@@ -23,12 +23,14 @@ assert.ok(BIN && existsSync(BIN), 'LANCHAT_BIN must name the lanchat binary (run
  * startServer runs `lanchat serve` on addr (127.0.0.1:PORT) with discovery
  * off, logging to OUT/log, and returns once /api/info answers on that port
  * (within wait ms: a box of a cluster answers only once a majority is up).
+ * listen, when given, is what the host listens on instead (0.0.0.0:PORT:
+ * every address of the test's namespace); addr is still how it is reached.
  */
-export async function startServer({ addr, name, data, rooms, extra = [], log = 'server.log', wait = WAIT }) {
+export async function startServer({ addr, listen = addr, name, data, rooms, extra = [], log = 'server.log', wait = WAIT }) {
   const base = `http://${addr}/`;
   const port = Number(addr.split(':')[1]);
   const fd = openSync(join(OUT, log), 'a');
-  const args = ['serve', '--addr', addr, '--data-dir', data, '--name', name, '--no-discovery'];
+  const args = ['serve', '--addr', listen, '--data-dir', data, '--name', name, '--no-discovery'];
   if (rooms) args.push('--rooms', rooms);
   const proc = spawn(BIN, [...args, ...extra], { stdio: ['ignore', fd, fd] });
   const exited = new Promise((resolve) => proc.once('exit', resolve));

@@ -41,9 +41,15 @@ if ! ip netns add "$ns" 2>"$work/ns.err"; then
 fi
 made=1
 ip -n "$ns" link set lo up
+# A LAN of the namespace's own (a veth pair with both ends inside it) for the hosts that listen
+# on every address: their join links and QR codes name 10.99.0.1.
+ip -n "$ns" link add lan0 type veth peer name lan1
+ip -n "$ns" addr add 10.99.0.1/24 dev lan0
+ip -n "$ns" link set lan0 up
+ip -n "$ns" link set lan1 up
 # The tests' hosts listen on fixed ports (47xxx); keep the namespace's outgoing
 # connections from taking one of them as their local port.
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
 
 ip netns exec "$ns" env LANCHAT_BIN="$bin" E2E_OUT="$out" E2E_TMP="$work" \
-  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs frontend/e2e/controls.test.mjs frontend/e2e/course.test.mjs frontend/e2e/members.test.mjs frontend/e2e/failover.test.mjs frontend/e2e/https.test.mjs
+  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs frontend/e2e/controls.test.mjs frontend/e2e/course.test.mjs frontend/e2e/members.test.mjs frontend/e2e/failover.test.mjs frontend/e2e/https.test.mjs frontend/e2e/links.test.mjs

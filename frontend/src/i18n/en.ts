@@ -112,6 +112,7 @@ export const en = {
   'card.open': 'Session card',
   'card.title': 'Join {host}',
   'card.lead': 'Open this address in a browser on the same network, or scan the code:',
+  'card.localOnly': 'Only this computer can join: this host listens on {addr} only. To let other devices join, start it with --addr :{port}.',
   'card.qr': 'QR code for {url}',
   'card.code': 'Join code:',
   'card.codeRequired': 'A join code is required: ask the host.',

@@ -114,6 +114,7 @@ export const ptBR: Record<keyof typeof en, string> = {
   'card.open': 'Cartão da sessão',
   'card.title': 'Entre em {host}',
   'card.lead': 'Abra este endereço num navegador na mesma rede, ou leia o código:',
+  'card.localOnly': 'Só este computador pode entrar: este anfitrião escuta apenas em {addr}. Para outros aparelhos entrarem, inicie-o com --addr :{port}.',
   'card.qr': 'Código QR de {url}',
   'card.code': 'Código de entrada:',
   'card.codeRequired': 'É preciso um código de entrada: peça ao host.',

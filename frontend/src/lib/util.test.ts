@@ -1,9 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { linkify } from './links';
+import { isLoopbackURL, linkify } from './links';
 import { linkFingerprint, normalizeAddr, peerHTTP, peerList, peerWS, relayWS, shortFingerprint } from './peers';
 import { qrPath } from './qr';
 import { startsGroup } from './format';
 import type { Entry } from './client';
+
+describe('isLoopbackURL', () => {
+  it.each([
+    ['http://127.0.0.1:47800/#fp=abc', true],
+    ['http://127.4.5.6/', true],
+    ['http://[::1]:47800/', true],
+    ['http://localhost:47800/', true],
+    ['http://LOCALHOST/', true],
+    ['http://sala.localhost/', true],
+    ['http://192.168.1.20:47800/#fp=abc', false],
+    ['https://chat.school.test:47800/', false],
+    ['http://127.0.0.1.example.org/', false],
+    ['http://[::ffff:10.0.0.1]/', false],
+    ['not a link', false],
+  ])('%s → %s', (url, want) => {
+    expect(isLoopbackURL(url)).toBe(want);
+  });
+});
 
 describe('linkify', () => {
   it('finds http(s) links and leaves the rest as text', () => {
