@@ -33,9 +33,8 @@ func (h *Host) newDiscovery() *discovery.Service {
 // own is what the host tells peers about itself (the TXT record).
 func (h *Host) own() discovery.Own {
 	st := h.Hub.Stats()
-	code := h.cfg.Server.JoinCodeRequired != nil && h.cfg.Server.JoinCodeRequired()
 	return discovery.Own{Name: h.cfg.Name, Version: h.cfg.Version, Protocol: protocol.Version,
-		Members: st.Members, Rooms: len(st.Rooms), JoinCode: code, Fingerprint: h.Identity.Fingerprint}
+		Members: st.Members, Rooms: len(st.Rooms), JoinCode: h.Server.Info().JoinCode, Fingerprint: h.Identity.Fingerprint}
 }
 
 // serve runs the server and discovery side by side until ctx ends (or the

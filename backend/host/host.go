@@ -182,6 +182,9 @@ func New(cfg Config) (*Host, error) {
 	sc := cfg.Server
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
+	if sc.JoinCodeRequired == nil {
+		sc.JoinCodeRequired = hub.JoinCodeRequired
+	}
 	sc.AllowedHosts = append(slices.Clip(sc.AllowedHosts), cfg.AllowHosts...)
 	sc.AllowedHosts = append(sc.AllowedHosts, certNames(ident)...)
 	sc.TLS, sc.Fingerprint = ident.ServerConfig(), ident.Fingerprint

@@ -167,6 +167,10 @@ func TestJoinCodeSurvivesRestart(t *testing.T) {
 		if got := h.Hub.JoinCode(); got != "sala20" {
 			t.Fatalf("after a restart the join code is %q, want sala20", got)
 		}
+		// /api/info and the LAN announcement say a code is needed (never which)
+		if !h.Server.Info().JoinCode || !h.own().JoinCode {
+			t.Fatalf("/api/info says join_code %v, the announcement %v; want both true", h.Server.Info().JoinCode, h.own().JoinCode)
+		}
 		if _, p := h.Hub.Connect(hello(""), &sinkRec{}); p == nil || p.Code != protocol.CodeJoinCodeRequired {
 			t.Fatalf("a guest without the code after a restart: %v, want %s", p, protocol.CodeJoinCodeRequired)
 		}
@@ -180,8 +184,8 @@ func TestJoinCodeSurvivesRestart(t *testing.T) {
 		}
 	})
 	run(t, func(h *Host) {
-		if got := h.Hub.JoinCode(); got != "" {
-			t.Fatalf("a removed join code came back as %q", got)
+		if got := h.Hub.JoinCode(); got != "" || h.Server.Info().JoinCode || h.own().JoinCode {
+			t.Fatalf("a removed join code came back as %q (info %v, announcement %v)", got, h.Server.Info().JoinCode, h.own().JoinCode)
 		}
 	})
 }
