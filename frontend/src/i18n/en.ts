@@ -11,6 +11,8 @@ export const en = {
   'first.hint': 'Others see this name. Up to 32 characters.',
   'first.invalid': 'Type a name of 1 to 32 characters.',
   'first.start': 'Start chatting',
+  'first.codeHint': 'This host needs a join code: ask the host for it.',
+  'first.checking': 'Joining…',
 
   'lang.label': 'Language',
   'lang.en': 'English',

@@ -13,6 +13,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'first.hint': 'Os outros veem este nome. Até 32 caracteres.',
   'first.invalid': 'Digite um nome de 1 a 32 caracteres.',
   'first.start': 'Começar a conversar',
+  'first.codeHint': 'Este anfitrião pede um código de entrada: peça-o ao anfitrião.',
+  'first.checking': 'Entrando…',
 
   'lang.label': 'Idioma',
   'lang.en': 'English',

@@ -2,7 +2,7 @@ import { get } from 'svelte/store';
 import { describe, expect, it } from 'vitest';
 import type { Bridge, Peer, SelfInfo } from '../bridge';
 import { bob, joined, msg, Sockets, welcome } from '../lib/testing/fakes';
-import { Hosts } from './hosts';
+import { firstAnswer, Hosts } from './hosts';
 
 class MemStorage {
   m = new Map<string, string>();
@@ -62,7 +62,7 @@ function fakeBridge() {
   return { b, notes, added, emitPeers: (p: Peer[]) => peersCb?.(p) };
 }
 
-function setup(focused = true) {
+function setup(focused = true, joinCode?: string) {
   const sockets = new Sockets();
   const fb = fakeBridge();
   const storage = new MemStorage();
@@ -77,9 +77,51 @@ function setup(focused = true) {
     focused: () => isFocused,
     errorText: (code, ref) => `words for ${code}${ref ? ' ' + ref : ''}`,
     tr: (key, p) => `${key} ${JSON.stringify(p)}`,
+    joinCode,
   });
   return { hosts, sockets, fb, storage, setFocused: (f: boolean) => (isFocused = f) };
 }
+
+describe('the first answer of the own host', () => {
+  it.each(['name_taken', 'bad_name', 'join_code_required', 'join_code_wrong', 'join_code_throttled'])('is the refusal %s, for the first-run form', async (code) => {
+    const { hosts, sockets } = setup(true, 'sala7');
+    hosts.start();
+    const answer = firstAnswer(hosts.session('own')!);
+    sockets.last.open();
+    expect(sockets.last.sent[0]).toMatchObject({ type: 'hello', name: 'Alice', join_code: 'sala7' });
+    sockets.last.push({ type: 'error', code, message: 'no' });
+    sockets.last.drop(1008);
+    expect(await answer).toBe(code);
+  });
+
+  it('is nothing once the member is in', async () => {
+    const { hosts, sockets } = setup();
+    hosts.start();
+    const answer = firstAnswer(hosts.session('own')!);
+    sockets.last.open();
+    expect(sockets.last.sent[0].join_code).toBeUndefined();
+    sockets.last.push(welcome());
+    expect(await answer).toBeUndefined();
+  });
+
+  it('is nothing when the host cannot be reached yet: the chat screen shows the reconnecting', async () => {
+    const { hosts, sockets } = setup();
+    hosts.start();
+    const answer = firstAnswer(hosts.session('own')!);
+    sockets.last.drop();
+    expect(await answer).toBeUndefined();
+  });
+
+  it('is nothing for a refusal the chat screen explains (banned)', async () => {
+    const { hosts, sockets } = setup();
+    hosts.start();
+    const answer = firstAnswer(hosts.session('own')!);
+    sockets.last.open();
+    sockets.last.push({ type: 'error', code: 'banned', message: 'no' });
+    sockets.last.drop(1008);
+    expect(await answer).toBeUndefined();
+  });
+});
 
 describe('hosts', () => {
   it('connects to the own host with the host token, and lists peers without it', () => {

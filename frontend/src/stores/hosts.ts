@@ -48,6 +48,36 @@ export interface AppDeps {
   device?: string;
   errorText: (code: string, ref?: string) => string;
   tr: (key: string, params?: Record<string, string | number>) => string;
+  /** the join code typed on the first-run form, for the own host */
+  joinCode?: string;
+}
+
+/** Refusals the first-run form answers next to its fields, before the chat screen shows. */
+export const FIRST_RUN_REFUSALS = new Set(['name_taken', 'bad_name', 'join_code_required', 'join_code_wrong', 'join_code_throttled']);
+
+/**
+ * firstAnswer waits for the own host's first answer to a new member: undefined
+ * once it is in (or cannot be reached yet: the chat screen shows the
+ * reconnecting), or the refusal the first-run form shows next to a field.
+ */
+export function firstAnswer(s: HostSession): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let done = false;
+    let stop: (() => void) | undefined;
+    const finish = (code: string | undefined) => {
+      if (done) return;
+      done = true;
+      resolve(code);
+      stop?.();
+    };
+    stop = s.state.subscribe((st) => {
+      const status = st.status;
+      if (status.kind === 'waiting' && status.reason && FIRST_RUN_REFUSALS.has(status.reason)) finish(status.reason);
+      else if (status.kind === 'online' || status.kind === 'waiting' || status.kind === 'closed') finish(undefined);
+      else if (status.kind === 'refused') finish(FIRST_RUN_REFUSALS.has(status.code) ? status.code : undefined);
+    });
+    if (done) stop();
+  });
 }
 
 const roomsKey = (hostId: string) => `lanchat.rooms.${hostId}`;
@@ -198,6 +228,7 @@ export class Hosts {
       rooms: Array.isArray(rooms) ? rooms.filter((r) => typeof r === 'string') : [],
       session,
       socket: this.deps.socket,
+      joinCode: entry.own ? this.deps.joinCode : undefined,
     });
     const state = readable<ClientState>(client.state, (set) => client.subscribe(set));
     const s: HostSession = { key: entry.key, entry, client, state };
