@@ -234,6 +234,8 @@ test('removing someone asks first; Escape keeps them', async () => {
   await axe(t, 'the confirmation before removing someone');
   await p.keyboard.press('Enter');
   await member(t, 'Bruno Costa').waitFor({ state: 'detached' });
+  // the row went away: the focus is on the search box, not lost
+  await p.waitForFunction(() => document.activeElement?.id === 'member-search');
   await p.locator('#members-title', { hasText: '(25)' }).waitFor();
   await raw.page.waitForFunction(() => window.__frames['Bruno Costa'].some((f) => f.type === 'error' && f.code === 'kicked'));
 });
