@@ -90,6 +90,20 @@ function member(x, name) {
   return x.page.locator('[data-testid=members] li', { has: x.page.locator('.name', { hasText: new RegExp(`^${name}$`) }) });
 }
 
+/** actions opens the "⋯" menu of a row of x's member list (label: its name's start in x's language) and returns it. */
+async function actions(x, name, label = 'Actions for') {
+  const menu = x.page.getByRole('menu', { name: `${label} ${name}` });
+  if (!(await menu.isVisible())) await member(x, name).getByRole('button', { name: `${label} ${name}` }).click();
+  await menu.waitFor();
+  return menu;
+}
+
+/** closeMenu closes an open member menu with Escape. */
+async function closeMenu(x) {
+  await x.page.keyboard.press('Escape');
+  await x.page.getByRole('menu').waitFor({ state: 'detached' });
+}
+
 async function shot(x, name) {
   await x.page.screenshot({ path: join(OUT, name + '.png') });
 }
@@ -126,9 +140,15 @@ test('the host sees the controls; a guest sees none of them', async () => {
   await member(u.ana, 'Teacher').locator('.role', { hasText: 'host' }).waitFor();
 
   const tp = u.teacher.page;
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'Mute Ana' }).waitFor();
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'Ban Ana for this session' }).waitFor();
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'Make co-host: Ana' }).waitFor();
+  const menu = await actions(u.teacher, 'Ana');
+  assert.deepEqual(await menu.getByRole('menuitem').allTextContents(), [
+    'Message privately',
+    'Mute',
+    'Make co-host',
+    'Remove from the chat…',
+    'Ban for this session…',
+  ]);
+  await closeMenu(u.teacher);
   assert.equal(await member(u.teacher, 'Teacher').locator('button').count(), 0, 'no actions on oneself');
   await tp.locator('[data-testid=new-room]').waitFor();
   await tp.locator('[data-testid=export-menu] summary', { hasText: 'Export transcript' }).waitFor();
@@ -142,12 +162,12 @@ test('the host sees the controls; a guest sees none of them', async () => {
   const ap = u.ana.page;
   await send(u.bruno, 'hello from Bruno');
   await message(u.ana, 'hello from Bruno').waitFor();
+  // a guest may only message someone privately: no mute, remove, ban or co-host
+  assert.deepEqual(await (await actions(u.ana, 'Bruno')).getByRole('menuitem').allTextContents(), ['Message privately']);
+  await closeMenu(u.ana);
   for (const [what, loc] of [
     ['room controls', ap.getByRole('button', { name: 'Room controls' })],
-    ['mute', ap.getByRole('button', { name: /^(Mute|Unmute)/ })],
-    ['kick', ap.getByRole('button', { name: /^Remove .* from the chat$/ })],
-    ['ban', ap.getByRole('button', { name: /^Ban/ })],
-    ['co-host', ap.getByRole('button', { name: /co-host/ })],
+    ['class list', ap.getByRole('button', { name: 'Class list' })],
     ['new room form', ap.locator('[data-testid=new-room]')],
     ['transcript export', ap.locator('[data-testid=export-menu]')],
     ['delete on another person’s message', message(u.ana, 'hello from Bruno').getByRole('button', { name: /^Delete/ })],
@@ -194,14 +214,14 @@ test('slow mode shows in the room and in the composer', async () => {
 });
 
 test('a muted student is marked and cannot write until unmuted', async () => {
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'Mute Ana' }).click();
+  await (await actions(u.teacher, 'Ana')).getByRole('menuitem', { name: 'Mute' }).click();
   await member(u.teacher, 'Ana').locator('[data-testid=muted]').waitFor();
   await member(u.bruno, 'Ana').locator('[data-testid=muted]').waitFor();
   const ap = u.ana.page;
   await ap.locator('[data-testid=composer-blocked][data-reason=muted]', { hasText: 'The host has muted you' }).waitFor();
   assert.equal(await ap.locator('#composer').isDisabled(), true);
   await shot(u.teacher, '23-muted-member');
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'Unmute Ana' }).click();
+  await (await actions(u.teacher, 'Ana')).getByRole('menuitem', { name: 'Unmute' }).click();
   await ap.locator('[data-testid=composer-blocked]').waitFor({ state: 'detached' });
   await member(u.teacher, 'Ana').locator('[data-testid=muted]').waitFor({ state: 'detached' });
 });
@@ -258,19 +278,27 @@ test('the host creates an announcements room: everyone reads, only hosts write',
 });
 
 test('a co-host moderates guests but not the host, and names no co-hosts', async () => {
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'Make co-host: Ana' }).click();
+  await (await actions(u.teacher, 'Ana')).getByRole('menuitem', { name: 'Make co-host' }).click();
   await member(u.bruno, 'Ana').locator('.role', { hasText: 'co-host' }).waitFor();
   const ap = u.ana.page;
   await ap.getByRole('button', { name: 'Room controls' }).waitFor();
-  await member(u.ana, 'Bruno').getByRole('button', { name: 'Mute Bruno' }).waitFor();
-  assert.equal(await member(u.ana, 'Teacher').getByRole('button', { name: /Mute|Remove|Ban|co-host/ }).count(), 0, 'nothing against the host');
-  assert.equal(await ap.getByRole('button', { name: /co-host/ }).count(), 0, 'only the host names co-hosts');
+  // only the host names co-hosts
+  assert.deepEqual(await (await actions(u.ana, 'Bruno')).getByRole('menuitem').allTextContents(), [
+    'Message privately',
+    'Mute',
+    'Remove from the chat…',
+    'Ban for this session…',
+  ]);
+  await closeMenu(u.ana);
+  assert.deepEqual(await (await actions(u.ana, 'Teacher')).getByRole('menuitem').allTextContents(), ['Message privately'], 'nothing against the host');
+  await closeMenu(u.ana);
   await ap.getByText('As a co-host you can mute, remove and ban guests').waitFor();
   await shot(u.ana, '27-cohost-view');
   await axe(u.ana, 'the co-host view');
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'End co-host: Ana' }).click();
+  await (await actions(u.teacher, 'Ana')).getByRole('menuitem', { name: 'End co-host' }).click();
   await ap.getByRole('button', { name: 'Room controls' }).waitFor({ state: 'detached' });
-  assert.equal(await ap.getByRole('button', { name: /^Mute/ }).count(), 0);
+  assert.deepEqual(await (await actions(u.ana, 'Bruno')).getByRole('menuitem').allTextContents(), ['Message privately']);
+  await closeMenu(u.ana);
 });
 
 test('the host renames and closes a room', async () => {
@@ -319,7 +347,12 @@ test('the desktop host exports a transcript; a browser is not offered one', asyn
 
 test('kick and ban: a banned student cannot come back from the same browser', async () => {
   const bp = u.bruno.page;
-  await member(u.teacher, 'Bruno').getByRole('button', { name: 'Remove Bruno from the chat' }).click();
+  await (await actions(u.teacher, 'Bruno')).getByRole('menuitem', { name: 'Remove from the chat…' }).click();
+  // removing asks first, with the focus on the confirmation
+  const removal = member(u.teacher, 'Bruno').getByRole('button', { name: 'Confirm removal of Bruno from the chat' });
+  await removal.waitFor();
+  assert.equal(await removal.evaluate((b) => b === document.activeElement), true, 'the confirmation has the focus');
+  await removal.click();
   await bp.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'The host removed you from this chat.' }).waitFor();
   await member(u.teacher, 'Bruno').waitFor({ state: 'detached' });
   await bp.getByRole('button', { name: 'Join again' }).click();
@@ -327,7 +360,7 @@ test('kick and ban: a banned student cannot come back from the same browser', as
   await openRoom(u.bruno, 'general');
 
   const row = member(u.teacher, 'Bruno');
-  await row.getByRole('button', { name: 'Ban Bruno for this session' }).click();
+  await (await actions(u.teacher, 'Bruno')).getByRole('menuitem', { name: 'Ban for this session…' }).click();
   await row.getByRole('button', { name: 'Confirm ban of Bruno for this session' }).click();
   await bp.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'The host banned you from this chat.' }).waitFor();
   await bp.getByText('You cannot come back while this session lasts.').waitFor();
@@ -357,7 +390,8 @@ test('the host controls in Portuguese, in a small laptop window', async () => {
   await tp.getByLabel('Language').selectOption('pt-BR');
   await tp.getByRole('button', { name: 'Controles da sala' }).click();
   await tp.locator('#room-controls').getByRole('button', { name: 'Trancar sala' }).waitFor();
-  await member(u.teacher, 'Ana').getByRole('button', { name: 'Silenciar Ana' }).waitFor();
+  await (await actions(u.teacher, 'Ana', 'Ações para')).getByRole('menuitem', { name: 'Silenciar' }).waitFor();
   await shot(u.teacher, '28-host-pt-BR-narrow');
   await axe(u.teacher, 'the host controls in Portuguese');
+  await closeMenu(u.teacher);
 });

@@ -51,9 +51,9 @@ test('a room past --full-list shows its count and finds members by name', async 
   await page.getByLabel('Your name').fill('Ana');
   await page.getByLabel('Your name').press('Enter');
   await online(ana);
-  // alone, the lobby is small: the list as before, no search box
+  // alone, the lobby is small: the whole list and its count in the title; the search box filters the list itself
   await page.locator('#members-title', { hasText: '(1)' }).waitFor();
-  assert.equal(await page.locator('[data-testid=member-search]').count(), 0);
+  assert.equal(await page.locator('[data-testid=member-count]').count(), 0);
 
   // three members: still small, everyone listed
   early = await rawMembers(browser, BASE, ['Bruno Costa', 'Carla Dias']);
@@ -88,7 +88,8 @@ test('a room past --full-list shows its count and finds members by name', async 
 
   // someone found by search can be messaged privately
   await box.fill('Dias');
-  await results.filter({ hasText: 'Carla Dias' }).getByRole('button', { name: 'Private message to Carla Dias' }).click();
+  await results.filter({ hasText: 'Carla Dias' }).getByRole('button', { name: 'Actions for Carla Dias' }).click();
+  await page.getByRole('menu', { name: 'Actions for Carla Dias' }).getByRole('menuitem', { name: 'Message privately' }).click();
   await page.locator('button[data-room^="@"][aria-current=true]', { hasText: 'Carla Dias' }).waitFor();
   await page.locator('#composer').waitFor();
   // the conversation is named after the other person, never an id
@@ -107,7 +108,7 @@ test('a large room that shrinks gets its whole list back', async () => {
   await late.close();
   await page.locator('#members-title', { hasText: '(1)' }).waitFor();
   assert.equal(await page.locator('[data-testid=member-count]').count(), 0);
-  assert.equal(await page.locator('[data-testid=member-search]').count(), 0);
+  assert.equal(await page.locator('[data-testid=member-results]').count(), 0);
   assert.deepEqual(await listed(page), ['Ana']);
   await page.screenshot({ path: join(OUT, 'members-02-small-again.png') });
   assert.deepEqual(ana.pageErrors, []);
