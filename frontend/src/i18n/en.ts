@@ -63,6 +63,9 @@ export const en = {
   'room.join': 'Join room',
   'room.empty': 'No messages yet. Say hello!',
   'room.messages': 'Messages in {room}',
+  'room.newBelow.one': '{n} new message',
+  'room.newBelow.other': '{n} new messages',
+  'room.unreadLine': 'New messages',
   'room.goneNote': 'This room no longer exists on this host.',
 
   'notice.joined': '{name} joined',

@@ -65,6 +65,9 @@ export const ptBR: Record<keyof typeof en, string> = {
   'room.join': 'Entrar na sala',
   'room.empty': 'Nenhuma mensagem ainda. Diga olá!',
   'room.messages': 'Mensagens em {room}',
+  'room.newBelow.one': '{n} nova mensagem',
+  'room.newBelow.other': '{n} novas mensagens',
+  'room.unreadLine': 'Novas mensagens',
   'room.goneNote': 'Esta sala não existe mais neste host.',
 
   'notice.joined': '{name} entrou',

@@ -260,6 +260,28 @@ describe('receiving', () => {
     expect(room(client, 'general').unread).toBe(0);
   });
 
+  it('remembers how many messages were unread when a room was opened', () => {
+    const { client, sockets } = setup({ rooms: ['general'] });
+    const s = online(client, sockets);
+    s.push(joined('general', [msg('general', 1, 'old')], 1));
+    expect(client.unreadWhenOpened('general')).toBe(0);
+    s.push(msg('general', 2, 'a'), msg('general', 3, 'b'), msg('general', 4, 'c'));
+    client.setActive('General');
+    expect(room(client, 'general').unread).toBe(0);
+    expect(client.unreadWhenOpened('general')).toBe(3);
+    expect(client.unreadWhenOpened('lobby')).toBe(0);
+    // opened again with nothing new: none
+    client.setActive('general');
+    expect(client.unreadWhenOpened('general')).toBe(0);
+    // back from another host: what came while it was off screen
+    client.setVisible(false);
+    s.push(msg('general', 5, 'while away'));
+    client.setVisible(true);
+    expect(client.unreadWhenOpened('general')).toBe(1);
+    client.setActive('lobby');
+    expect(client.unreadWhenOpened('general')).toBe(0);
+  });
+
   it('updates member counts from the rooms list', () => {
     const { client, sockets } = setup();
     const s = online(client, sockets);

@@ -67,6 +67,8 @@ export class LanchatClient {
   private resuming = new Set<string>();
   private dmPending = false;
   private previous = LOBBY;
+  /** the room last made active, and how many of its messages were unread then */
+  private opened: { key: string; unread: number } = { key: LOBBY, unread: 0 };
   private visible = true;
 
   private listeners = new Set<(s: ClientState) => void>();
@@ -269,11 +271,21 @@ export class LanchatClient {
     if (key !== this.active) this.previous = this.active;
     this.active = key;
     const r = this.rooms.get(key);
+    this.opened = { key, unread: r?.unread ?? 0 };
     if (r && (r.unread || r.mentions)) {
       r.unread = 0;
       r.mentions = 0;
       this.rooms.touch(r);
     } else this.changed();
+  }
+
+  /**
+   * unreadWhenOpened: how many messages of a room were unread when it was
+   * last made the active one (0 for any other room). The message list reads
+   * it once, to put its "new messages" line above the first of them.
+   */
+  unreadWhenOpened(roomName: string): number {
+    return this.opened.key === roomKey(roomName) ? this.opened.unread : 0;
   }
 
   // ---- talking to the host ----------------------------------------------
