@@ -228,6 +228,8 @@ export const en = {
   'members.banShort': 'Ban',
   'members.banConfirm': 'Confirm ban of {name} for this session',
   'members.banConfirmShort': 'Confirm ban',
+  'room.people.one': '{count} person here',
+  'room.people.other': '{count} people here',
   'members.makeCohost': 'Make co-host: {name}',
   'members.uncohost': 'End co-host: {name}',
   'members.cohostShort': 'Make co-host',

@@ -230,6 +230,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'members.banShort': 'Banir',
   'members.banConfirm': 'Confirmar banimento de {name} nesta sessão',
   'members.banConfirmShort': 'Confirmar banimento',
+  'room.people.one': '{count} pessoa aqui',
+  'room.people.other': '{count} pessoas aqui',
   'members.makeCohost': 'Tornar co-host: {name}',
   'members.uncohost': 'Tirar co-host: {name}',
   'members.cohostShort': 'Tornar co-host',
