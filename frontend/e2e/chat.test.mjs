@@ -193,14 +193,14 @@ test('markup in a message is shown as text and never runs', async () => {
   }
 });
 
-test('Enter sends, Shift+Enter starts a new line, and the limit is shown', async () => {
+test('Enter sends, Shift+Enter starts a new line, and the characters are counted', async () => {
   const { ana, bruno } = users;
   const box = ana.page.locator('#composer');
   await box.click();
   await ana.page.keyboard.type('line one');
   await ana.page.keyboard.press('Shift+Enter');
   await ana.page.keyboard.type('line two');
-  assert.match(await ana.page.locator('#composer-count').textContent(), /17 \/ 4096/);
+  assert.equal((await ana.page.locator('#composer-count').textContent()).trim(), '17 characters');
   await ana.page.keyboard.press('Enter');
   await waitMessage(bruno, 'line one\nline two');
   assert.equal(await box.inputValue(), '');
