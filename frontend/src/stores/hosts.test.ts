@@ -58,6 +58,7 @@ function fakeBridge() {
     notify: (title, body) => notes.push([title, body]),
     copy: async () => true,
     openURL: () => {},
+    setTitle: () => {},
   };
   return { b, notes, added, emitPeers: (p: Peer[]) => peersCb?.(p) };
 }
