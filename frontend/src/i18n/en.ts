@@ -122,6 +122,8 @@ export const en = {
   'card.keyHint': 'The same letters on both screens mean the same host.',
 
   'toast.dismiss': 'Dismiss',
+  'toast.dm': 'New private message from {name}',
+  'toast.dmHost': 'New private message from {name} on {host}',
   'notify.mention': '{name} mentioned you in {room} ({host})',
 
   'error.unknown': 'Something went wrong.',

@@ -124,6 +124,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'card.keyHint': 'As mesmas letras nas duas telas querem dizer o mesmo host.',
 
   'toast.dismiss': 'Fechar aviso',
+  'toast.dm': 'Nova mensagem privada de {name}',
+  'toast.dmHost': 'Nova mensagem privada de {name} em {host}',
   'notify.mention': '{name} mencionou você em {room} ({host})',
 
   'error.unknown': 'Algo deu errado.',
