@@ -194,7 +194,7 @@ export const en = {
   'diag.no': 'not yet',
   'diag.unanswered': 'Found but not answering',
   'diag.again': 'Check again',
-  'mobile.menu': 'Hosts',
+  'mobile.menu': 'Menu',
   'notify.dm': '{name} sent you a private message ({host})',
   'export.room': 'Export transcript',
   'export.all': 'Export all rooms',

@@ -196,7 +196,7 @@ export const ptBR: Record<keyof typeof en, string> = {
   'diag.no': 'ainda não',
   'diag.unanswered': 'Encontrados, mas sem resposta',
   'diag.again': 'Verificar de novo',
-  'mobile.menu': 'Hosts',
+  'mobile.menu': 'Menu',
   'notify.dm': '{name} enviou uma mensagem privada para você ({host})',
   'export.room': 'Exportar transcrição',
   'export.all': 'Exportar todas as salas',
