@@ -311,6 +311,10 @@ func (s *Server) uiHandler() http.Handler {
 				if r.URL.Path == "/" || r.URL.Path == "/index.html" {
 					w.Header().Set("Cache-Control", "no-cache")
 				}
+				// Not every system's MIME table knows the web app manifest.
+				if strings.HasSuffix(r.URL.Path, ".webmanifest") {
+					w.Header().Set("Content-Type", "application/manifest+json")
+				}
 				files.ServeHTTP(w, r)
 			})
 		}

@@ -102,6 +102,9 @@ export function browserBridge(origin = location.origin): Bridge {
       window.open(url, '_blank', 'noopener,noreferrer');
     },
     copy: copyText,
+    setTitle(title) {
+      document.title = title;
+    },
   };
 }
 

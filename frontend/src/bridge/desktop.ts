@@ -15,6 +15,7 @@ interface WailsWindow {
     EventsOff?: (name: string) => void;
     BrowserOpenURL?: (url: string) => void;
     ClipboardSetText?: (text: string) => Promise<boolean>;
+    WindowSetTitle?: (title: string) => void;
   };
 }
 
@@ -99,6 +100,10 @@ export function desktopBridge(): Bridge {
       const open = w().runtime?.BrowserOpenURL;
       if (open) open(url);
       else window.open(url, '_blank', 'noopener,noreferrer');
+    },
+    setTitle(title) {
+      document.title = title;
+      w().runtime?.WindowSetTitle?.(title);
     },
   };
 }

@@ -61,6 +61,8 @@ export interface Bridge {
   /** copy puts text on the clipboard; false when that was not possible. */
   copy(text: string): Promise<boolean>;
   openURL(url: string): void;
+  /** setTitle names the browser tab, and in the desktop app the window too. */
+  setTitle(title: string): void;
   /**
    * exportTranscript saves a transcript of room (empty: every room) in a
    * file the user picks; it resolves to the path, or "" when they cancelled.

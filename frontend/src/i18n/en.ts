@@ -135,6 +135,8 @@ export const en = {
   'card.keyHint': 'The same letters on both screens mean the same host.',
 
   'toast.dismiss': 'Dismiss',
+  'toast.dm': 'New private message from {name}',
+  'toast.dmHost': 'New private message from {name} on {host}',
   'notify.mention': '{name} mentioned you in {room} ({host})',
 
   'error.unknown': 'Something went wrong.',
@@ -205,7 +207,7 @@ export const en = {
   'diag.no': 'not yet',
   'diag.unanswered': 'Found but not answering',
   'diag.again': 'Check again',
-  'mobile.menu': 'Hosts',
+  'mobile.menu': 'Menu',
   'notify.dm': '{name} sent you a private message ({host})',
   'export.room': 'Export transcript',
   'export.all': 'Export all rooms',

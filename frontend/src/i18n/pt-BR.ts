@@ -137,6 +137,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'card.keyHint': 'As mesmas letras nas duas telas querem dizer o mesmo host.',
 
   'toast.dismiss': 'Fechar aviso',
+  'toast.dm': 'Nova mensagem privada de {name}',
+  'toast.dmHost': 'Nova mensagem privada de {name} em {host}',
   'notify.mention': '{name} mencionou você em {room} ({host})',
 
   'error.unknown': 'Algo deu errado.',
@@ -207,7 +209,7 @@ export const ptBR: Record<keyof typeof en, string> = {
   'diag.no': 'ainda não',
   'diag.unanswered': 'Encontrados, mas sem resposta',
   'diag.again': 'Verificar de novo',
-  'mobile.menu': 'Hosts',
+  'mobile.menu': 'Menu',
   'notify.dm': '{name} enviou uma mensagem privada para você ({host})',
   'export.room': 'Exportar transcrição',
   'export.all': 'Exportar todas as salas',

@@ -58,6 +58,7 @@ function fakeBridge() {
     notify: (title, body) => notes.push([title, body]),
     copy: async () => true,
     openURL: () => {},
+    setTitle: () => {},
   };
   return { b, notes, added, emitPeers: (p: Peer[]) => peersCb?.(p) };
 }
@@ -237,6 +238,54 @@ describe('hosts', () => {
     s2.open();
     s2.push(welcome('other'), joined('lobby', [], 0));
     expect(s2.of('join')).toEqual([{ type: 'join', room: 'general' }]);
+  });
+
+  it('counts unread messages on every host in the title, and toasts a private message that is not on screen', async () => {
+    const settled = () => new Promise((r) => setTimeout(r, 0));
+    const { hosts, sockets, fb } = setup();
+    const titles: string[] = [];
+    const stop = hosts.title.subscribe((t) => titles.push(t));
+    hosts.start();
+    const s = sockets.last;
+    s.open();
+    s.push(welcome(), joined('lobby', [], 0), joined('general', [], 0));
+    await settled();
+    expect(titles.at(-1)).toBe('Own PC — lanchat');
+    const own = hosts.session('own')!.client;
+    own.setActive('lobby');
+    s.push(msg('general', 1, 'in another room'));
+    await settled();
+    expect(get(hosts.unread)).toBe(1);
+    expect(titles.at(-1)).toBe('(1) Own PC — lanchat');
+    expect(get(hosts.toasts)).toEqual([]);
+
+    // a private message while looking at the lobby: a toast, and one more unread
+    s.push(joined('@Alice+Bob', [], 0), msg('@Alice+Bob', 1, 'psst'));
+    expect(get(hosts.toasts).map((t) => [t.text, t.kind])).toEqual([['toast.dm {"name":"Bob","host":"Own PC"}', 'info']]);
+    await settled();
+    expect(titles.at(-1)).toBe('(2) Own PC — lanchat');
+    // looking at the conversation: read, and the next one is no toast
+    own.setActive('@Alice+Bob');
+    own.setActive('general');
+    await settled();
+    expect(titles.at(-1)).toBe('Own PC — lanchat');
+    own.setActive('@Alice+Bob');
+    s.push(msg('@Alice+Bob', 2, 'still here?'));
+    expect(get(hosts.toasts)).toHaveLength(1);
+
+    // another host's messages count too, and its private message names it
+    fb.emitPeers([{ id: 'h-lab', name: 'Lab', addr: '10.0.0.7', port: 47801 }]);
+    hosts.open('peer:h-lab');
+    const lab = sockets.last;
+    lab.open();
+    lab.push(welcome('s-lab'), joined('lobby', [], 0));
+    await settled();
+    expect(titles.at(-1)).toBe('Lab — lanchat');
+    s.push(msg('@Alice+Bob', 3, 'hello?'));
+    await settled();
+    expect(titles.at(-1)).toBe('(1) Lab — lanchat');
+    expect(get(hosts.toasts).at(-1)?.text).toBe('toast.dmHost {"name":"Bob","host":"Own PC"}');
+    stop();
   });
 
   it('renames on every host after a name clash', () => {

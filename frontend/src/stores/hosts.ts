@@ -5,7 +5,7 @@
 import { derived, get, readable, writable, type Readable } from 'svelte/store';
 import { LanchatClient, mentions, type ClientEvent, type ClientState, type SocketFactory } from '../lib/client';
 import { peerHTTP, peerWS, relayWS } from '../lib/peers';
-import { isPrivate } from '../lib/protocol';
+import { isPrivate, roomKey } from '../lib/protocol';
 import type { Bridge, Peer, SelfInfo } from '../bridge';
 
 export interface HostEntry {
@@ -92,6 +92,10 @@ export class Hosts {
   readonly toasts = writable<Toast[]>([]);
   readonly sessions = writable<Map<string, HostSession>>(new Map());
   readonly entries: Readable<HostEntry[]>;
+  /** unread messages on every host we are connected to */
+  readonly unread: Readable<number>;
+  /** the window's title: the unread count, the host on screen, the app */
+  readonly title: Readable<string>;
   private toastId = 0;
   private stopPeers?: () => void;
   private nameStore = writable('');
@@ -133,6 +137,21 @@ export class Hosts {
       }
       return list;
     });
+    this.unread = readable(0, (set) => {
+      let inner: (() => void)[] = [];
+      const outer = this.sessions.subscribe((map) => {
+        inner.forEach((u) => u());
+        const all = [...map.values()];
+        const sum = () => set(all.reduce((n, s) => n + totalUnread(get(s.state)), 0));
+        inner = all.map((s) => s.state.subscribe(sum));
+        sum();
+      });
+      return () => {
+        outer();
+        inner.forEach((u) => u());
+      };
+    });
+    this.title = derived([this.unread, this.entries, this.selected], ([n, list, key]) => windowTitle(n, list.find((e) => e.key === key)?.name));
   }
 
   get name(): Readable<string> {
@@ -269,12 +288,22 @@ export class Hosts {
       const me = st.me?.name;
       const focused = this.deps.focused ? this.deps.focused() : true;
       const dm = isPrivate(e.room);
+      // a private message for a conversation not on screen: say so in the page as well
+      if (dm && (get(this.selected) !== s.key || s.client.state.active !== roomKey(e.room))) {
+        const other = get(this.selected) !== s.key;
+        this.toast(this.deps.tr(other ? 'toast.dmHost' : 'toast.dm', { name: e.entry.from.name, host: s.entry.name }), 'info');
+      }
       if (!focused && (dm || mentions(e.entry.text, me))) {
         const title = this.deps.tr(dm ? 'notify.dm' : 'notify.mention', { name: e.entry.from.name, room: e.room, host: s.entry.name });
         this.deps.bridge.notify(title, e.entry.text.slice(0, 200));
       }
     }
   }
+}
+
+/** windowTitle: "(3) Sala 20 — lanchat", without the count when nothing is unread. */
+export function windowTitle(unread: number, where?: string): string {
+  return (unread > 0 ? `(${unread}) ` : '') + (where ? `${where} — ` : '') + 'lanchat';
 }
 
 /** totalUnread sums a host's unread messages. */
