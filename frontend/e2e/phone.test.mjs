@@ -158,7 +158,8 @@ test('a private message that arrives elsewhere gives a toast, a badge on the men
   await page.waitForFunction(() => document.title === 'Sala 20 — lanchat');
   bruno = await person('Bruno', { phone: false });
   await bruno.page.locator('[data-testid=members] li', { hasText: 'Ana' }).waitFor();
-  await bruno.page.getByRole('button', { name: 'Private message to Ana' }).click();
+  await bruno.page.getByRole('button', { name: 'Actions for Ana' }).click();
+  await bruno.page.getByRole('menuitem', { name: 'Message privately' }).click();
   await bruno.page.locator('#room-title', { hasText: 'Private conversation with Ana' }).waitFor();
   await send(bruno, 'are you there?');
 
@@ -188,7 +189,8 @@ test('a private message that arrives elsewhere gives a toast, a badge on the men
 
   // starting a private conversation from who is here closes the drawer
   await page.locator(WHO).click();
-  await page.locator('#members-panel').getByRole('button', { name: 'Private message to Bruno' }).tap();
+  await page.locator('#members-panel').getByRole('button', { name: 'Actions for Bruno' }).tap();
+  await page.locator('#members-panel').getByRole('menuitem', { name: 'Message privately' }).tap();
   await page.locator('#room-title', { hasText: 'Private conversation with Bruno' }).waitFor();
   await page.locator('#members-panel [data-testid=members]').waitFor({ state: 'hidden' });
   await focusOn(ana, WHO);
