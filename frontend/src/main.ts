@@ -2,6 +2,7 @@ import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
 import { installZoom } from './lib/zoom';
+import './stores/textsize'; // the remembered text size, before the first paint
 
 let storage: Storage | undefined;
 try {

@@ -17,6 +17,10 @@ export const en = {
   'lang.label': 'Language',
   'lang.en': 'English',
   'lang.pt-BR': 'Português (Brasil)',
+  'textSize.label': 'Text size',
+  'textSize.normal': 'Normal',
+  'textSize.large': 'Large',
+  'textSize.presentation': 'Presentation',
 
   'rail.label': 'Hosts',
   'rail.thisComputer': 'This computer',

@@ -19,6 +19,10 @@ export const ptBR: Record<keyof typeof en, string> = {
   'lang.label': 'Idioma',
   'lang.en': 'English',
   'lang.pt-BR': 'Português (Brasil)',
+  'textSize.label': 'Tamanho do texto',
+  'textSize.normal': 'Normal',
+  'textSize.large': 'Grande',
+  'textSize.presentation': 'Apresentação',
 
   'rail.label': 'Hosts',
   'rail.thisComputer': 'Este computador',
