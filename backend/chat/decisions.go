@@ -171,6 +171,9 @@ func (h *Hub) applyActionLocked(m *Member, action string, on bool) {
 				delete(h.sessions, m.session) // no takeover back in
 			}
 		}
+		if c := m.conn.Load(); c != nil {
+			c.removed = true // its rooms hear "removed", not "disconnected"
+		}
 		m.close(protocol.Errorf(code, "%s", msg))
 	}
 }

@@ -1,8 +1,11 @@
 package chat
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"lanchat/backend/protocol"
 )
@@ -93,5 +96,60 @@ func TestDecisionsOfOtherBoxes(t *testing.T) {
 	dec.apply(Decision{Kind: protocol.ActionKick, Member: host.Member().ID, Box: "other"}, true)
 	if hostSink.closed != nil {
 		t.Errorf("the host was kicked from another box: %v", hostSink.closed)
+	}
+}
+
+// A member the host removed leaves the rooms as "removed", not as one whose
+// connection was lost; the same member back and gone on its own again is
+// "disconnected".
+func TestRemovedMembersAreSaidRemoved(t *testing.T) {
+	h, _ := newTestHub(t, Config{HostToken: "secret", PresenceWindow: time.Millisecond})
+	host, hostSink := connectHost(t, h)
+	left := func(n int) map[string][]string {
+		t.Helper()
+		got := map[string][]string{}
+		count := 0
+		for deadline := time.Now().Add(10 * time.Second); count < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("presence so far %v, want %d departures", got, n)
+			}
+			for _, p := range take[protocol.Presence](hostSink) {
+				for _, c := range p.Changes {
+					if c.Event != protocol.EventJoined {
+						got[c.Member.Name] = append(got[c.Member.Name], c.Event)
+						count++
+					}
+				}
+			}
+		}
+		return got
+	}
+	for _, action := range []string{protocol.ActionKick, protocol.ActionBan} {
+		bruno, brunoSink := connect(t, h, "Bruno "+action)
+		carla, _ := connect(t, h, "Carla "+action)
+		if p := host.Handle(protocol.Control{Action: action, Member: bruno.Member().ID}); p != nil {
+			t.Fatal(p)
+		}
+		if brunoSink.closed == nil {
+			t.Fatalf("%s: Bruno's connection was not closed", action)
+		}
+		bruno.Disconnect() // as the transport does once the connection has closed
+		carla.Disconnect()
+		got := left(2)
+		if want := map[string][]string{"Bruno " + action: {protocol.EventRemoved}, "Carla " + action: {protocol.EventDisconnected}}; !maps.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("%s: departures %v, want %v", action, got, want)
+		}
+	}
+	// Kicked, back on a new connection, and gone on its own: disconnected.
+	dani, _ := connect(t, h, "Dani")
+	if p := host.Handle(protocol.Control{Action: protocol.ActionKick, Member: dani.Member().ID}); p != nil {
+		t.Fatal(p)
+	}
+	dani.Disconnect()
+	left(1)
+	again, _ := connect(t, h, "Dani")
+	again.Disconnect()
+	if got := left(1); !slices.Equal(got["Dani"], []string{protocol.EventDisconnected}) {
+		t.Fatalf("Dani back and gone: %v", got)
 	}
 }

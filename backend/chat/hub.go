@@ -195,6 +195,8 @@ type Conn struct {
 	mu     sync.Mutex // serialises this connection's frames; guards the limiter
 	tokens float64
 	last   time.Time
+
+	removed bool // the host removed (kicked or banned) the member on this connection; guarded by Hub.mu
 }
 
 // ErrClosed is returned by Connect after Close.
@@ -459,7 +461,8 @@ func (c *Conn) lockCurrent(release func()) (unlock func(), ok bool) {
 }
 
 // Disconnect removes the connection's member from every room with a
-// "disconnected" notice. It does nothing for a connection that was taken over.
+// "disconnected" notice ("removed" when the host removed the member). It
+// does nothing for a connection that was taken over.
 func (c *Conn) Disconnect() {
 	h := c.hub
 	unlock, ok := c.lockCurrent(h.mu.Unlock)
@@ -468,8 +471,12 @@ func (c *Conn) Disconnect() {
 	}
 	defer unlock()
 	m := c.member
+	event := protocol.EventDisconnected
+	if c.removed {
+		event = protocol.EventRemoved
+	}
 	for _, key := range slices.Clone(m.rooms) {
-		h.leaveLocked(m, key, protocol.EventDisconnected)
+		h.leaveLocked(m, key, event)
 	}
 	m.conn.Store(nil)
 	delete(h.members, m.id)

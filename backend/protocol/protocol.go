@@ -222,6 +222,7 @@ const (
 	EventJoined       = "joined"
 	EventLeft         = "left"
 	EventDisconnected = "disconnected"
+	EventRemoved      = "removed" // the host removed (kicked or banned) the member
 )
 
 // Presence tells a room who joined, left or disconnected since its previous

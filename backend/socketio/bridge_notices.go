@@ -84,7 +84,7 @@ func presenceNotices(p protocol.Presence) []string {
 	var groups []group
 	for _, c := range p.Changes {
 		kind := c.Event
-		if kind != protocol.EventJoined && kind != protocol.EventDisconnected {
+		if kind != protocol.EventJoined && kind != protocol.EventDisconnected && kind != protocol.EventRemoved {
 			kind = protocol.EventLeft
 		}
 		i := slices.IndexFunc(groups, func(g group) bool { return g.kind == kind })
@@ -108,6 +108,8 @@ func presenceNotices(p protocol.Presence) []string {
 		switch {
 		case g.kind == protocol.EventDisconnected:
 			line = who + " " + verb("desconectou", "desconectaram") + "."
+		case g.kind == protocol.EventRemoved:
+			line = who + " " + verb("foi removido", "foram removidos") + " pelo anfitrião."
 		case g.kind == protocol.EventJoined && lobby:
 			line = who + " " + verb("entrou", "entraram") + " no Lobby."
 		case g.kind == protocol.EventJoined:

@@ -48,6 +48,8 @@ func TestPresenceNotices(t *testing.T) {
 		{"lobby", []string{"joined:Bob"}, []string{"Bob entrou no Lobby."}},
 		{"lobby", []string{"left:Bob"}, []string{"Bob saiu do Lobby."}},
 		{"lobby", []string{"disconnected:Bob"}, []string{"Bob desconectou."}},
+		{"general", []string{"removed:Bob"}, []string{"Bob foi removido pelo anfitrião."}},
+		{"general", []string{"removed:Bob", "removed:Eva", "disconnected:Ana"}, []string{"Bob e Eva foram removidos pelo anfitrião.", "Ana desconectou."}},
 		// Many of one kind: one line.
 		{"general", many(j, 2), []string{"Ana e Bruno entraram na sala general."}},
 		{"general", many(j, 3), []string{"Ana, Bruno e Carla entraram na sala general."}},

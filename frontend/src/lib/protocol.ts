@@ -157,7 +157,7 @@ export interface TypingIn {
 }
 /** One member's change in a presence frame. */
 export interface PresenceChange {
-  event: 'joined' | 'left' | 'disconnected';
+  event: 'joined' | 'left' | 'disconnected' | 'removed';
   member: Member;
 }
 /** Who joined, left or disconnected since the room's previous presence frame
