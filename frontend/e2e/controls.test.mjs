@@ -355,6 +355,9 @@ test('kick and ban: a banned student cannot come back from the same browser', as
   await removal.click();
   await bp.locator('[data-testid=conn-status][data-status=refused]', { hasText: 'The host removed you from this chat.' }).waitFor();
   await member(u.teacher, 'Bruno').waitFor({ state: 'detached' });
+  // the room says the host removed him, not that he lost the connection
+  await u.teacher.page.locator('[data-testid=notice]', { hasText: 'The host removed Bruno' }).waitFor();
+  assert.equal(await u.teacher.page.locator('[data-testid=notice]', { hasText: 'Bruno lost the connection' }).count(), 0);
   await bp.getByRole('button', { name: 'Join again' }).click();
   await online(u.bruno);
   await openRoom(u.bruno, 'general');

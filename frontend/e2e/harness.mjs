@@ -77,8 +77,15 @@ export function online(x) {
 
 /** openRoom selects a room in the room list and waits for its composer. */
 export async function openRoom(x, key) {
-  await x.page.locator(`button[data-room="${key}"]`).click();
-  await x.page.locator(`button[data-room="${key}"][aria-current=true]`).waitFor();
+  const button = x.page.locator(`button[data-room="${key}"]`);
+  // on a phone the rooms are in the menu drawer: open it first
+  const menu = x.page.locator('[data-testid=menu-button]');
+  if (!(await button.isVisible()) && (await menu.isVisible())) {
+    await menu.click();
+    await button.waitFor();
+  }
+  await button.click();
+  await x.page.locator(`button[data-room="${key}"][aria-current=true]`).waitFor({ state: 'attached' }); // a phone's menu closes
   await x.page.locator('#composer').waitFor();
 }
 

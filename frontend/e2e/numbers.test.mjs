@@ -205,7 +205,9 @@ test('on a phone the header shows the count, stays put, and the composer counts'
   await people(carla, 4, '4 people here');
   await openRoom(users.ana, 'projects');
   await send(users.ana, 'for the phones');
-  await carla.page.locator('button[data-room=projects] [data-testid=unread]').waitFor();
+  // on a phone the room list is in the menu drawer: the badge is there, and on the menu button
+  await carla.page.locator('button[data-room=projects] [data-testid=unread]').waitFor({ state: 'attached' });
+  await carla.page.locator('[data-testid=menu-button] [data-testid=menu-unread]').waitFor();
   assert.deepEqual(await headerBox(carla), before, 'on a phone too, badges and counts do not move the header');
 
   for (const [u, near, locale] of [

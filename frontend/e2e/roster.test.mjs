@@ -367,9 +367,9 @@ test('in Portuguese, and on a phone', async () => {
   await panel.locator('[data-testid=roster-missing]').scrollIntoViewIfNeeded();
   await shot(t, 'roster-11-phone-class-list-pt-BR');
 
-  // on a phone the language switch is in the hosts menu
+  // on a phone the language switch is in the menu
   await panel.getByRole('button', { name: 'Fechar' }).click();
-  const hosts = p.getByRole('button', { name: 'Hosts' });
+  const hosts = p.locator('[data-testid=menu-button]');
   await hosts.click();
   await p.locator('#rail').getByLabel('Idioma').selectOption('en');
   await hosts.click();

@@ -204,7 +204,7 @@ test('on a phone: readable at the default size, and Presentation fits', async ()
   await assertFits(page, 'the chat screen on a phone');
   await shot(page, '10-phone-chat-normal');
 
-  const menu = page.getByRole('button', { name: 'Hosts' });
+  const menu = page.locator('[data-testid=menu-button]');
   await menu.click();
   await page.locator('#rail').getByLabel('Text size').selectOption('presentation');
   await shot(page, '11-phone-menu-presentation');
