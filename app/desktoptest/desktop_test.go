@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,6 +137,17 @@ func TestDesktopWindow(t *testing.T) {
 	}
 	if note.App != "lanchat" || !strings.Contains(note.Summary, "Bia") || !strings.Contains(note.Body, "hello root, lunch?") {
 		t.Errorf("notification %+v, want lanchat's about Bia's message", note)
+	}
+	// The window's title counts what is unread.
+	unreadTitle := regexp.MustCompile(`^\([1-9][0-9]*\) .+ — lanchat$`)
+	for deadline := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
+		title := xdo(t, display, "getwindowname", strconv.FormatUint(uint64(win), 10))
+		if unreadTitle.MatchString(title) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the window title is %q, not an unread count", title)
+		}
 	}
 
 	// Closing the window stops the host: clients get 1001, peers the goodbye.
@@ -307,7 +319,8 @@ func waitWindow(t *testing.T, display int, app *nstest.Proc) uint32 {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^lanchat$")
+		// "lanchat" at first, "(3) Sala 20 — lanchat" once there is something unread
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "lanchat$")
 		cmd.Env = append(os.Environ(), "DISPLAY=:"+strconv.Itoa(display))
 		out, _ := cmd.Output()
 		if f := strings.Fields(string(out)); len(f) > 0 {

@@ -240,6 +240,31 @@ describe('hosts', () => {
     expect(s2.of('join')).toEqual([{ type: 'join', room: 'general' }]);
   });
 
+  it('counts what arrives in the open room while the window is in the background, and reads it on coming back', async () => {
+    const settled = () => new Promise((r) => setTimeout(r, 0));
+    const { hosts, sockets } = setup();
+    const titles: string[] = [];
+    const stop = hosts.title.subscribe((t) => titles.push(t));
+    hosts.start();
+    const s = sockets.last;
+    s.open();
+    s.push(welcome(), joined('lobby', [], 0));
+    hosts.session('own')!.client.setActive('lobby');
+    s.push(msg('lobby', 1, 'while looking'));
+    await settled();
+    expect(get(hosts.unread)).toBe(0);
+    hosts.windowFocus(false);
+    s.push(msg('lobby', 2, 'while away'), msg('lobby', 3, 'still away'));
+    await settled();
+    expect(get(hosts.unread)).toBe(2);
+    expect(titles.at(-1)).toBe('(2) Own PC — lanchat');
+    hosts.windowFocus(true);
+    await settled();
+    expect(get(hosts.unread)).toBe(0);
+    expect(titles.at(-1)).toBe('Own PC — lanchat');
+    stop();
+  });
+
   it('counts unread messages on every host in the title, and toasts a private message that is not on screen', async () => {
     const settled = () => new Promise((r) => setTimeout(r, 0));
     const { hosts, sockets, fb } = setup();

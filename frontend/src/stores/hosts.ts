@@ -98,6 +98,7 @@ export class Hosts {
   readonly title: Readable<string>;
   private toastId = 0;
   private stopPeers?: () => void;
+  private windowFocused = true;
   private nameStore = writable('');
 
   constructor(private deps: AppDeps) {
@@ -182,7 +183,6 @@ export class Hosts {
     }
     if (!entry || !entry.ws) return undefined;
     this.selected.set(key);
-    for (const other of get(this.sessions).values()) other.client.setVisible(other.key === key);
     let s = get(this.sessions).get(key);
     if (!s) {
       s = this.makeSession(entry);
@@ -196,7 +196,24 @@ export class Hosts {
         this.deps.bridge.addPeer(entry.http).catch(() => {});
       }
     }
+    this.showSelected();
     return s;
+  }
+
+  /**
+   * windowFocus says whether the person is looking at the window. While not,
+   * what arrives counts as unread in every room, the open one too, and so
+   * in the window's title; coming back reads the open room.
+   */
+  windowFocus(focused: boolean): void {
+    this.windowFocused = focused;
+    this.showSelected();
+  }
+
+  /** showSelected tells each host's client whether it is on screen. */
+  private showSelected(): void {
+    const key = get(this.selected);
+    for (const s of get(this.sessions).values()) s.client.setVisible(this.windowFocused && s.key === key);
   }
 
   sessionsNow(): HostSession[] {
