@@ -155,21 +155,21 @@ func errorText(p *protocol.Problem) string {
 	case protocol.CodeRateLimited:
 		return "Calma: mensagens demais por segundo."
 	case protocol.CodeShuttingDown:
-		return "O host está sendo encerrado."
+		return "O anfitrião está sendo encerrado."
 	case protocol.CodeSlowConsumer:
 		return "A conexão não acompanhou as mensagens e foi encerrada."
 	case protocol.CodeMuted:
-		return "O host silenciou você."
+		return "O anfitrião silenciou você."
 	case protocol.CodeRoomLocked:
-		return "Só o host escreve nesta sala."
+		return "Só o anfitrião escreve nesta sala."
 	case protocol.CodeSlowMode:
 		return "Modo lento: espere um pouco antes de enviar de novo."
 	case protocol.CodeKicked:
-		return "O host removeu você desta sessão."
+		return "O anfitrião removeu você desta sessão."
 	case protocol.CodeBanned:
-		return "O host baniu você desta sessão."
+		return "O anfitrião baniu você desta sessão."
 	case protocol.CodeJoinCodeRequired, protocol.CodeJoinCodeWrong:
-		return "Este host pede um código de entrada (auth: {join_code})."
+		return "Este anfitrião pede um código de entrada (auth: {join_code})."
 	case codeBinary:
 		return "Anexos binários não são aceitos por este servidor."
 	case codeBadEvent:

@@ -44,7 +44,7 @@ after(async () => {
 
 const words = {
   'en-US': { name: 'Your name', card: 'Session card' },
-  'pt-BR': { name: 'Seu nome', card: 'Cartão da sessão' },
+  'pt-BR': { name: 'Seu nome', card: 'Convidar alunos' },
 };
 
 /** openCard joins base as Ana in locale and opens the session card. */

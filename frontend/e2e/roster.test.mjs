@@ -333,7 +333,7 @@ test('in Portuguese, and on a phone', async () => {
   assert.deepEqual(await menu.getByRole('menuitem').allTextContents(), [
     'Mensagem privada',
     'Silenciar',
-    'Tornar co-host',
+    'Tornar coanfitrião',
     'Remover da conversa…',
     'Banir nesta sessão…',
   ]);
