@@ -232,6 +232,18 @@ test('deleted messages become tombstones for everyone, also after a reload', asy
   await onTeacher.waitFor();
   await onTeacher.hover();
   await onTeacher.getByRole('button', { name: 'Delete the message from Ana' }).click();
+  // it asks first, with the focus on the confirmation; Escape keeps the message
+  const yes = onTeacher.getByRole('button', { name: 'Delete for everyone' });
+  await yes.waitFor();
+  assert.equal(await yes.evaluate((b) => b === document.activeElement), true, 'the confirmation has the focus');
+  await u.teacher.page.keyboard.press('Escape');
+  await yes.waitFor({ state: 'detached' });
+  assert.equal(await onTeacher.getByRole('button', { name: 'Delete the message from Ana' }).evaluate((b) => b === document.activeElement), true, 'the focus is back');
+  assert.equal(await message(u.ana, 'the answer is 42 (oops)').count(), 1, 'nothing deleted yet');
+  await u.teacher.page.keyboard.press('Enter'); // the delete button again
+  await yes.waitFor();
+  assert.equal(await yes.evaluate((b) => b === document.activeElement), true, 'the confirmation has the focus again');
+  await u.teacher.page.keyboard.press('Enter'); // deletes
   for (const x of [u.teacher, u.ana, u.bruno]) {
     await x.page.locator('[data-testid=message][data-deleted=true]', { hasText: 'This message was deleted.' }).first().waitFor();
     assert.equal(await message(x, 'the answer is 42').count(), 0, `${x.name} no longer sees the text`);
@@ -242,6 +254,7 @@ test('deleted messages become tombstones for everyone, also after a reload', asy
   await own.locator('xpath=self::*[@data-state="sent"]').waitFor();
   await own.hover();
   await own.getByRole('button', { name: 'Delete your message' }).click();
+  await own.getByRole('button', { name: 'Delete for everyone' }).click();
   await message(u.ana, 'typo mesage').waitFor({ state: 'detached' });
   await u.ana.page.locator('[data-testid=message][data-deleted=true]').nth(1).waitFor();
   await shot(u.ana, '24-tombstones');

@@ -256,6 +256,8 @@ export const en = {
   'members.uncohostShort': 'End co-host',
   'members.cohostNote': 'As a co-host you can mute, remove and ban guests, but not the host or other co-hosts, and only the host names co-hosts.',
   'msg.delete': 'Delete',
+  'msg.deleteConfirm': 'Delete this message for everyone?',
+  'msg.deleteYes': 'Delete for everyone',
   'msg.deleteOwn': 'Delete your message',
   'msg.deleteFrom': 'Delete the message from {name}',
   'composer.blocked.muted': 'The host has muted you: you can read, but not write.',

@@ -258,6 +258,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'members.uncohostShort': 'Tirar coanfitrião',
   'members.cohostNote': 'Como coanfitrião, você pode silenciar, remover e banir convidados, mas não o anfitrião nem outros coanfitriões, e só o anfitrião nomeia coanfitriões.',
   'msg.delete': 'Apagar',
+  'msg.deleteConfirm': 'Apagar esta mensagem para todos?',
+  'msg.deleteYes': 'Apagar para todos',
   'msg.deleteOwn': 'Apagar sua mensagem',
   'msg.deleteFrom': 'Apagar a mensagem de {name}',
   'composer.blocked.muted': 'O anfitrião silenciou você: você pode ler, mas não escrever.',
