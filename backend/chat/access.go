@@ -77,3 +77,27 @@ func (h *Hub) checkJoinCodeLocked(code, addr string) *protocol.Problem {
 	}
 	return protocol.Errorf(protocol.CodeJoinCodeWrong, "that join code is wrong")
 }
+
+// HostName is the host's display name now.
+func (h *Hub) HostName() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.hostName
+}
+
+// SetHostName renames the host for everyone, at once: every member gets a
+// host frame. The name follows the rules of members' names; the cleaned
+// name is returned.
+func (h *Hub) SetHostName(name string) (string, *protocol.Problem) {
+	n, p := protocol.CleanName(name)
+	if p != nil {
+		return "", p
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n != h.hostName {
+		h.hostName = n
+		h.broadcastLocked(NewOut(protocol.HostUpdate{Host: protocol.HostInfo{ID: h.cfg.HostID, Name: n}}))
+	}
+	return n, nil
+}

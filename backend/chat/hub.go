@@ -136,6 +136,7 @@ type Hub struct {
 	// member is connected: the host's app reconnects (a network blip, a
 	// reload) and a guest must not take its name in between.
 	hostRoleKey string
+	hostName    string // the host's display name now (see SetHostName)
 
 	joinCode  string
 	joinFails map[string]*failCount // by remote address
@@ -213,6 +214,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		names:     map[string]*Member{},
 		sessions:  map[string]*Member{},
 		joinCode:  cfg.JoinCode,
+		hostName:  cfg.HostName,
 		joinFails: map[string]*failCount{},
 		cohosts:   map[string]bool{},
 		mutes:     map[string]bool{},
@@ -337,7 +339,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", other.name)
 		}
 		// The host's display name and the host role's name are the host's.
-		if !isHost && (key == protocol.NameKey(h.cfg.HostName) || key == h.hostRoleKey) {
+		if !isHost && (key == protocol.NameKey(h.hostName) || key == h.hostRoleKey) {
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "that name belongs to the host")
 		}
 		m = &Member{id: "m-" + randomHex(6), name: name, nameKey: key, sortKey: strings.ToLower(name), session: randomHex(16), device: hello.Device}
@@ -396,7 +398,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 	slices.Sort(gone)
 	sink.Send(NewOut(protocol.Welcome{
 		Version:   protocol.Version,
-		Host:      protocol.HostInfo{ID: h.cfg.HostID, Name: h.cfg.HostName},
+		Host:      protocol.HostInfo{ID: h.cfg.HostID, Name: h.hostName},
 		Member:    m.public(),
 		Session:   m.session,
 		Limits:    h.limitsLocked(),

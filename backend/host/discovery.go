@@ -33,7 +33,7 @@ func (h *Host) newDiscovery() *discovery.Service {
 // own is what the host tells peers about itself (the TXT record).
 func (h *Host) own() discovery.Own {
 	st := h.Hub.Stats()
-	return discovery.Own{Name: h.cfg.Name, Version: h.cfg.Version, Protocol: protocol.Version,
+	return discovery.Own{Name: h.Hub.HostName(), Version: h.cfg.Version, Protocol: protocol.Version,
 		Members: st.Members, Rooms: len(st.Rooms), JoinCode: h.Server.Info().JoinCode, Fingerprint: h.Identity.Fingerprint}
 }
 

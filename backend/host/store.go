@@ -59,7 +59,7 @@ func (h *Host) ExportTranscript(w io.Writer, room string, f export.Format) error
 	if err != nil {
 		return err
 	}
-	t := export.Transcript{Title: h.cfg.Name, Exported: time.Now(), Rooms: rooms}
+	t := export.Transcript{Title: h.Hub.HostName(), Exported: time.Now(), Rooms: rooms}
 	return export.Write(w, t, f, time.Local)
 }
 

@@ -9,6 +9,7 @@ const (
 	TypeRenamed = "renamed" // server: a room was renamed
 	TypeClosed  = "closed"  // server: a room was closed
 	TypeMember  = "member"  // server: a member's role or mute changed
+	TypeHost    = "host"    // server: the host's display name changed
 )
 
 // Control actions. Only members with the host or co-host role may use them,
@@ -71,6 +72,12 @@ type Closed struct {
 	Room string `json:"room"`
 }
 
+// HostUpdate tells everyone the host's display name changed.
+type HostUpdate struct {
+	Type string   `json:"type"`
+	Host HostInfo `json:"host"`
+}
+
 // MemberUpdate tells everyone a member's role or mute changed.
 type MemberUpdate struct {
 	Type   string `json:"type"`
@@ -83,6 +90,7 @@ func (Deleted) FrameType() string      { return TypeDeleted }
 func (Renamed) FrameType() string      { return TypeRenamed }
 func (Closed) FrameType() string       { return TypeClosed }
 func (MemberUpdate) FrameType() string { return TypeMember }
+func (HostUpdate) FrameType() string   { return TypeHost }
 
 func init() {
 	RegisterClientFrame(Control{})

@@ -54,6 +54,7 @@ var examples = map[string]Frame{
 	"renamed":     Renamed{Room: "projects", Name: "Robotics"},
 	"closed":      Closed{Room: "random"},
 	"member":      MemberUpdate{Member: Member{ID: "m-8c01d2e3f4a5", Name: "Bob", Muted: true}},
+	"host":        HostUpdate{Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "Sala da Prof. Ana"}},
 	"error":       Error{Code: CodeNoSuchRoom, Message: `there is no room called "sala9"`, Ref: "sala9"},
 }
 

@@ -280,7 +280,7 @@ func (s *Server) Info() Info {
 		urls = []string{}
 	}
 	return Info{
-		ID: cfg.HostID, Name: cfg.HostName, Version: s.cfg.Version, Protocol: protocol.Version,
+		ID: cfg.HostID, Name: s.hub.HostName(), Version: s.cfg.Version, Protocol: protocol.Version,
 		Port: int(s.port.Load()), URLs: urls, Members: st.Members, Rooms: st.Rooms,
 		JoinCode: s.cfg.JoinCodeRequired(), Fingerprint: s.cfg.Fingerprint, TLS: s.cfg.TLS != nil,
 	}
