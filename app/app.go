@@ -8,11 +8,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
 	"sync"
+
+	"lanchat/backend/protocol"
 )
 
 // SelfInfo describes the host this app runs, for the UI's "This computer".
@@ -40,19 +43,21 @@ type hostInfo interface {
 	Fingerprint() string
 }
 
-// joinCoder knows the host's current join code.
-type joinCoder interface {
+// hubInfo is what the app asks the host's hub: its join code and its name.
+type hubInfo interface {
 	JoinCode() string
+	HostName() string
+	SetHostName(name string) (string, *protocol.Problem)
 }
 
 // App is bound to the webview. Its exported methods are the bridge.
 type App struct {
-	name, id, version, token string
-	host                     hostInfo
-	codes                    joinCoder
-	settings                 *settingsStore
-	peers                    *peerFeed
-	log                      *slog.Logger
+	id, version, token string
+	host               hostInfo
+	hub                hubInfo
+	settings           *settingsStore
+	peers              *peerFeed
+	log                *slog.Logger
 
 	mu      sync.Mutex
 	wailsCx context.Context // set once the window has started
@@ -76,14 +81,14 @@ func (a *App) Self() SelfInfo {
 		urls = []string{}
 	}
 	return SelfInfo{
-		Name:      a.name,
+		Name:      a.hub.HostName(),
 		ID:        a.id,
 		Port:      port,
 		WSURL:     "ws://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + "/ws",
 		JoinURLs:  urls,
 		HostToken: a.token,
 		Version:   a.version,
-		JoinCode:  a.codes.JoinCode(),
+		JoinCode:  a.hub.JoinCode(),
 
 		Fingerprint: a.host.Fingerprint(),
 	}
@@ -100,6 +105,23 @@ func (a *App) SaveSettings(s Settings) error {
 		a.log.Warn("settings not saved", "err", err)
 	}
 	return err
+}
+
+// SetHostName renames this computer's host for everyone at once (members,
+// /api/info, the LAN announcement) and keeps the name for the next start.
+// It returns the name as cleaned.
+func (a *App) SetHostName(name string) (string, error) {
+	n, p := a.hub.SetHostName(name)
+	if p != nil {
+		return "", errors.New(p.Message)
+	}
+	s := a.settings.Get()
+	s.HostName = n
+	if _, err := a.settings.Save(s); err != nil {
+		a.log.Warn("the computer's chat name was not saved", "err", err)
+		return n, err
+	}
+	return n, nil
 }
 
 // Peers returns the other hosts currently seen on the LAN.

@@ -335,3 +335,30 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// SetHostName renames the running host for everyone, is what Self says from
+// then on, and is kept for the next start; a name the protocol refuses
+// changes nothing.
+func TestSetHostName(t *testing.T) {
+	rh := startHost(t, "root")
+	got, err := rh.app.SetHostName("  Sala da Prof. Ana ")
+	if err != nil || got != "Sala da Prof. Ana" {
+		t.Fatalf("SetHostName: %q, %v", got, err)
+	}
+	if n := rh.app.Self().Name; n != "Sala da Prof. Ana" {
+		t.Errorf("Self().Name %q", n)
+	}
+	if n := rh.h.Server.Info().Name; n != "Sala da Prof. Ana" {
+		t.Errorf("/api/info name %q", n)
+	}
+	again, err := loadSettings(rh.app.settings.dataDir)
+	if err != nil || again.Get().HostName != "Sala da Prof. Ana" {
+		t.Fatalf("saved host name %q, %v", again.Get().HostName, err)
+	}
+	if _, err := rh.app.SetHostName("\u0007"); err == nil {
+		t.Error("a bad name was taken")
+	}
+	if n := rh.app.Self().Name; n != "Sala da Prof. Ana" {
+		t.Errorf("after a refused name, Self().Name %q", n)
+	}
+}

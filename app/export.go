@@ -62,7 +62,7 @@ func (a *App) ExportTranscript(room, format string) (string, error) {
 	a.mu.Unlock()
 	path, err := saveDialog(ctx, runtime.SaveDialogOptions{
 		Title:                "Export transcript",
-		DefaultFilename:      transcriptFilename(a.name, room, f, time.Now()),
+		DefaultFilename:      transcriptFilename(a.hub.HostName(), room, f, time.Now()),
 		Filters:              []runtime.FileFilter{{DisplayName: fmt.Sprintf("%s (*%s)", formatNames[f], f.Extension()), Pattern: "*" + f.Extension()}},
 		CanCreateDirectories: true,
 	})

@@ -71,7 +71,8 @@ func Run(ctx context.Context, opt Options) error {
 		log.Warn("settings unreadable; using the defaults", "err", err)
 	}
 	if cfg.Name == "" {
-		cfg.Name = settings.Get().Name
+		// the computer's chat name, once chosen; until then the person's name
+		cfg.Name = cmp.Or(settings.Get().HostName, settings.Get().Name)
 	}
 	if cfg.HostToken, err = newToken(); err != nil {
 		return err
@@ -184,8 +185,8 @@ func Run(ctx context.Context, opt Options) error {
 // newApp makes the bridge for a host made from cfg.
 func newApp(h *host.Host, cfg host.Config, settings *settingsStore) *App {
 	return &App{
-		name: cfg.Name, id: h.ID, version: cfg.Version, token: cfg.HostToken,
-		host: h, codes: h.Hub, settings: settings, log: cmp.Or(cfg.Logger, slog.Default()), peers: &peerFeed{disc: h.Discovery},
+		id: h.ID, version: cfg.Version, token: cfg.HostToken,
+		host: h, hub: h.Hub, settings: settings, log: cmp.Or(cfg.Logger, slog.Default()), peers: &peerFeed{disc: h.Discovery},
 	}
 }
 

@@ -20,6 +20,9 @@ type Settings struct {
 	Name     string `json:"name"`
 	Language string `json:"language"`
 	DataDir  string `json:"data_dir"`
+	// HostName is this computer's chat name, the name of its host on the
+	// LAN ("Sala da Prof. Ana"); empty until the person chose one.
+	HostName string `json:"host_name,omitempty"`
 }
 
 // Languages the UI speaks; the first is the fallback.
@@ -77,6 +80,10 @@ func (s *settingsStore) Save(in Settings) (Settings, error) {
 	if utf8.RuneCountInString(in.Name) > maxName {
 		return Settings{}, fmt.Errorf("the name is longer than %d characters", maxName)
 	}
+	in.HostName = strings.TrimSpace(in.HostName)
+	if utf8.RuneCountInString(in.HostName) > maxName {
+		return Settings{}, fmt.Errorf("the computer's chat name is longer than %d characters", maxName)
+	}
 	if in.Language != "" && supportedLanguage(in.Language) == "" {
 		return Settings{}, fmt.Errorf("unsupported language %q", in.Language)
 	}
@@ -105,6 +112,7 @@ func (s *settingsStore) Save(in Settings) (Settings, error) {
 // normalized fills empty fields from the OS and pins the data dir.
 func (s Settings) normalized(dataDir string) Settings {
 	s.Name = strings.TrimSpace(s.Name)
+	s.HostName = strings.TrimSpace(s.HostName)
 	if s.Name == "" {
 		s.Name = osUserName()
 	}
