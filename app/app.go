@@ -14,6 +14,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"lanchat/backend/protocol"
 )
@@ -55,6 +56,7 @@ type App struct {
 	id, version, token string
 	host               hostInfo
 	hub                hubInfo
+	hostNamed          atomic.Bool // the computer\'s chat name was chosen (see Run)
 	settings           *settingsStore
 	peers              *peerFeed
 	log                *slog.Logger
@@ -95,7 +97,16 @@ func (a *App) Self() SelfInfo {
 }
 
 // Settings returns the saved settings, with OS defaults for what is unset.
-func (a *App) Settings() Settings { return a.settings.Get() }
+// HostName is the host's name once it was chosen (on the command line or on
+// the first run), and empty while the first run should ask for it.
+func (a *App) Settings() Settings {
+	s := a.settings.Get()
+	s.HostName = ""
+	if a.hostNamed.Load() {
+		s.HostName = a.hub.HostName()
+	}
+	return s
+}
 
 // SaveSettings stores the name and language. The data dir cannot be changed
 // from here; the value passed is ignored.
@@ -115,6 +126,7 @@ func (a *App) SetHostName(name string) (string, error) {
 	if p != nil {
 		return "", errors.New(p.Message)
 	}
+	a.hostNamed.Store(true)
 	s := a.settings.Get()
 	s.HostName = n
 	if _, err := a.settings.Save(s); err != nil {

@@ -341,6 +341,9 @@ func TestTruncate(t *testing.T) {
 // changes nothing.
 func TestSetHostName(t *testing.T) {
 	rh := startHost(t, "root")
+	if n := rh.app.Settings().HostName; n != "" {
+		t.Fatalf("before a name was chosen, Settings().HostName %q (the first run would not ask)", n)
+	}
 	got, err := rh.app.SetHostName("  Sala da Prof. Ana ")
 	if err != nil || got != "Sala da Prof. Ana" {
 		t.Fatalf("SetHostName: %q, %v", got, err)
@@ -350,6 +353,9 @@ func TestSetHostName(t *testing.T) {
 	}
 	if n := rh.h.Server.Info().Name; n != "Sala da Prof. Ana" {
 		t.Errorf("/api/info name %q", n)
+	}
+	if n := rh.app.Settings().HostName; n != "Sala da Prof. Ana" {
+		t.Errorf("Settings().HostName %q", n)
 	}
 	again, err := loadSettings(rh.app.settings.dataDir)
 	if err != nil || again.Get().HostName != "Sala da Prof. Ana" {

@@ -70,8 +70,11 @@ func Run(ctx context.Context, opt Options) error {
 	if err != nil {
 		log.Warn("settings unreadable; using the defaults", "err", err)
 	}
+	// The computer's chat name is chosen once given on the command line or
+	// saved from the first run; until then the first run asks for it and the
+	// host goes by the person's name.
+	named := cfg.Name != "" || settings.Get().HostName != ""
 	if cfg.Name == "" {
-		// the computer's chat name, once chosen; until then the person's name
 		cfg.Name = cmp.Or(settings.Get().HostName, settings.Get().Name)
 	}
 	if cfg.HostToken, err = newToken(); err != nil {
@@ -82,6 +85,7 @@ func Run(ctx context.Context, opt Options) error {
 		return err
 	}
 	a := newApp(h, cfg, settings)
+	a.hostNamed.Store(named)
 
 	hostCtx, stopHost := context.WithCancel(context.Background())
 	defer stopHost()

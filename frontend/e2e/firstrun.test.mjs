@@ -158,3 +158,63 @@ test('a join code is asked on the first-run form, a wrong one said there, and it
   await dani.context.close();
   await setJoinCode('');
 });
+
+/** desktopPage opens the page as the desktop app would, with its bindings stood in for (they record SetHostName). */
+async function desktopPage(locale) {
+  const info = await (await fetch(BASE + 'api/info')).json();
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(
+    ({ self }) => {
+      const calls = (window.__calls = []);
+      window.go = {
+        app: {
+          App: {
+            Self: async () => self,
+            Settings: async () => ({ name: '', language: '', host_name: '', data_dir: '/tmp/lanchat' }),
+            SaveSettings: async (s) => void calls.push(['SaveSettings', s.name]),
+            SetHostName: async (n) => (calls.push(['SetHostName', n]), n),
+            Peers: async () => [],
+            Diagnosis: async () => ({}),
+            Notify: async () => {},
+          },
+        },
+      };
+      window.runtime = { EventsOn: () => () => {} };
+    },
+    { self: { id: info.id, name: 'root', port: 47928, ws_url: `ws://${ADDR}/ws`, join_urls: [BASE], version: 'e2e' } },
+  );
+  const p = await context.newPage();
+  p.setDefaultTimeout(WAIT);
+  await p.goto(BASE);
+  return { name: locale, context, page: p };
+}
+
+test('the desktop app first asks a name for this computer too, prefilled from the person’s name, never the login', async () => {
+  for (const [locale, field, suggested] of [
+    ['en-US', 'This computer’s chat name', 'Lia’s room'],
+    ['pt-BR', 'Nome deste computador no chat', 'Sala de Lia'],
+  ]) {
+    const x = await desktopPage(locale);
+    const host = x.page.getByLabel(field);
+    await host.waitFor();
+    assert.equal(await host.inputValue(), '', 'no login name (root) offered');
+    assert.equal(await x.page.getByText('root').count(), 0, 'the login name is not shown as the host');
+    await x.page.getByLabel(words[locale].name).fill('Lia');
+    assert.equal(await host.inputValue(), suggested, 'follows the name typed');
+    await x.page.screenshot({ path: join(OUT, `48-first-run-desktop-${locale}.png`) });
+    await axe(x, `the desktop first run (${locale})`);
+    if (locale === 'pt-BR') {
+      await x.context.close();
+      continue;
+    }
+    await host.fill('Sala da Prof. Lia');
+    await x.page.getByLabel(words[locale].name).fill('Lia Costa');
+    assert.equal(await host.inputValue(), 'Sala da Prof. Lia', 'once edited, it stays as typed');
+    await x.page.getByRole('button', { name: words[locale].start }).click();
+    await online(x);
+    const calls = await x.page.evaluate(() => window.__calls);
+    assert.deepEqual(calls[0], ['SetHostName', 'Sala da Prof. Lia']);
+    assert.ok(calls.some((c) => c[0] === 'SaveSettings' && c[1] === 'Lia Costa'));
+    await x.context.close();
+  }
+});

@@ -35,7 +35,7 @@ function call(method: string, ...args: unknown[]): Promise<unknown> {
 }
 
 export function desktopBridge(): Bridge {
-  return {
+  const b: Bridge = {
     kind: 'desktop',
     async self() {
       const s = ((await call('Self')) ?? {}) as Partial<SelfInfo> & { join_code?: unknown };
@@ -54,7 +54,7 @@ export function desktopBridge(): Bridge {
     },
     async settings() {
       const s = ((await call('Settings')) ?? {}) as Partial<Settings>;
-      return { name: String(s.name ?? ''), language: String(s.language ?? ''), data_dir: s.data_dir };
+      return { name: String(s.name ?? ''), language: String(s.language ?? ''), data_dir: s.data_dir, host_name: String(s.host_name ?? '') };
     },
     async saveSettings(s: Settings) {
       await call('SaveSettings', s);
@@ -106,4 +106,9 @@ export function desktopBridge(): Bridge {
       w().runtime?.WindowSetTitle?.(title);
     },
   };
+  // an app that can rename its host (an older one cannot)
+  if (typeof w().go?.app?.App?.SetHostName === 'function') {
+    b.setHostName = async (name) => String((await call('SetHostName', name)) ?? '');
+  }
+  return b;
 }

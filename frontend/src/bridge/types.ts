@@ -23,6 +23,8 @@ export interface Settings {
   name: string;
   language: string;
   data_dir?: string;
+  /** this computer's chat name (desktop app); empty until the person chose one */
+  host_name?: string;
 }
 
 /** Another host seen on the LAN (or added by address). Fields beyond id and name are optional. */
@@ -69,6 +71,8 @@ export interface Bridge {
    * Only the desktop app has it (it reads its own host's history).
    */
   exportTranscript?(room: string, format: TranscriptFormat): Promise<string>;
+  /** setHostName renames this computer's host for everyone, at once, and keeps the name (desktop only); it resolves to the name as cleaned. */
+  setHostName?(name: string): Promise<string>;
   /** forgetKey drops the key remembered for a host whose key changed (desktop only). */
   forgetKey?(hostId: string): Promise<void>;
 }

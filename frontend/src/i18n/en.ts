@@ -11,6 +11,10 @@ export const en = {
   'first.hint': 'Others see this name. Up to 32 characters.',
   'first.invalid': 'Type a name of 1 to 32 characters.',
   'first.start': 'Start chatting',
+  'first.host': 'This computer’s chat name',
+  'first.hostDefault': '{name}’s room',
+  'first.hostHint': 'Others on the network see this name for this computer. You can change it later.',
+  'first.hostInvalid': 'Type a name of 1 to 32 characters for this computer.',
   'first.codeHint': 'This host needs a join code: ask the host for it.',
   'first.checking': 'Joining…',
 
@@ -199,6 +203,7 @@ export const en = {
   'members.kickConfirm': 'Confirm removal of {name} from the chat',
   'members.kickConfirmShort': 'Confirm removal',
   'card.setCode': 'Join code for this host',
+  'card.renameHost': 'Rename',
   'card.setCodeBtn': 'Set code',
   'card.clearCodeBtn': 'Remove code',
   'card.setCodeHint': '4 to 16 letters or digits; leave empty for none. Only people with the code can join.',

@@ -13,6 +13,10 @@ export const ptBR: Record<keyof typeof en, string> = {
   'first.hint': 'Os outros veem este nome. Até 32 caracteres.',
   'first.invalid': 'Digite um nome de 1 a 32 caracteres.',
   'first.start': 'Começar a conversar',
+  'first.host': 'Nome deste computador no chat',
+  'first.hostDefault': 'Sala de {name}',
+  'first.hostHint': 'Os outros na rede veem este nome para este computador. Dá para mudar depois.',
+  'first.hostInvalid': 'Digite um nome de 1 a 32 caracteres para este computador.',
   'first.codeHint': 'Este anfitrião pede um código de entrada: peça-o ao anfitrião.',
   'first.checking': 'Entrando…',
 
@@ -201,6 +205,7 @@ export const ptBR: Record<keyof typeof en, string> = {
   'members.kickConfirm': 'Confirmar remoção de {name} da conversa',
   'members.kickConfirmShort': 'Confirmar remoção',
   'card.setCode': 'Código de entrada deste anfitrião',
+  'card.renameHost': 'Renomear',
   'card.setCodeBtn': 'Definir código',
   'card.clearCodeBtn': 'Remover código',
   'card.setCodeHint': 'De 4 a 16 letras ou dígitos; deixe vazio para nenhum. Só entra quem tiver o código.',

@@ -33,6 +33,16 @@ describe('connecting', () => {
     expect(client.state.rooms.map((r) => r.key)).toEqual(['lobby', 'general', 'random']);
   });
 
+  it('takes the new name of the host when it is renamed, and only for the host it is on', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    expect(client.state.host).toEqual({ id: 'h1', name: expect.any(String) });
+    s.push({ type: 'host', host: { id: 'h1', name: 'Sala da Prof. Ana' } });
+    expect(client.state.host).toEqual({ id: 'h1', name: 'Sala da Prof. Ana' });
+    s.push({ type: 'host', host: { id: 'another', name: 'Impostor' } });
+    expect(client.state.host?.name).toBe('Sala da Prof. Ana');
+  });
+
   it('joins the rooms it was asked for after welcome', () => {
     const { client, sockets } = setup({ rooms: ['General'] });
     const s = online(client, sockets);

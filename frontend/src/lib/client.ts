@@ -402,6 +402,14 @@ export class LanchatClient {
         if (r) this.rooms.membersList(r, f);
         return;
       }
+      case 'host': {
+        // the host was renamed: the same host (its id), a new name
+        if (this.host && f.host?.id === this.host.id && typeof f.host.name === 'string') {
+          this.host = { ...this.host, name: f.host.name };
+          this.changed();
+        }
+        return;
+      }
       case 'member': {
         const m = f.member;
         if (!m?.id) return;

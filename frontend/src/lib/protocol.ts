@@ -216,6 +216,11 @@ export interface MemberUpdate {
   type: 'member';
   member: Member;
 }
+/** host: the host's display name changed */
+export interface HostUpdate {
+  type: 'host';
+  host: { id: string; name: string };
+}
 export type ServerFrame =
   | Welcome
   | Joined
@@ -230,6 +235,7 @@ export type ServerFrame =
   | Renamed
   | Closed
   | MemberUpdate
+  | HostUpdate
   | MembersList;
 
 // Error codes (docs/protocol.md, "Error codes"). The UI has words for each.

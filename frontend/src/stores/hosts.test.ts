@@ -240,6 +240,25 @@ describe('hosts', () => {
     expect(s2.of('join')).toEqual([{ type: 'join', room: 'general' }]);
   });
 
+  it('names the own host as the host says it is: its welcome, then a rename while it runs', async () => {
+    const settled = () => new Promise((r) => setTimeout(r, 0));
+    const { hosts, sockets } = setup();
+    const titles: string[] = [];
+    const stop = hosts.title.subscribe((t) => titles.push(t));
+    expect(get(hosts.entries)[0].name).toBe('Own PC'); // the desktop app's word, before the host answers
+    hosts.start();
+    const s = sockets.last;
+    s.open();
+    s.push(welcome(), joined('lobby', [], 0));
+    await settled();
+    expect(get(hosts.entries)[0].name).toBe('lab');
+    s.push({ type: 'host', host: { id: 'h1', name: 'Sala da Prof. Ana' } });
+    await settled();
+    expect(get(hosts.entries)[0].name).toBe('Sala da Prof. Ana');
+    expect(titles.at(-1)).toBe('Sala da Prof. Ana — lanchat');
+    stop();
+  });
+
   it('counts what arrives in the open room while the window is in the background, and reads it on coming back', async () => {
     const settled = () => new Promise((r) => setTimeout(r, 0));
     const { hosts, sockets } = setup();
@@ -257,11 +276,11 @@ describe('hosts', () => {
     s.push(msg('lobby', 2, 'while away'), msg('lobby', 3, 'still away'));
     await settled();
     expect(get(hosts.unread)).toBe(2);
-    expect(titles.at(-1)).toBe('(2) Own PC — lanchat');
+    expect(titles.at(-1)).toBe('(2) lab — lanchat');
     hosts.windowFocus(true);
     await settled();
     expect(get(hosts.unread)).toBe(0);
-    expect(titles.at(-1)).toBe('Own PC — lanchat');
+    expect(titles.at(-1)).toBe('lab — lanchat');
     stop();
   });
 
@@ -275,25 +294,25 @@ describe('hosts', () => {
     s.open();
     s.push(welcome(), joined('lobby', [], 0), joined('general', [], 0));
     await settled();
-    expect(titles.at(-1)).toBe('Own PC — lanchat');
+    expect(titles.at(-1)).toBe('lab — lanchat');
     const own = hosts.session('own')!.client;
     own.setActive('lobby');
     s.push(msg('general', 1, 'in another room'));
     await settled();
     expect(get(hosts.unread)).toBe(1);
-    expect(titles.at(-1)).toBe('(1) Own PC — lanchat');
+    expect(titles.at(-1)).toBe('(1) lab — lanchat');
     expect(get(hosts.toasts)).toEqual([]);
 
     // a private message while looking at the lobby: a toast, and one more unread
     s.push(joined('@Alice+Bob', [], 0), msg('@Alice+Bob', 1, 'psst'));
     expect(get(hosts.toasts).map((t) => [t.text, t.kind])).toEqual([['toast.dm {"name":"Bob","host":"Own PC"}', 'info']]);
     await settled();
-    expect(titles.at(-1)).toBe('(2) Own PC — lanchat');
+    expect(titles.at(-1)).toBe('(2) lab — lanchat');
     // looking at the conversation: read, and the next one is no toast
     own.setActive('@Alice+Bob');
     own.setActive('general');
     await settled();
-    expect(titles.at(-1)).toBe('Own PC — lanchat');
+    expect(titles.at(-1)).toBe('lab — lanchat');
     own.setActive('@Alice+Bob');
     s.push(msg('@Alice+Bob', 2, 'still here?'));
     expect(get(hosts.toasts)).toHaveLength(1);

@@ -2,7 +2,7 @@
 // the host that served the page in a browser) and the peers discovery sees.
 // Each host that is opened gets one LanchatClient.
 
-import { derived, get, readable, writable, type Readable } from 'svelte/store';
+import { derived, get, readable, writable, type Readable, type Writable } from 'svelte/store';
 import { LanchatClient, mentions, type ClientEvent, type ClientState, type SocketFactory } from '../lib/client';
 import { peerHTTP, peerWS, relayWS } from '../lib/peers';
 import { isPrivate, roomKey } from '../lib/protocol';
@@ -101,8 +101,12 @@ export class Hosts {
   private windowFocused = true;
   private nameStore = writable('');
 
+  /** the own host's name: the desktop app's at start, then what the host says it is (it can be renamed) */
+  private ownName: Writable<string>;
+
   constructor(private deps: AppDeps) {
     this.nameStore.set(deps.name);
+    this.ownName = writable(deps.self.name);
     const own: HostEntry = {
       key: 'own',
       name: deps.self.name,
@@ -111,8 +115,8 @@ export class Hosts {
       ws: deps.self.ws_url,
       joinCode: deps.self.join_code_required,
     };
-    this.entries = derived(this.peers, (peers) => {
-      const list: HostEntry[] = [own];
+    this.entries = derived([this.peers, this.ownName], ([peers, ownName]) => {
+      const list: HostEntry[] = [{ ...own, name: ownName }];
       const seen = new Set<string>([deps.self.id]);
       for (const p of peers) {
         if (p.self || seen.has(p.id)) continue;
@@ -269,6 +273,11 @@ export class Hosts {
     const state = readable<ClientState>(client.state, (set) => client.subscribe(set));
     const s: HostSession = { key: entry.key, entry, client, state };
     client.on((e) => this.onEvent(s, e));
+    if (entry.own) {
+      client.subscribe((st) => {
+        if (st.host?.name) this.ownName.set(st.host.name);
+      });
+    }
     let remembered = JSON.stringify(rooms);
     client.subscribe((st) => {
       const wanted = st.rooms.filter((r) => r.wanted && !r.gone && r.key !== 'lobby').map((r) => r.name);
