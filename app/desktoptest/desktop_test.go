@@ -94,6 +94,14 @@ func TestDesktopWindow(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The first run also named this computer (the person's name, "… ’s room",
+	// never just the login): the other host hears the new name over mDNS,
+	// without a restart.
+	if _, _, ok := serving.Out.Wait(pl.Index, wait, func(text string) bool {
+		return strings.HasPrefix(text, "updated ") && strings.Contains(text, id) && strings.Contains(text, "’s room")
+	}); !ok {
+		t.Fatalf("the other host never heard the desktop host's chosen name; output: %v", serving.Out.All())
+	}
 	lobby := filepath.Join(outDir, "desktop-lobby.png")
 	waitRendered(t, display, win, lobby)
 
