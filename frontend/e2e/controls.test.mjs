@@ -188,6 +188,8 @@ test('a locked room: a student sees the composer off and cannot post; the host s
   assert.equal(await ap.locator('#composer').isDisabled(), true);
   assert.equal(await ap.getByRole('button', { name: 'Send' }).isDisabled(), true);
   assert.equal(await ap.locator('button[data-room=general] .flag').count(), 1, 'the room list marks it');
+  // and the conversation says so where it happened
+  await ap.locator('[data-testid=notice][data-event=locked]', { hasText: 'The host locked this room: only hosts write here for now.' }).waitFor();
   await send(u.teacher, 'quiet please, test starts');
   await message(u.ana, 'quiet please, test starts').waitFor();
   await shot(u.ana, '22-locked-room-guest');
@@ -195,6 +197,7 @@ test('a locked room: a student sees the composer off and cannot post; the host s
 
   await panel.getByRole('button', { name: 'Unlock room' }).click();
   await ap.locator('[data-testid=composer-blocked]').waitFor({ state: 'detached' });
+  await ap.locator('[data-testid=notice][data-event=unlocked]').waitFor();
   assert.equal(await ap.locator('#composer').isDisabled(), false);
 });
 
@@ -203,6 +206,7 @@ test('slow mode shows in the room and in the composer', async () => {
   await panel.getByLabel('Slow mode').selectOption('10');
   const ap = u.ana.page;
   await ap.locator('[data-testid=room-flags] [data-flag=slow]', { hasText: 'Slow mode: 10 s' }).waitFor();
+  await ap.locator('[data-testid=notice][data-event=slow]', { hasText: 'Slow mode: one message every 10 s each.' }).waitFor();
   await ap.locator('[data-testid=composer-slow]', { hasText: 'one message every 10 s' }).waitFor();
   await send(u.ana, 'slow one');
   await message(u.teacher, 'slow one').waitFor();

@@ -70,7 +70,7 @@ describe('translations', () => {
       }
     }
     // keys made from a prefix at run time
-    for (const e of ['joined', 'left', 'disconnected', 'removed', 'gap', 'reset', 'gone', 'closed', 'renamed']) used.add('notice.' + e);
+    for (const e of ['joined', 'left', 'disconnected', 'removed', 'gap', 'reset', 'gone', 'closed', 'renamed', 'locked', 'unlocked', 'slow', 'slowOff']) used.add('notice.' + e);
     for (const l of LOCALES) used.add('lang.' + l);
     used.delete('notice.');
     used.delete('lang.');

@@ -265,6 +265,31 @@ describe('host controls and private rooms', () => {
     expect(room(client, 'general').slowSeconds).toBe(0);
   });
 
+  it('says in a room when the host locks it, unlocks it, or changes its slow mode, and only in rooms it is in', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    s.push(joined('general', [], 0));
+    const notes = (name: string) =>
+      room(client, name)
+        .entries.filter((e) => e.kind === 'notice')
+        .map((e) => (e.kind === 'notice' ? [e.event, e.detail] : []));
+    // the first list after welcome (online pushed one) is how things are, not a change
+    expect(notes('general')).toEqual([]);
+    s.push({ type: 'rooms', rooms: [{ name: 'lobby', members: 1 }, { name: 'general', members: 2, locked: true }, { name: 'random', members: 0, locked: true }] });
+    s.push({ type: 'rooms', rooms: [{ name: 'lobby', members: 1 }, { name: 'general', members: 2, locked: true, slow_seconds: 30 }, { name: 'random', members: 0 }] });
+    s.push({ type: 'rooms', rooms: [{ name: 'lobby', members: 1 }, { name: 'general', members: 2 }, { name: 'random', members: 0 }] });
+    expect(notes('general')).toEqual([
+      ['locked', undefined],
+      ['slow', '30'],
+      ['unlocked', undefined],
+      ['slowOff', '0'],
+    ]);
+    expect(notes('random')).toEqual([]); // not in it
+    // a count that changes says nothing
+    s.push({ type: 'rooms', rooms: [{ name: 'lobby', members: 1 }, { name: 'general', members: 5 }, { name: 'random', members: 0 }] });
+    expect(notes('general')).toHaveLength(4);
+  });
+
   it('opens a private conversation and makes it the active room', () => {
     const { client, sockets } = setup();
     const s = online(client, sockets);

@@ -310,6 +310,7 @@ export class Rooms {
     for (const info of list) {
       const r = this.room(info.name, info.name);
       seen.add(r.key);
+      const before = { listed: r.listed, locked: !!r.locked, slow: r.slowSeconds };
       r.name = info.name;
       r.count = info.members;
       r.topic = info.topic;
@@ -317,6 +318,11 @@ export class Rooms {
       r.announcements = info.announcements;
       r.slowSeconds = info.slow_seconds ?? 0;
       r.listed = true;
+      // the host locked or unlocked the room, or changed slow mode: said in the room, where it matters
+      if (before.listed && inRoom(r)) {
+        if (!!r.locked !== before.locked) this.notice(r, r.locked ? 'locked' : 'unlocked');
+        if (r.slowSeconds !== before.slow) this.notice(r, r.slowSeconds ? 'slow' : 'slowOff', { detail: String(r.slowSeconds) });
+      }
       this.touch(r);
     }
     for (const r of this.byKey.values()) {

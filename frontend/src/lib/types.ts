@@ -62,7 +62,7 @@ export interface NoticeEntry {
   /** joined/left/disconnected: presence; gap: older messages are not available;
    * reset: the host's history started over (it restarted without it, or it was
    * wiped); gone: the room no longer exists */
-  event: 'joined' | 'left' | 'disconnected' | 'removed' | 'gap' | 'reset' | 'gone' | 'closed' | 'renamed';
+  event: 'joined' | 'left' | 'disconnected' | 'removed' | 'gap' | 'reset' | 'gone' | 'closed' | 'renamed' | 'locked' | 'unlocked' | 'slow' | 'slowOff';
   /** for renamed: the new name */
   detail?: string;
   member?: Member;
