@@ -238,6 +238,8 @@ test('a host restart mid-conversation loses nothing and doubles nothing', async 
   await waitMessage(ana, 'just before the restart');
   const before = await texts(ana);
   assert.deepEqual(await texts(bruno), before);
+  const joinLines = () => ana.page.locator('[data-testid=notice][data-event=joined]').count();
+  const joinsBefore = await joinLines();
 
   await killServer(server);
   for (const u of [ana, bruno]) await u.page.locator('[data-testid=conn-status][data-status=waiting]').waitFor();
@@ -262,6 +264,8 @@ test('a host restart mid-conversation loses nothing and doubles nothing', async 
     assert.deepEqual(got, want, `${u.name} sees every message once, in order`);
     for (const t of want) assert.equal(countOf(got, t), 1);
   }
+  // everyone came back with the host: no new "joined" lines for those who were here
+  assert.equal(await joinLines(), joinsBefore, 'a restart that brings everyone back announces nobody');
   await shot(ana, '06-after-restart');
   await shot(bruno, '06-after-restart-bruno');
 });

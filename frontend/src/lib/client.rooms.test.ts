@@ -290,6 +290,33 @@ describe('host controls and private rooms', () => {
     expect(notes('general')).toHaveLength(4);
   });
 
+  it('does not announce those who were here and come back with us after a drop (a host restart), for a minute', () => {
+    const { client, sockets, clock } = setup({ rooms: ['general'] });
+    const carla = { id: 'm-carla', name: 'Carla' };
+    const dani = { id: 'm-dani', name: 'Dani' };
+    const s1 = online(client, sockets);
+    s1.push(joined('general', [], 0, [bob, carla]));
+    const joins = () =>
+      room(client, 'general')
+        .entries.filter((e) => e.kind === 'notice' && e.event === 'joined')
+        .flatMap((e) => (e.kind === 'notice' ? (e.members ?? [e.member]).map((m) => m?.name) : []));
+    s1.drop();
+    clock.advance(1000);
+    const s2 = sockets.last;
+    s2.open();
+    // the host restarted: new member ids, and the others come back one after another
+    s2.push(welcome('sess-2'), joined('lobby', [], 0), joined('general', [], 0, [{ ...bob, id: 'm-bob-2' }]));
+    s2.push({ type: 'presence', room: 'general', changes: [{ event: 'joined', member: { ...carla, id: 'm-carla-2' } }] });
+    s2.push({ type: 'presence', room: 'general', changes: [{ event: 'joined', member: dani }] });
+    expect(joins()).toEqual(['Dani']); // Carla was here before; Dani is new
+    expect(room(client, 'general').members.map((m) => m.name).sort()).toEqual(['Bob', 'Carla', 'Dani']);
+    // a minute on, coming and going is news again
+    clock.advance(61_000);
+    s2.push({ type: 'presence', room: 'general', changes: [{ event: 'left', member: { ...carla, id: 'm-carla-2' } }] });
+    s2.push({ type: 'presence', room: 'general', changes: [{ event: 'joined', member: { ...carla, id: 'm-carla-3' } }] });
+    expect(joins()).toEqual(['Dani', 'Carla']);
+  });
+
   it('opens a private conversation and makes it the active room', () => {
     const { client, sockets } = setup();
     const s = online(client, sockets);

@@ -77,6 +77,12 @@ export interface Room {
   members: Member[];
   /** a private conversation: the other person's name, as last seen in it */
   withName?: string;
+  /**
+   * who was in the room when our connection dropped (names, lower case), and
+   * until when after we are back their coming back is not announced: a host
+   * restart that brings everyone back is not a wave of "joined" lines
+   */
+  away?: { names: Set<string>; until: number };
   entries: Entry[];
   lastSeq: number;
   /** ordering counter: bumped on each reset, so messages numbered afresh sort after older ones */
@@ -94,6 +100,9 @@ export interface Room {
   lastTypingSent: number;
   view?: RoomView;
 }
+
+/** after we are back from a drop, how long the members who were in a room and come back too are not announced */
+export const BACK_QUIET_MS = 60_000;
 
 /** inRoom: the host has us in the room (resyncing too: a re-join does not take us out). */
 export function inRoom(r: Room): boolean {
@@ -224,6 +233,7 @@ export class Rooms {
   /** disconnected: the connection is gone, and with it every room we were in or joining, and every typing hint. */
   disconnected(): void {
     for (const r of this.byKey.values()) {
+      if (inRoom(r) && r.members.length) r.away = { names: new Set(r.members.map((m) => m.name.toLowerCase())), until: 0 };
       if (r.state === 'joining' || inRoom(r) || r.typing.size) this.toIdle(r);
     }
   }
@@ -346,6 +356,8 @@ export class Rooms {
 
   /** joined takes a joined frame's member list, count and size (partial: a large room). */
   joined(r: Room, j: Joined, meId?: string): void {
+    // back after a drop: for a while, those who were here and come back too are not announced
+    if (r.away && !r.away.until) r.away.until = this.clock.now() + BACK_QUIET_MS;
     r.members = j.members ?? [];
     this.notePeer(r, meId);
     r.count = typeof j.count === 'number' ? j.count : r.members.length;
@@ -416,6 +428,7 @@ export class Rooms {
         r.typing.delete(member.id);
       }
       if (member.id === meId) continue;
+      if (event === 'joined' && r.away && this.clock.now() < r.away.until && r.away.names.delete(member.name.toLowerCase())) continue;
       const list = byEvent.get(event) ?? [];
       list.push(member);
       byEvent.set(event, list);
