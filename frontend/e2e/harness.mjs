@@ -144,3 +144,44 @@ export async function rawMembers(browser, base, names) {
   }, names);
   return { page, close: () => context.close() };
 }
+
+/**
+ * desktopContext opens a browser context whose pages run as the desktop app's
+ * window would: the Wails bindings are stood in for. Self() answers the host
+ * described by self (with the real host token when the test has one),
+ * Settings() settings; ExportTranscript and, with hostName, SetHostName are
+ * recorded in window.__calls, SaveSettings in window.__saved.
+ */
+export async function desktopContext(browser, { self, settings = { name: 'Teacher', language: '', data_dir: '/tmp/lanchat' }, hostName = false, options = {} }) {
+  const context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 }, ...options });
+  await context.addInitScript(
+    ({ self, settings, hostName }) => {
+      const calls = (window.__calls = []);
+      const saved = (window.__saved = []);
+      const app = {
+        Self: async () => self,
+        Settings: async () => settings,
+        SaveSettings: async (s) => void saved.push(s),
+        Peers: async () => [],
+        AddPeer: async () => {
+          throw new Error('no');
+        },
+        Diagnosis: async () => ({}),
+        Notify: async () => {},
+        ExportTranscript: async (room, format) => (calls.push(['ExportTranscript', room, format]), `/home/teacher/${room || 'all'}.${format}`),
+      };
+      if (hostName) app.SetHostName = async (n) => (calls.push(['SetHostName', n]), n);
+      window.go = { app: { App: app } };
+      window.runtime = { EventsOn: () => () => {} };
+    },
+    { self, settings, hostName },
+  );
+  return context;
+}
+
+/** desktopSelf is what the desktop app's Self() says of the host at addr (port on 127.0.0.1), with its host token. */
+export async function desktopSelf(addr, token) {
+  const base = `http://${addr}/`;
+  const info = await (await fetch(base + 'api/info')).json();
+  return { id: info.id, name: info.name, port: Number(addr.split(':')[1]), ws_url: `ws://${addr}/ws`, join_urls: [base], host_token: token, version: 'e2e' };
+}

@@ -56,29 +56,7 @@ function track(name, context, page) {
 
 /** teacher: the desktop app's page, whose Self() carries the host token. */
 async function teacher() {
-  const context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 } });
-  const info = await (await fetch(BASE + 'api/info')).json();
-  await context.addInitScript(
-    ({ self }) => {
-      window.go = {
-        app: {
-          App: {
-            Self: async () => self,
-            Settings: async () => ({ name: 'Teacher', language: '', data_dir: '/tmp/lanchat' }),
-            SaveSettings: async () => {},
-            Peers: async () => [],
-            AddPeer: async () => {
-              throw new Error('no');
-            },
-            Diagnosis: async () => ({}),
-            Notify: async () => {},
-          },
-        },
-      };
-      window.runtime = { EventsOn: () => () => {} };
-    },
-    { self: { id: info.id, name: info.name, port: PORT, ws_url: `ws://${ADDR}/ws`, join_urls: [BASE], host_token: token, version: 'e2e' } },
-  );
+  const context = await harness.desktopContext(browser, { self: await harness.desktopSelf(ADDR, token) });
   const page = await context.newPage();
   const t = track('Teacher', context, page);
   await page.goto(BASE);

@@ -1,30 +1,9 @@
 import { get } from 'svelte/store';
 import { describe, expect, it } from 'vitest';
 import type { Bridge, Peer, SelfInfo } from '../bridge';
-import { bob, joined, msg, Sockets, welcome } from '../lib/testing/fakes';
+import { bob, joined, MemStorage, msg, Sockets, welcome } from '../lib/testing/fakes';
 import { firstAnswer, Hosts } from './hosts';
 
-class MemStorage {
-  m = new Map<string, string>();
-  get length() {
-    return this.m.size;
-  }
-  clear() {
-    this.m.clear();
-  }
-  getItem(k: string) {
-    return this.m.get(k) ?? null;
-  }
-  setItem(k: string, v: string) {
-    this.m.set(k, String(v));
-  }
-  removeItem(k: string) {
-    this.m.delete(k);
-  }
-  key(i: number) {
-    return [...this.m.keys()][i] ?? null;
-  }
-}
 
 const self: SelfInfo = {
   id: 'h-own',

@@ -1,28 +1,8 @@
 import { get } from 'svelte/store';
 import { describe, expect, it } from 'vitest';
+import { MemStorage } from '../lib/testing/fakes';
 import { loadRoster, roster, saveRoster } from './roster';
 
-class MemStorage {
-  m = new Map<string, string>();
-  get length() {
-    return this.m.size;
-  }
-  clear() {
-    this.m.clear();
-  }
-  getItem(k: string) {
-    return this.m.get(k) ?? null;
-  }
-  setItem(k: string, v: string) {
-    this.m.set(k, String(v));
-  }
-  removeItem(k: string) {
-    this.m.delete(k);
-  }
-  key(i: number) {
-    return [...this.m.keys()][i] ?? null;
-  }
-}
 
 describe('the class list on this device', () => {
   it('is kept per host id', () => {

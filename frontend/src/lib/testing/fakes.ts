@@ -133,3 +133,26 @@ export function msg(room: string, seq: number, text: string, from = bob, client_
 export function joined(room: string, history: object[], last_seq: number, members = [bob]) {
   return { type: 'joined', room, members, history, last_seq };
 }
+
+/** MemStorage is a Storage (localStorage) kept in memory. */
+export class MemStorage {
+  m = new Map<string, string>();
+  get length() {
+    return this.m.size;
+  }
+  clear() {
+    this.m.clear();
+  }
+  getItem(k: string) {
+    return this.m.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.m.set(k, String(v));
+  }
+  removeItem(k: string) {
+    this.m.delete(k);
+  }
+  key(i: number) {
+    return [...this.m.keys()][i] ?? null;
+  }
+}
