@@ -83,6 +83,42 @@ describe('translations', () => {
   });
 });
 
+/**
+ * literalText lists the words a component writes itself instead of taking
+ * them from the catalogues: text between tags and the aria-label, title,
+ * placeholder and alt attributes, once scripts, styles, comments and every
+ * {expression} are taken out. Symbols (⋯, ×, ↓) are not words.
+ */
+function literalText(component: string): string[] {
+  let t = component
+    .replace(/<script[\s\S]*?<\/script>/g, '')
+    .replace(/<style[\s\S]*?<\/style>/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '');
+  for (let prev = ''; prev !== t; ) {
+    prev = t;
+    t = t.replace(/\{[^{}]*\}/g, '');
+  }
+  const words: string[] = [];
+  for (const m of t.matchAll(/>([^<>]+)</g)) if (/\p{L}/u.test(m[1])) words.push(m[1].trim());
+  for (const m of t.matchAll(/\b(aria-label|title|placeholder|alt)="([^"]*)"/g)) if (/\p{L}/u.test(m[2])) words.push(`${m[1]}="${m[2]}"`);
+  return words;
+}
+
+describe('components', () => {
+  it('finds words written in a component', () => {
+    expect(literalText('<script>let a = "x";</script><button title="Close">{a}</button><p>Hello {a}</p><span>⋯</span>{#if a}<em>{$t(\'k\')}</em>{/if}')).toEqual([
+      'Hello',
+      'title="Close"',
+    ]);
+  });
+
+  it('write no words of their own: every visible string and label is in both catalogues', () => {
+    const components = sourceFiles(srcDir).filter((f) => f.endsWith('.svelte'));
+    expect(components.length).toBeGreaterThan(15);
+    for (const f of components) expect(literalText(readFileSync(f, 'utf8')), f).toEqual([]);
+  });
+});
+
 describe('translate', () => {
   it('fills parameters and picks plural forms', () => {
     expect(translate('en', 'rail.members', { n: 1 })).toBe('1 person');
