@@ -26,18 +26,11 @@ function startServer() {
   return harness.startServer({ addr: ADDR, name: 'Sala 20', data: DATA, rooms: 'general,projects', extra: ['--host-token-file', TOKEN_FILE], log: LOG });
 }
 
-function track(name, context, page) {
-  const x = { name, context, page, pageErrors: [] };
-  page.on('pageerror', (e) => x.pageErrors.push(String(e)));
-  page.on('dialog', (d) => d.dismiss().catch(() => {}));
-  page.setDefaultTimeout(WAIT);
-  return x;
-}
 
 async function student(name, context) {
   context ??= await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const s = track(name, context, page);
+  const s = harness.track(name, context, page);
   await page.goto(BASE);
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('Your name').press('Enter');
@@ -45,18 +38,6 @@ async function student(name, context) {
   return s;
 }
 
-/** teacher: the desktop app's page, whose Self() carries the host token from the token file. */
-async function teacher() {
-  const context = await harness.desktopContext(browser, { self: await harness.desktopSelf(ADDR, token) });
-  const page = await context.newPage();
-  const t = track('Teacher', context, page);
-  await page.goto(BASE);
-  await page.getByLabel('Your name').waitFor();
-  assert.equal(await page.getByLabel('Your name').inputValue(), 'Teacher');
-  await page.keyboard.press('Enter');
-  await online(t);
-  return t;
-}
 
 function message(x, text) {
   return x.page.locator('[data-testid=message]', { has: x.page.locator('.body', { hasText: text }) });
@@ -107,7 +88,7 @@ after(async () => {
 });
 
 test('the host sees the controls; a guest sees none of them', async () => {
-  u.teacher = await teacher();
+  u.teacher = await harness.teacher(browser, ADDR, token);
   u.ana = await student('Ana');
   u.bruno = await student('Bruno');
   for (const x of [u.teacher, u.ana, u.bruno]) await openRoom(x, 'general');

@@ -185,3 +185,25 @@ export async function desktopSelf(addr, token) {
   const info = await (await fetch(base + 'api/info')).json();
   return { id: info.id, name: info.name, port: Number(addr.split(':')[1]), ws_url: `ws://${addr}/ws`, join_urls: [base], host_token: token, version: 'e2e' };
 }
+
+/** track follows a person's page in a test: its script errors (x.pageErrors), its dialogs dismissed, WAIT as its timeout. */
+export function track(name, context, page) {
+  const x = { name, context, page, pageErrors: [] };
+  page.on('pageerror', (e) => x.pageErrors.push(String(e)));
+  page.on('dialog', (d) => d.dismiss().catch(() => {}));
+  page.setDefaultTimeout(WAIT);
+  return x;
+}
+
+/** teacher opens the desktop app's window on the host at addr, with the host's token, and goes in under the prefilled name. */
+export async function teacher(browser, addr, token) {
+  const context = await desktopContext(browser, { self: await desktopSelf(addr, token) });
+  const page = await context.newPage();
+  const t = track('Teacher', context, page);
+  await page.goto(`http://${addr}/`);
+  await page.getByLabel('Your name').waitFor();
+  assert.equal(await page.getByLabel('Your name').inputValue(), 'Teacher', 'the name is prefilled from the settings');
+  await page.keyboard.press('Enter');
+  await online(t);
+  return t;
+}

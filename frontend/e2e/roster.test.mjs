@@ -54,29 +54,12 @@ let late;
 let t; // the teacher
 let lia; // a student in a browser
 
-function track(name, context, page) {
-  const x = { name, context, page, pageErrors: [] };
-  page.on('pageerror', (e) => x.pageErrors.push(String(e)));
-  page.setDefaultTimeout(WAIT);
-  return x;
-}
 
-/** teacher: the desktop app's page, whose Self() carries the host token from the token file. */
-async function teacher() {
-  const context = await harness.desktopContext(browser, { self: await harness.desktopSelf(ADDR, token) });
-  const page = await context.newPage();
-  const x = track('Teacher', context, page);
-  await page.goto(BASE);
-  await page.getByLabel('Your name').waitFor();
-  await page.keyboard.press('Enter');
-  await online(x);
-  return x;
-}
 
 async function student(name) {
   const context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const x = track(name, context, page);
+  const x = harness.track(name, context, page);
   await page.goto(BASE);
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('Your name').press('Enter');
@@ -123,7 +106,7 @@ after(async () => {
 });
 
 test('a class of 25: one compact row each, and a "⋯" menu the keyboard works', async () => {
-  t = await teacher();
+  t = await harness.teacher(browser, ADDR, token);
   raw = await rawMembers(browser, BASE, STUDENTS);
   lia = await student('Lia Teixeira');
   const p = t.page;

@@ -46,30 +46,12 @@ after(async () => {
   await killServer(server);
 });
 
-function track(name, context, page) {
-  const x = { name, context, page, pageErrors: [] };
-  page.on('pageerror', (e) => x.pageErrors.push(String(e)));
-  page.on('dialog', (d) => d.dismiss().catch(() => {}));
-  page.setDefaultTimeout(WAIT);
-  return x;
-}
 
-/** teacher: the desktop app's page, whose Self() carries the host token. */
-async function teacher() {
-  const context = await harness.desktopContext(browser, { self: await harness.desktopSelf(ADDR, token) });
-  const page = await context.newPage();
-  const t = track('Teacher', context, page);
-  await page.goto(BASE);
-  await page.getByLabel('Your name').waitFor();
-  await page.keyboard.press('Enter');
-  await online(t);
-  return t;
-}
 
 async function student(name, { locale, viewport, mobile = false }) {
   const context = await browser.newContext({ locale, colorScheme: 'light', viewport, isMobile: mobile, hasTouch: mobile });
   const page = await context.newPage();
-  const s = track(name, context, page);
+  const s = harness.track(name, context, page);
   await page.goto(BASE);
   await page.locator('#first-name').fill(name);
   await page.locator('#first-name').press('Enter');
@@ -172,7 +154,7 @@ async function shot(x, name) {
 let t; // the teacher
 
 test('the list stays on the newest message when the window, the room controls or the composer change its size', async () => {
-  t = await teacher();
+  t = await harness.teacher(browser, ADDR, token);
   await openRoom(t, 'general');
   await say('general', numbered('Before', 40));
   await message(t, 'Before 40').waitFor();
