@@ -304,9 +304,16 @@ type Proc struct {
 	Cmd     *exec.Cmd
 	Out     *Lines
 	Started time.Time
-	stderr  *strings.Builder
+	stderr  *syncBuilder
 	waited  chan struct{}
 	err     error
+}
+
+// Stderr is what the process wrote to its standard error so far.
+func (p *Proc) Stderr() string {
+	p.stderr.mu.Lock()
+	defer p.stderr.mu.Unlock()
+	return p.stderr.b.String()
 }
 
 type syncBuilder struct {
@@ -332,8 +339,8 @@ func (h *Host) Start(t testing.TB, env []string, args ...string) *Proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proc{Cmd: cmd, Out: newLines(), stderr: &strings.Builder{}, waited: make(chan struct{})}
-	sb := &syncBuilder{b: p.stderr}
+	sb := &syncBuilder{b: &strings.Builder{}}
+	p := &Proc{Cmd: cmd, Out: newLines(), stderr: sb, waited: make(chan struct{})}
 	cmd.Stderr = sb
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", args, err)
@@ -350,9 +357,7 @@ func (h *Host) Start(t testing.TB, env []string, args ...string) *Proc {
 		p.Signal(syscall.SIGKILL)
 		<-p.waited
 		if t.Failed() {
-			sb.mu.Lock()
-			t.Logf("%s stderr:\n%s", h.Name, p.stderr.String())
-			sb.mu.Unlock()
+			t.Logf("%s stderr:\n%s", h.Name, p.Stderr())
 		}
 	})
 	return p

@@ -363,7 +363,7 @@ echo READY
 exec avahi-publish -s "Avahi peer" _lanchat._tcp 47900 "txtvers=1" "id=$2" "name=Avahi peer"`
 	av := x.Start(t, nil, "unshare", "-m", "sh", "-c", script, "avahi", conf, idX)
 	if _, _, ok := av.Out.Wait(0, 20*time.Second, func(s string) bool { return s == "READY" }); !ok {
-		t.Fatalf("avahi did not start: %v %s", av.Out.All(), av.stderr)
+		t.Fatalf("avahi did not start: %v %s", av.Out.All(), av.Stderr())
 	}
 
 	// avahi-browse, in avahi's mount namespace, resolves our service.
