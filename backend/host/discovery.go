@@ -34,7 +34,7 @@ func (h *Host) newDiscovery() *discovery.Service {
 func (h *Host) own() discovery.Own {
 	st := h.Hub.Stats()
 	return discovery.Own{Name: h.Hub.HostName(), Version: h.cfg.Version, Protocol: protocol.Version,
-		Members: st.Members, Rooms: len(st.Rooms), JoinCode: h.Server.Info().JoinCode, Fingerprint: h.Identity.Fingerprint}
+		Members: st.Members, Rooms: len(st.Rooms), JoinCode: h.Hub.JoinCodeRequired(), Fingerprint: h.Identity.Fingerprint}
 }
 
 // serve runs the server and discovery side by side until ctx ends (or the
