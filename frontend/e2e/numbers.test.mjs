@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import * as harness from './harness.mjs';
-import { OUT, TMP, WAIT, axe, killServer, launchBrowser, online, openRoom, send } from './harness.mjs';
+import { OUT, TMP, axe, killServer, launchBrowser, online, openRoom, send } from './harness.mjs';
 
 const ADDR = '127.0.0.1:47922';
 const BASE = `http://${ADDR}/`;
@@ -42,9 +42,7 @@ after(async () => {
 async function newUser(name, locale, viewport = { width: 1280, height: 800 }, phone = false) {
   const context = await browser.newContext({ locale, colorScheme: 'light', viewport, isMobile: phone, hasTouch: phone });
   const page = await context.newPage();
-  const u = { name, context, page, pageErrors: [] };
-  page.on('pageerror', (e) => u.pageErrors.push(String(e)));
-  page.setDefaultTimeout(WAIT);
+  const u = harness.track(name, context, page);
   await page.goto(BASE);
   const field = page.locator('input').first();
   await field.waitFor();
