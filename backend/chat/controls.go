@@ -24,7 +24,7 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 	if !me.isHost() {
 		return protocol.Errorf(protocol.CodeForbidden, "only the host can do that").WithRef(ref)
 	}
-	hostOnly := f.Action == protocol.ActionCohost || f.Action == protocol.ActionSetJoinCode
+	hostOnly := f.Action == protocol.ActionCohost || f.Action == protocol.ActionSetJoinCode || f.Action == protocol.ActionSetUploads
 	if hostOnly && me.role != protocol.RoleHost {
 		return protocol.Errorf(protocol.CodeForbidden, "only the host (not a co-host) can do that").WithRef(ref)
 	}
@@ -41,6 +41,8 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 		return h.moderateLocked(me, f)
 	case protocol.ActionSetJoinCode:
 		return h.setJoinCodeLocked(f.Name)
+	case protocol.ActionSetUploads:
+		return h.setUploadsLocked(f.Name)
 	}
 	return protocol.Errorf(protocol.CodeBadControl, "unknown action %q", f.Action).WithRef(ref)
 }
@@ -252,6 +254,9 @@ func (c *Conn) deleteMessage(f protocol.Control) *protocol.Problem {
 		return h.internal(err, "the message could not be deleted").WithRef(f.Action)
 	}
 	h.fanoutLocked(r, NewOut(protocol.Deleted{Room: r.name, Seq: f.Seq, ID: target.ID, By: st.public}), nil)
+	if len(target.Attachments) > 0 && h.cfg.Files != nil {
+		h.cfg.Files.Released()
+	}
 	return nil
 }
 

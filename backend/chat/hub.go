@@ -78,6 +78,13 @@ type Config struct {
 	Decisions Decisions
 	// Logger receives the cause of every internal error; default slog.Default().
 	Logger *slog.Logger
+
+	// Files are the finished uploads a send may attach; nil: the host
+	// takes no files. MaxFile is reported to clients; Uploads says who may
+	// upload at first (default protocol.UploadsEveryone).
+	Files   Files
+	MaxFile int64
+	Uploads string
 }
 
 func (c *Config) defaults() {
@@ -99,6 +106,9 @@ func (c *Config) defaults() {
 	def(&c.MaxRooms, 64)
 	def(&c.JoinFailLimit, 5)
 	def(&c.FullList, 1000)
+	if c.Uploads == "" {
+		c.Uploads = protocol.UploadsEveryone
+	}
 	if c.JoinFailWindow <= 0 {
 		c.JoinFailWindow = time.Minute
 	}
@@ -129,6 +139,8 @@ type Hub struct {
 	remote   map[string]*Member // other boxes' members in some room (see roster.go)
 	names    map[string]*Member // by NameKey, local and remote
 	sessions map[string]*Member // by session token
+	fileKeys map[string]*Member // by files key
+	uploads  string             // who may upload (protocol.Uploads…)
 	closed   bool
 
 	// hostRoleKey is the NameKey of the name the host role last connected
@@ -213,6 +225,8 @@ func NewHub(cfg Config) (*Hub, error) {
 		remote:    map[string]*Member{},
 		names:     map[string]*Member{},
 		sessions:  map[string]*Member{},
+		fileKeys:  map[string]*Member{},
+		uploads:   cfg.Uploads,
 		joinCode:  cfg.JoinCode,
 		hostName:  cfg.HostName,
 		joinFails: map[string]*failCount{},
@@ -272,13 +286,17 @@ func (h *Hub) Limits() protocol.Limits {
 
 func (h *Hub) limitsLocked() protocol.Limits {
 	c := h.cfg
-	return protocol.Limits{
+	l := protocol.Limits{
 		MaxText: c.MaxText, MaxFrame: c.MaxFrame,
 		RatePerSecond: c.RatePerSecond, RateBurst: c.RateBurst,
 		History: c.HistoryOnJoin, TypingMillis: int(c.TypingInterval / time.Millisecond),
 		PingSeconds: c.PingSeconds, CanCreateRooms: c.AllowCreate,
 		JoinCode: h.joinCode != "", FullList: c.FullList,
 	}
+	if c.Files != nil {
+		l.MaxFile, l.Uploads = c.MaxFile, h.uploads
+	}
+	return l
 }
 
 // Stats is a snapshot for /api/info and discovery.
@@ -342,7 +360,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		if !isHost && (key == protocol.NameKey(h.hostName) || key == h.hostRoleKey) {
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "that name belongs to the host")
 		}
-		m = &Member{id: "m-" + randomHex(6), name: name, nameKey: key, sortKey: strings.ToLower(name), session: randomHex(16), device: hello.Device}
+		m = &Member{id: "m-" + randomHex(6), name: name, nameKey: key, sortKey: strings.ToLower(name), session: randomHex(16), filesKey: randomHex(16), device: hello.Device}
 		if h.cfg.Roster != nil {
 			if err := h.cfg.Roster.Claim(key, m.id); errors.Is(err, ErrNameTaken) {
 				return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", name)
@@ -365,6 +383,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		h.members[m.id] = m
 		h.names[key] = m
 		h.sessions[m.session] = m
+		h.fileKeys[m.filesKey] = m
 	}
 	c := &Conn{hub: h, member: m, sink: sink, tokens: float64(h.cfg.RateBurst), last: h.cfg.Now()}
 	if old := m.conn.Load(); old != nil {
@@ -406,6 +425,7 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		Epoch:     h.cfg.Store.Epoch(),
 		GoneRooms: gone,
 		Boxes:     h.boxesLocked(),
+		FilesKey:  h.filesKeyOf(m),
 	}))
 	slices.Sort(want[1:])
 	if resumeSession {
@@ -487,6 +507,7 @@ func (c *Conn) Disconnect() {
 		h.cfg.Roster.Release(m.nameKey, m.id)
 	}
 	delete(h.sessions, m.session)
+	delete(h.fileKeys, m.filesKey)
 	h.broadcastRoomsLocked()
 }
 

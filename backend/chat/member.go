@@ -17,6 +17,7 @@ type Member struct {
 	box      string // the box of a member of another box; "" for this box's
 	role     string
 	session  string
+	filesKey string // for uploads and downloads (Welcome.FilesKey)
 	identity string // stable for a name on one device; keys mutes, bans, co-hosts and DMs
 	device   string
 	muted    bool

@@ -62,7 +62,11 @@ func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 	if p != nil {
 		return protocol.Ack{}, p.WithRef(f.ClientID)
 	}
-	if p := protocol.CheckText(f.Text, c.hub.cfg.MaxText); p != nil {
+	files, p := c.attachments(f.Attachments, st)
+	if p != nil {
+		return protocol.Ack{}, p.WithRef(f.ClientID)
+	}
+	if p := protocol.CheckText(f.Text, c.hub.cfg.MaxText); p != nil && (len(files) == 0 || p.Code != protocol.CodeEmptyText) {
 		return protocol.Ack{}, p.WithRef(f.ClientID)
 	}
 	h := c.hub
@@ -73,12 +77,13 @@ func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 	// The store hands out the seq and commits this message together with
 	// others (of this room too): the room's lock is not held meanwhile.
 	msg, dup, err := h.cfg.Store.Append(r.key, protocol.Message{
-		Type:     protocol.TypeMessage,
-		ID:       randomHex(8),
-		From:     st.public,
-		Text:     f.Text,
-		TS:       now.UnixMilli(),
-		ClientID: f.ClientID,
+		Type:        protocol.TypeMessage,
+		ID:          randomHex(8),
+		From:        st.public,
+		Text:        f.Text,
+		TS:          now.UnixMilli(),
+		Attachments: files,
+		ClientID:    f.ClientID,
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -186,6 +186,6 @@ func (s *MemoryStore) MarkDeleted(room string, seq uint64) error {
 		return nil
 	}
 	m := &mr.msgs[seq-first]
-	m.Deleted, m.Text = true, ""
+	m.Deleted, m.Text, m.Attachments = true, "", nil
 	return nil
 }

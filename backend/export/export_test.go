@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -150,7 +151,7 @@ func TestNoMarkupLeaks(t *testing.T) {
 	if err := json.Unmarshal([]byte(out[JSON]), &back); err != nil {
 		t.Fatal(err)
 	}
-	if got := back.Rooms[0].Messages; len(got) != 5 || got[1] != sample().Rooms[0].Messages[1] || !got[3].Deleted {
+	if got := back.Rooms[0].Messages; len(got) != 5 || !reflect.DeepEqual(got[1], sample().Rooms[0].Messages[1]) || !got[3].Deleted {
 		t.Fatalf("JSON round trip: %+v", got)
 	}
 }

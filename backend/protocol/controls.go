@@ -26,6 +26,7 @@ const (
 	ActionDelete      = "delete"        // room, seq
 	ActionCohost      = "cohost"        // member, flag (host only)
 	ActionSetJoinCode = "set_join_code" // name: the code, "" for none (host only)
+	ActionSetUploads  = "set_uploads"   // name: UploadsEveryone, UploadsHosts or UploadsNobody (host only)
 )
 
 // Control asks the host to act. Ref is echoed in the error if refused.

@@ -39,7 +39,11 @@ const (
 	CodeBanned            = "banned"         // banned from this host for this session; close code 4003
 	CodeNoSuchMember      = "no_such_member" // a control or dm for a member who is not here
 	CodeNoSuchMessage     = "no_such_message"
-	CodeBadControl        = "bad_control" // an unknown action or missing field
+	CodeBadControl        = "bad_control"  // an unknown action or missing field
+	CodeNoSuchFile        = "no_such_file" // an attachment that is not a finished upload of this member
+	CodeUploadsOff        = "uploads_off"  // the host does not take files from this member
+	CodeFileTooLarge      = "file_too_large"
+	CodeFilesFull         = "files_full" // the host's space for files is used up
 )
 
 // Codes lists every error code, in the order docs/protocol.md gives them.
@@ -52,6 +56,7 @@ var Codes = []string{
 	CodeJoinCodeRequired, CodeJoinCodeWrong, CodeJoinCodeThrottled,
 	CodeMuted, CodeRoomLocked, CodeSlowMode, CodeKicked, CodeBanned,
 	CodeNoSuchMember, CodeNoSuchMessage, CodeBadControl,
+	CodeNoSuchFile, CodeUploadsOff, CodeFileTooLarge, CodeFilesFull,
 }
 
 // Problem is a refusal with a stable code. It is an error, and it becomes an

@@ -83,6 +83,10 @@ type Welcome struct {
 	// "http://10.0.0.2:47800/"), when it is one: a client that loses this
 	// box resumes on one of them, with the same name and seqs.
 	Boxes []string `json:"boxes,omitempty"`
+	// FilesKey is the member's key for uploads and downloads (see
+	// UploadPath and FilePath). It is good for as long as the member is
+	// connected, and changes with the session.
+	FilesKey string `json:"files_key,omitempty"`
 }
 
 // HostInfo names the host a client is connected to.
@@ -119,6 +123,11 @@ type Limits struct {
 	// FullList is the largest room whose member list the host sends in
 	// full; larger rooms are large (see MembersList).
 	FullList int `json:"full_list"`
+	// MaxFile is the largest file the host takes, in bytes; Uploads says
+	// who may upload (UploadsEveryone, UploadsHosts or UploadsNobody).
+	// Both are absent from a host that takes no files.
+	MaxFile int64  `json:"max_file,omitempty"`
+	Uploads string `json:"uploads,omitempty"`
 }
 
 // RoomInfo is one entry of the rooms list.
@@ -181,6 +190,10 @@ type Send struct {
 	Room     string `json:"room"`
 	ClientID string `json:"client_id"`
 	Text     string `json:"text"`
+	// Attachments are the ids of finished uploads of this member (the last
+	// element of each upload's URL), at most MaxAttachments. A message
+	// with attachments may have empty text.
+	Attachments []string `json:"attachments,omitempty"`
 }
 
 // Ack confirms that a Send was accepted (and stored) with its seq.
@@ -204,6 +217,8 @@ type Message struct {
 	Text     string `json:"text"`
 	TS       int64  `json:"ts"`
 	ClientID string `json:"client_id,omitempty"`
+	// Attachments are the message's files; a tombstone has none.
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// Deleted marks a tombstone: the text is gone.
 	Deleted bool `json:"deleted,omitempty"`
 }

@@ -40,7 +40,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.insertMsg, `INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted, recipient)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ` + deletedOf("?8") + `, ` + recipientOf("?8") + `)`},
 		{&w.byClientID, `SELECT body FROM messages WHERE room = ? AND client_id = ?`},
-		{&w.markDeleted, `UPDATE messages SET body = json_set(body, '$.deleted', json('true'), '$.text', ''), deleted = 1
+		{&w.markDeleted, `UPDATE messages SET body = json_remove(json_set(body, '$.deleted', json('true'), '$.text', ''), '$.attachments'), deleted = 1
 			WHERE room = ? AND seq = ?`},
 		{&w.saveRoom, `INSERT INTO rooms (key, name, last_seq, topic, flags, closed) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET name = excluded.name, last_seq = max(rooms.last_seq, excluded.last_seq),

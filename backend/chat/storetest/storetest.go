@@ -6,8 +6,10 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,12 +169,33 @@ var cases = []struct {
 		m := Msg("general", 1, "c-x", "olá <b>mundo</b> \"quoted\"\nsecond line 🎉")
 		m.From.Role = protocol.RoleHost
 		stored, dup, err := s.Append("general", m)
-		if err != nil || dup || stored != m {
+		if err != nil || dup || !reflect.DeepEqual(stored, m) {
 			t.Fatalf("Append = %+v, %v, %v; want %+v", stored, dup, err, m)
 		}
 		got, _, _ := s.Last("general", 1)
-		if len(got) != 1 || got[0] != m {
+		if len(got) != 1 || !reflect.DeepEqual(got[0], m) {
 			t.Fatalf("got %+v, want %+v", got, m)
+		}
+	}},
+	{"attachments round-trip, and a tombstone has none", func(t *testing.T, s chat.Store) {
+		m := Msg("general", 1, "c-f", "")
+		m.Attachments = []protocol.Attachment{
+			{ID: strings.Repeat("ab", 32), Name: "foto 1.jpg", Size: 123456, Type: "image/jpeg", Width: 640, Height: 480, Thumb: strings.Repeat("cd", 32)},
+			{ID: strings.Repeat("ef", 32), Name: "notas.pdf", Size: 9, Type: "application/pdf"},
+		}
+		if _, _, err := s.Append("general", m); err != nil {
+			t.Fatal(err)
+		}
+		got, _, _ := s.Last("general", 1)
+		if len(got) != 1 || !reflect.DeepEqual(got[0], m) {
+			t.Fatalf("got %+v, want %+v", got, m)
+		}
+		if err := s.MarkDeleted("general", 1); err != nil {
+			t.Fatal(err)
+		}
+		got, _, _ = s.Since("general", 0, 1)
+		if len(got) != 1 || !got[0].Deleted || got[0].Attachments != nil {
+			t.Fatalf("tombstone %+v still carries files", got)
 		}
 	}},
 	{"a resent client id returns the kept message and takes no seq", func(t *testing.T, s chat.Store) {
@@ -254,7 +277,7 @@ var cases = []struct {
 			t.Fatalf("history %v, first %d, %v", Seqs(hist), first, err)
 		}
 		for _, m := range hist {
-			if bySeq[m.Seq] != m {
+			if !reflect.DeepEqual(bySeq[m.Seq], m) {
 				t.Fatalf("seq %d stored as %+v, returned as %+v", m.Seq, m, bySeq[m.Seq])
 			}
 		}

@@ -2,6 +2,7 @@ package jsstore
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -77,7 +78,7 @@ func TestConcurrentAppendsAcrossBoxes(t *testing.T) {
 			t.Fatalf("box %d: history %v, first %d, %v", i, storetest.Seqs(hist), first, err)
 		}
 		for _, m := range hist {
-			if bySeq[m.Seq] != m {
+			if !reflect.DeepEqual(bySeq[m.Seq], m) {
 				t.Fatalf("box %d: seq %d reads %+v, was stored as %+v", i, m.Seq, m, bySeq[m.Seq])
 			}
 		}
@@ -91,7 +92,7 @@ func TestConcurrentAppendsAcrossBoxes(t *testing.T) {
 	resent := orig.m
 	resent.Seq, resent.Text, resent.ID = 0, "resent", "id-resent"
 	got, dup, err := stores[(orig.box+1)%3].Append("general", resent)
-	if err != nil || !dup || got != orig.m {
+	if err != nil || !dup || !reflect.DeepEqual(got, orig.m) {
 		t.Fatalf("resend of %s: %+v, dup %v, %v; want %+v", orig.m.ClientID, got, dup, err, orig.m)
 	}
 	if rooms, _ := stores[0].Rooms(); rooms[0].LastSeq != n {

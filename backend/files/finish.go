@@ -1,0 +1,133 @@
+package files
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"lanchat/backend/protocol"
+)
+
+// finish turns a complete upload into a file: it hashes the bytes, learns
+// whether they are an image (and makes its thumbnail), moves them to
+// blobs/ (or drops them when that file is stored already) and records the
+// upload as done. The upload's room in the count becomes the file's.
+func (s *Store) finish(upload, owner, name, claimed string) (protocol.Attachment, *protocol.Problem) {
+	in, ok := s.readPartial(upload)
+	if !ok {
+		return protocol.Attachment{}, protocol.Errorf(protocol.CodeNoSuchFile, "the upload is gone")
+	}
+	src := s.partialPath(upload)
+	f, err := os.Open(src)
+	if err != nil {
+		return protocol.Attachment{}, s.internal(err)
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		f.Close()
+		return protocol.Attachment{}, s.internal(err)
+	}
+	att := protocol.Attachment{ID: hex.EncodeToString(h.Sum(nil)), Name: protocol.CleanFileName(name), Size: size, Type: plainType(claimed)}
+	img, p := s.image(f)
+	f.Close()
+	if p != nil {
+		s.dropPartial(upload, in.Size)
+		return protocol.Attachment{}, p
+	}
+	if img != nil {
+		att.Type, att.Width, att.Height = img.mediaType, img.width, img.height
+		if len(img.thumb) > 0 {
+			if att.Thumb, err = s.putBytes(img.thumb); err != nil {
+				return protocol.Attachment{}, s.internal(err)
+			}
+		}
+	} else if protocol.InlineImage(att.Type) {
+		// It says it is an image, but it does not decode as one.
+		att.Type = "application/octet-stream"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst := s.blobPath(att.ID)
+	if _, err := os.Stat(dst); err == nil {
+		_ = os.Remove(src) // stored already: the same bytes were sent before
+		s.used.Add(-in.Size)
+	} else {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return protocol.Attachment{}, s.internal(err)
+		}
+		if err := os.Rename(src, dst); err != nil {
+			return protocol.Attachment{}, s.internal(err)
+		}
+		s.used.Add(size - in.Size)
+	}
+	rec, _ := json.Marshal(done{Owner: owner, File: att, At: s.cfg.Now().UnixMilli()})
+	if err := writeAtomic(s.donePath(upload), rec); err != nil {
+		return protocol.Attachment{}, s.internal(err)
+	}
+	_ = os.Remove(src + ".info")
+	return att, nil
+}
+
+// putBytes stores b as a blob (a thumbnail) and returns its id.
+func (s *Store) putBytes(b []byte) (string, error) {
+	sum := sha256.Sum256(b)
+	id := hex.EncodeToString(sum[:])
+	dst := s.blobPath(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := os.Stat(dst); err == nil {
+		return id, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return "", err
+	}
+	if err := writeAtomic(dst, b); err != nil {
+		return "", err
+	}
+	s.used.Add(int64(len(b)))
+	return id, nil
+}
+
+// writeAtomic writes b to a temp file beside path and renames it there.
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// plainType is the media type a client claimed, if it is a well-formed
+// one (parameters dropped), else application/octet-stream.
+func plainType(t string) string {
+	mt, _, err := mime.ParseMediaType(t)
+	if err != nil || !strings.Contains(mt, "/") || len(mt) > 100 {
+		return "application/octet-stream"
+	}
+	return mt
+}
+
+func (s *Store) internal(err error) *protocol.Problem {
+	s.cfg.Logger.Error("files", "err", err)
+	return protocol.Errorf(protocol.CodeInternal, "the file could not be stored; try again")
+}
