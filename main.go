@@ -54,6 +54,7 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 	fs.IntVar(&cfg.Server.MaxConns, "max-members", 10000, "most members connected at once (each idle one costs about 15 KiB)")
 	fs.IntVar(&cfg.FullList, "full-list", 1000, "rooms with more members than this send member counts and let members search the list, instead of sending everyone the whole list")
 	host.HistoryFlags(fs, &cfg.Store)
+	host.FilesFlags(fs, &cfg.Files)
 	cfg.Discovery = true
 	fs.Func("iface", "advertise and browse on this interface only (repeatable; default: every LAN interface)", func(s string) error {
 		cfg.Ifaces = append(cfg.Ifaces, s)

@@ -189,3 +189,21 @@ func (s *MemoryStore) MarkDeleted(room string, seq uint64) error {
 	m.Deleted, m.Text, m.Attachments = true, "", nil
 	return nil
 }
+
+// Referenced lists the ids of the files and thumbnails kept messages use.
+func (s *MemoryStore) Referenced() (map[string]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]bool{}
+	for _, mr := range s.rooms {
+		for _, m := range mr.msgs {
+			for _, a := range m.Attachments {
+				out[a.ID] = true
+				if a.Thumb != "" {
+					out[a.Thumb] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}

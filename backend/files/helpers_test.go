@@ -23,10 +23,10 @@ import (
 // read (by room and seq, from the messages "sent").
 type members struct {
 	mu      sync.Mutex
-	owners  map[string]string // key → owner
-	uploads string            // protocol.Uploads…
+	owners  map[string]string                // key → owner
+	uploads string                           // protocol.Uploads…
 	msgs    map[string][]protocol.Attachment // "room/seq" → files
-	readers map[string]map[string]bool      // key → rooms
+	readers map[string]map[string]bool       // key → rooms
 }
 
 func newMembers() *members {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"lanchat/backend/discovery"
 	"lanchat/backend/discovery/mdns"
@@ -51,6 +52,13 @@ func (h *Host) serve(ctx context.Context) error {
 			h.log.Warn("discovery stopped", "err", err)
 		}
 	}()
+	if h.Files != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.Files.Run(ctx, time.Hour)
+		}()
+	}
 	err := h.Server.Serve(ctx, h.ln)
 	h.Relay.Close()
 	cancel()

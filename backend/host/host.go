@@ -18,7 +18,9 @@ import (
 
 	"lanchat/backend/chat"
 	"lanchat/backend/discovery"
+	"lanchat/backend/files"
 	"lanchat/backend/identity"
+	"lanchat/backend/protocol"
 	"lanchat/backend/relay"
 	"lanchat/backend/server"
 	"lanchat/backend/store"
@@ -66,6 +68,9 @@ type Config struct {
 	// rooms, history and names with the others (see ClusterConfig).
 	Cluster *ClusterConfig
 
+	// Files sets how the host takes files members attach to messages.
+	Files FilesConfig
+
 	// Hub and Server tune the parts further; their Hub/Store/HostID fields are set here.
 	Hub    chat.Config
 	Server server.Config
@@ -88,7 +93,9 @@ type Host struct {
 	Pins *identity.Pins
 	// Relay carries the desktop app's connections to other hosts over
 	// pinned TLS (GET /relay).
-	Relay   *relay.Relay
+	Relay *relay.Relay
+	// Files are the files members attach to messages (nil: none taken).
+	Files   *files.Store
 	history *store.Store  // nil when the hub was given its own store
 	cluster *clusterParts // nil for a host on its own
 
@@ -167,6 +174,10 @@ func New(cfg Config) (*Host, error) {
 		}
 		return nil, parts.close(err)
 	}
+	fileStore, err := openFiles(cfg, &hc)
+	if err != nil {
+		return fail(err)
+	}
 	hub, err := chat.NewHub(hc)
 	if err != nil {
 		return fail(err)
@@ -178,7 +189,7 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", cfg.Addr, err))
 	}
-	h := &Host{cfg: cfg, ID: id, Hub: hub, Identity: ident, ln: ln, log: cfg.Logger, history: history, cluster: parts}
+	h := &Host{cfg: cfg, ID: id, Hub: hub, Identity: ident, ln: ln, log: cfg.Logger, history: history, cluster: parts, Files: fileStore}
 	sc := cfg.Server
 	sc.Hub, sc.Version, sc.Assets, sc.Logger = hub, cfg.Version, cfg.Assets, cfg.Logger
 	sc.JoinURLs = h.JoinURLs
@@ -196,6 +207,16 @@ func New(cfg Config) (*Host, error) {
 	h.Pins = openPins(cfg.DataDir, cfg.Logger)
 	h.Relay = relay.New(relay.Config{Pins: h.Pins, OriginAllowed: h.Server.OriginAllowed, Logger: cfg.Logger})
 	h.Server.Handle("GET /relay", h.Relay)
+	if fileStore != nil {
+		fh, err := fileStore.Handler(hub, h.Server.OriginAllowed)
+		if err != nil {
+			_ = ln.Close()
+			return fail(err)
+		}
+		for _, method := range []string{"GET", "POST", "PATCH", "DELETE", "OPTIONS"} {
+			h.Server.Handle(method+" "+protocol.FilePath, fh)
+		}
+	}
 	h.Discovery = h.newDiscovery()
 	h.runSocketIO = h.mountSocketIO()
 	return h, nil

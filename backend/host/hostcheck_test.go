@@ -60,6 +60,9 @@ var routes = []route{
 	{method: "GET", path: "/", want: 200},
 	{method: "GET", path: "/course/", want: 200},
 	{method: "GET", path: "/course/socket.io.min.js", want: 200},
+	{method: "OPTIONS", path: "/files/uploads/", want: 204},
+	{method: "POST", path: "/files/uploads/", want: 403}, // no files key
+	{method: "GET", path: "/files/" + strings.Repeat("ab", 32) + "?room=general&seq=1", want: 403},
 }
 
 // do sends r to the host at addr naming host in the Host header (and, when

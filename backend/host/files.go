@@ -1,0 +1,72 @@
+package host
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+
+	"lanchat/backend/chat"
+	"lanchat/backend/files"
+	"lanchat/backend/protocol"
+)
+
+// FilesConfig sets how the host takes files.
+type FilesConfig struct {
+	// Off: the host takes no files.
+	Off bool
+	// MaxFile and MaxTotal bound one file and all of them (see
+	// files.Config); Uploads says who may upload at first
+	// (protocol.Uploads…, default everyone).
+	MaxFile, MaxTotal int64
+	Uploads           string
+}
+
+// referencer is a history that lists the files its messages use.
+type referencer interface {
+	Referenced() (map[string]bool, error)
+}
+
+// openFiles opens the files in DataDir/files and lets the hub attach them.
+// A history that cannot list the files its messages use (a cluster's)
+// keeps every file.
+func openFiles(cfg Config, hc *chat.Config) (*files.Store, error) {
+	if cfg.Files.Off {
+		return nil, nil
+	}
+	fc := files.Config{
+		Dir: filepath.Join(cfg.DataDir, "files"), MaxFile: cfg.Files.MaxFile, MaxTotal: cfg.Files.MaxTotal,
+		Logger: cfg.Logger,
+	}
+	if r, ok := hc.Store.(referencer); ok {
+		fc.Referenced = r.Referenced
+	}
+	fs, err := files.New(fc)
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+	hc.Files, hc.MaxFile, hc.Uploads = fs, fs.MaxFile(), cfg.Files.Uploads
+	return fs, nil
+}
+
+// FilesFlags registers the flags for files: limits and who may upload.
+func FilesFlags(fs *flag.FlagSet, c *FilesConfig) {
+	fs.Func("max-file", "largest file members may send, in MB (default 100)", func(s string) error {
+		n, err := positive(s)
+		c.MaxFile = int64(n) << 20
+		return err
+	})
+	fs.Func("max-files", "room for all files, in MB (default 2048 or a tenth of the free disk space, whichever is less)", func(s string) error {
+		n, err := positive(s)
+		c.MaxTotal = int64(n) << 20
+		return err
+	})
+	fs.Func("uploads", "who may send files: everyone (default), hosts or nobody", func(s string) error {
+		switch s {
+		case protocol.UploadsEveryone, protocol.UploadsHosts, protocol.UploadsNobody:
+			c.Uploads = s
+			return nil
+		}
+		return fmt.Errorf("%q: say everyone, hosts or nobody", s)
+	})
+	fs.BoolVar(&c.Off, "no-files", false, "take no files at all")
+}
