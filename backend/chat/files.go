@@ -15,6 +15,9 @@ type Files interface {
 	// Finished returns the file of upload, if it is a finished upload made
 	// by owner (a member identity).
 	Finished(owner, upload string) (protocol.Attachment, bool)
+	// Attached says a message now carries these uploads' files: from now
+	// on only messages keep them.
+	Attached(uploads []string)
 	// Released says that a message with files was deleted: files that no
 	// message uses any more may go. It must not block.
 	Released()

@@ -108,6 +108,9 @@ func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 		r.deliverInOrderLocked(msg.Seq)
 	}
 	r.lastSend[c.member] = now
+	if len(files) > 0 {
+		h.cfg.Files.Attached(f.Attachments)
+	}
 	msg.Room = r.name
 	ack.Room = r.name
 	c.sink.Send(NewOut(ack))

@@ -149,6 +149,9 @@ type done struct {
 	Owner string              `json:"owner"`
 	File  protocol.Attachment `json:"file"`
 	At    int64               `json:"at"` // ms since the epoch
+	// Attached: a message carries the file, so the record no longer
+	// keeps it from the sweep (messages do).
+	Attached bool `json:"attached,omitempty"`
 }
 
 func (s *Store) readDone(upload string) (done, bool) {
@@ -176,6 +179,21 @@ func (s *Store) Finished(owner, upload string) (protocol.Attachment, bool) {
 		return protocol.Attachment{}, false
 	}
 	return d.File, true
+}
+
+// Attached marks uploads as carried by a message (chat.Files).
+func (s *Store) Attached(uploads []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range uploads {
+		if d, ok := s.readDone(u); ok && !d.Attached {
+			d.Attached = true
+			b, _ := json.Marshal(d)
+			if err := writeAtomic(s.donePath(u), b); err != nil {
+				s.cfg.Logger.Warn("files: mark attached", "err", err)
+			}
+		}
+	}
 }
 
 // Released asks for a sweep soon (chat.Files): a message with files was
@@ -223,7 +241,9 @@ func (s *Store) Sweep() error {
 		}
 		d, ok := s.readDone(upload)
 		if ok && now.Sub(time.UnixMilli(d.At)) < s.cfg.Grace {
-			keep[d.File.ID], keep[d.File.Thumb] = true, true
+			if !d.Attached {
+				keep[d.File.ID], keep[d.File.Thumb] = true, true
+			}
 			continue
 		}
 		_ = os.Remove(filepath.Join(s.cfg.Dir, "done", e.Name()))

@@ -318,11 +318,18 @@ func TestSweepDeletesWhatNoMessageUses(t *testing.T) {
 	half, _ := g.create("k", "half.bin", "", 100)
 	g.patch("k", half, 0, []byte("0123456789"))
 
+	// A file sent and then deleted at once: only messages kept it.
+	sentID := g.upload("k", "sent.bin", "", []byte("sent, then deleted"))
+	sent, _ := g.s.Finished("ana", sentID)
+	g.s.Attached([]string{sentID})
 	if err := g.s.Sweep(); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := g.s.Finished("ana", fresh); !ok {
 		t.Fatal("a fresh upload went before its grace")
+	}
+	if _, err := os.Stat(g.s.blobPath(sent.ID)); err == nil {
+		t.Fatal("a deleted message's file stayed for the grace of fresh uploads")
 	}
 	now = now.Add(2 * time.Hour)
 	if err := g.s.Sweep(); err != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"lanchat/backend/protocol"
 )
 
 // wsClient is a plain protocol client for the cluster tests: it records
@@ -18,6 +20,8 @@ type wsClient struct {
 	name    string
 	ws      *websocket.Conn
 	session string
+	// filesKey and id are the welcome's files key and member id.
+	filesKey, id string
 
 	mu     sync.Mutex
 	frames []frame
@@ -45,7 +49,15 @@ type frame struct {
 	Text     string   `json:"text"`
 	Boxes    []string `json:"boxes"`
 	Name     string   `json:"name"`
-	Rooms    []struct {
+	FilesKey string   `json:"files_key"`
+	Member   member   `json:"member"`
+	Deleted  bool     `json:"deleted"`
+	Limits   struct {
+		Uploads string `json:"uploads"`
+		MaxFile int64  `json:"max_file"`
+	} `json:"limits"`
+	Attachments []protocol.Attachment `json:"attachments"`
+	Rooms       []struct {
 		Name   string `json:"name"`
 		Locked bool   `json:"locked"`
 	} `json:"rooms"`
@@ -88,7 +100,7 @@ func sayHello(ws *websocket.Conn, name string, hello map[string]any) (*wsClient,
 		c.close()
 		return nil, f.Code, fmt.Errorf("%s: hello refused: %s", name, f.Code)
 	}
-	c.session = f.Session
+	c.session, c.filesKey, c.id = f.Session, f.FilesKey, f.Member.ID
 	return c, "", nil
 }
 
