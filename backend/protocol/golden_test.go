@@ -27,9 +27,9 @@ var examples = map[string]Frame{
 		Resume: &Resume{Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9", Rooms: map[string]uint64{"lobby": 41, "general": 7, "robotics": 3}}},
 	"welcome": Welcome{Version: 1, Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "lab-pc-3"}, Member: alice,
 		Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9",
-		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000},
+		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000, MaxFile: 104857600, Uploads: UploadsEveryone},
 		Rooms:   []RoomInfo{{Name: "lobby", Members: 2}, {Name: "general", Members: 1}, {Name: "projects"}, {Name: "random"}},
-		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}, Boxes: []string{"http://10.0.0.2:47800/"}},
+		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}, Boxes: []string{"http://10.0.0.2:47800/"}, FilesKey: "4be1f0c29d7a3e58b6c0d2f4a1e3c5b7"},
 	"join":  Join{Room: "general", Since: u64(7)},
 	"leave": Leave{Room: "general"},
 	"joined": Joined{Room: "general", LastSeq: 9, Epoch: "6f1d0c3b9a2e4857", Members: []Member{bob, alice}, Count: 2,
@@ -56,6 +56,14 @@ var examples = map[string]Frame{
 	"member":      MemberUpdate{Member: Member{ID: "m-8c01d2e3f4a5", Name: "Bob", Muted: true}},
 	"host":        HostUpdate{Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "Sala da Prof. Ana"}},
 	"error":       Error{Code: CodeNoSuchRoom, Message: `there is no room called "sala9"`, Ref: "sala9"},
+	"send-files":  Send{Room: "general", ClientID: "c-0193a7f3", Text: "the handout and the board", Attachments: []string{"0f5a2c7e91b34d68a1c0e2f4b6d8a9c1", "7d3e9b1a0c2f4e6d8b5a7c9e1f3d5b70"}},
+	"message-files": Message{Room: "general", Seq: 11, ID: "f0e1d2c3b4a59687", From: alice, Text: "the handout and the board", TS: 1764067240000, ClientID: "c-0193a7f3",
+		Attachments: []Attachment{
+			{ID: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Name: "lista 3.pdf", Size: 482113, Type: "application/octet-stream"},
+			{ID: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752", Name: "quadro.jpg", Size: 2315220, Type: "image/jpeg", Width: 3024, Height: 4032,
+				Thumb: "fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13"}}},
+	"limits": LimitsUpdate{Limits: Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000,
+		MaxFile: 104857600, Uploads: UploadsHosts}},
 }
 
 var blockRE = regexp.MustCompile("(?s)```json frame=([a-z_-]+)\n(.*?)```")
@@ -132,6 +140,7 @@ func TestDocExamples(t *testing.T) {
 	// Every error code appears in the doc's code table, in order.
 	var documented []string
 	_, codeSection, _ := strings.Cut(string(doc), "## Error codes")
+	codeSection, _, _ = strings.Cut(codeSection, "\n## ") // up to the next section
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|").FindAllStringSubmatch(codeSection, -1) {
 		documented = append(documented, m[1])
 	}
