@@ -18,6 +18,7 @@ import (
 
 	"lanchat/backend/files"
 	"lanchat/backend/protocol"
+	"lanchat/backend/relay"
 )
 
 // fileClient speaks tus and downloads for a member of the host at base
@@ -26,6 +27,8 @@ type fileClient struct {
 	t    testing.TB
 	base string
 	key  string
+	// origin is the page's origin; default base's.
+	origin string
 }
 
 func (f fileClient) req(method, path string, body []byte, hdr map[string]string) *http.Response {
@@ -34,7 +37,11 @@ func (f fileClient) req(method, path string, body []byte, hdr map[string]string)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	req.Header.Set("Origin", f.base)
+	origin := f.origin
+	if origin == "" {
+		origin = f.base
+	}
+	req.Header.Set("Origin", origin)
 	req.Header.Set("Tus-Resumable", "1.0.0")
 	req.Header.Set(files.KeyHeader, f.key)
 	for k, v := range hdr {
@@ -313,5 +320,77 @@ func TestUploadSurvivesKill9(t *testing.T) {
 	}
 	if code, got := filesOf(t, base, bruno).get("general", msg.Seq, msg.Attachments[0].ID); code != 200 || !bytes.Equal(got, data) {
 		t.Fatalf("download after the kill: %d, %d bytes", code, len(got))
+	}
+}
+
+// TestFilesThroughTheRelay: the desktop app's webview reaches another
+// host's files through its own host's relay, over TLS pinned to the key
+// it met: an upload (whose Location comes back through the relay), a
+// resume, the message, and a download compared byte for byte.
+func TestFilesThroughTheRelay(t *testing.T) {
+	own := runHost(t, Config{Name: "Mine"})
+	far := runHost(t, Config{Name: "Far"})
+	farAddr := "127.0.0.1:" + strconv.Itoa(far.Port())
+	if _, err := own.Pins.Check(far.ID, "Far", far.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	webview := "wails://wails"
+	ownWS := "ws://127.0.0.1:" + strconv.Itoa(own.Port()) + "/ws"
+	base := relay.FilesURL(ownWS, farAddr, far.Fingerprint())
+
+	ana, _, err := dialBox("ws://"+farAddr+"/ws", "Ana", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ana.close)
+	bruno, _, err := dialBox("ws://"+farAddr+"/ws", "Bruno", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bruno.close)
+	joinRoom(t, ana, "general")
+	joinRoom(t, bruno, "general")
+
+	fa := fileClient{t: t, base: base, key: ana.filesKey, origin: webview}
+	data := randomBytes(2<<20 + 5)
+	res := fa.req("POST", protocol.UploadPath, nil, map[string]string{"Upload-Length": strconv.Itoa(len(data)),
+		"Upload-Metadata": "filename " + base64.StdEncoding.EncodeToString([]byte("relay.bin"))})
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusCreated || !strings.HasPrefix(loc, relay.FilesPath) || res.Header.Get("Access-Control-Allow-Origin") != webview {
+		t.Fatalf("create through the relay: %s, Location %q, headers %v", res.Status, loc, res.Header)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	fa.patch(id, 0, data[:1<<20])
+	if off := fa.offset(id); off != 1<<20 {
+		t.Fatalf("offset %d", off)
+	}
+	fa.patch(id, 1<<20, data[1<<20:])
+	if err := ana.send(map[string]any{"type": "send", "room": "general", "client_id": "a1", "text": "", "attachments": []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	msg, ok := bruno.waitFor(5*time.Second, func(f frame) bool { return f.Type == "message" && f.ClientID == "a1" })
+	if !ok {
+		t.Fatal("no message")
+	}
+	fb := fileClient{t: t, base: base, key: bruno.filesKey, origin: webview}
+	if code, got := fb.get("general", msg.Seq, msg.Attachments[0].ID); code != 200 || !bytes.Equal(got, data) {
+		t.Fatalf("download through the relay: %d, %d bytes", code, len(got))
+	}
+
+	// Not through the relay: a key never met, a route other than files,
+	// a foreign page.
+	other := fileClient{t: t, base: relay.FilesURL(ownWS, farAddr, strings.Repeat("a", 52)), key: bruno.filesKey, origin: webview}
+	if code, _ := other.get("general", msg.Seq, msg.Attachments[0].ID); code != http.StatusForbidden {
+		t.Fatalf("an unknown key: %d", code)
+	}
+	if res := fb.req("GET", "/api/peers", nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the relay passed /api/peers: %s", res.Status)
+	}
+	if res := fb.req("GET", "/files/../api/peers", nil, nil); res.StatusCode == http.StatusOK {
+		t.Fatalf("the relay passed a dot-dot path: %s", res.Status)
+	}
+	evil := fileClient{t: t, base: base, key: bruno.filesKey, origin: "http://evil.example"}
+	if code, _ := evil.get("general", msg.Seq, msg.Attachments[0].ID); code != http.StatusForbidden {
+		t.Fatalf("a foreign page through the relay: %d", code)
 	}
 }

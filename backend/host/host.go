@@ -207,6 +207,9 @@ func New(cfg Config) (*Host, error) {
 	h.Pins = openPins(cfg.DataDir, cfg.Logger)
 	h.Relay = relay.New(relay.Config{Pins: h.Pins, OriginAllowed: h.Server.OriginAllowed, Logger: cfg.Logger})
 	h.Server.Handle("GET /relay", h.Relay)
+	for _, method := range []string{"GET", "POST", "PATCH", "DELETE", "OPTIONS"} {
+		h.Server.Handle(method+" "+relay.FilesPath, h.Relay.Files())
+	}
 	if fileStore != nil {
 		fh, err := fileStore.Handler(hub, h.Server.OriginAllowed)
 		if err != nil {

@@ -52,6 +52,7 @@ type Relay struct {
 	closed bool
 	live   map[*pair]struct{}
 	wg     sync.WaitGroup
+	files  transports // the files relay's pinned HTTPS transports
 }
 
 // New makes a relay.
@@ -218,6 +219,7 @@ func (r *Relay) Close() {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	r.closeTransports()
 }
 
 // Live is the number of connections being relayed.
