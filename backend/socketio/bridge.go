@@ -33,7 +33,9 @@ import (
 //     client first moves there as with join_room. "message" (text) posts to
 //     the current room (the course server broadcast it to everyone; lanchat
 //     has no broadcast outside the rooms).
-//   - Outbound: room messages become `message` "Name: text"; the hub's
+//   - Outbound: room messages become `message` "Name: text", and each file
+//     a message carries one more ("Ana enviou o arquivo lista.pdf (471 KB):
+//     http://…/files/…", a download link with this member's files key); the hub's
 //     presence becomes the course server's Portuguese notices ("Bob entrou na
 //     sala general.", "Bob saiu da sala general.", "Bob desconectou.", "Bob
 //     entrou no Lobby."). A presence frame carrying several changes of one
@@ -70,6 +72,7 @@ type socket struct {
 
 	current atomic.Pointer[string] // the room whose traffic the client sees; "" none
 	self    atomic.Pointer[string] // the member id from the hub's latest welcome
+	files   atomic.Pointer[string] // the files key from the hub's latest welcome
 
 	roomsMu   sync.Mutex
 	lastRooms []string // the rooms_list the client has
@@ -114,6 +117,7 @@ func (s *socket) Send(o *chat.Out) {
 		}
 	case protocol.Welcome:
 		s.self.Store(&f.Member.ID)
+		s.files.Store(&f.FilesKey)
 		return
 	case protocol.Renamed:
 		if !s.sees(f.Room) {

@@ -2,7 +2,9 @@ package socketio
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"lanchat/backend/chat"
@@ -18,6 +20,9 @@ import (
 func (s *socket) translate(o *chat.Out, private bool) [][]byte {
 	switch f := o.Frame.(type) {
 	case protocol.Message:
+		if len(f.Attachments) > 0 {
+			return s.fileLines(f) // links carry this member's files key
+		}
 		return encoded(o, func() [][]byte {
 			return [][]byte{eventPacket("message", f.From.Name+": "+f.Text)}
 		})
@@ -196,4 +201,34 @@ type sioCodec struct{}
 // (messages, notices): encoded once per Out, however many clients get it.
 func encoded(o *chat.Out, encode func() [][]byte) [][]byte {
 	return o.Encoding(sioCodec{}, func() any { return encode() }).([][]byte)
+}
+
+// fileLines is a message with files as the course page shows it: the text
+// (if any), then a line per file with its name, size and download link.
+func (s *socket) fileLines(f protocol.Message) [][]byte {
+	var pkts [][]byte
+	if strings.TrimSpace(f.Text) != "" {
+		pkts = append(pkts, eventPacket("message", f.From.Name+": "+f.Text))
+	}
+	key := ""
+	if k := s.files.Load(); k != nil {
+		key = *k
+	}
+	for _, a := range f.Attachments {
+		q := url.Values{"room": {f.Room}, "seq": {strconv.FormatUint(f.Seq, 10)}, "key": {key}, "download": {"1"}}
+		link := s.ss.origin + protocol.FilePath + a.ID + "?" + q.Encode()
+		pkts = append(pkts, eventPacket("message", fmt.Sprintf("%s enviou o arquivo %s (%s): %s", f.From.Name, a.Name, tamanho(a.Size), link)))
+	}
+	return pkts
+}
+
+// tamanho is a file size in Portuguese: "482 KB", "2,2 MB".
+func tamanho(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strings.Replace(fmt.Sprintf("%.1f MB", float64(n)/(1<<20)), ".", ",", 1)
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -160,3 +160,48 @@ func TestQueuedPresenceMerges(t *testing.T) {
 		t.Errorf("packets %q, want %q", got, want)
 	}
 }
+
+// TestFilesAsLines: the course page sees a message with files as its text
+// and a line per file with a download link that carries this member's
+// files key, on the address the page reached the host by.
+func TestFilesAsLines(t *testing.T) {
+	hub, err := chat.NewHub(chat.Config{HostID: "h", HostName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	srv := New(Config{Hub: hub})
+	defer srv.cancel()
+	lines := func(key string, m protocol.Message) []string {
+		ss := newSession(srv, "sid-"+key, transportPolling)
+		ss.origin = "http://10.0.0.5:47800"
+		s := ss.sock
+		s.Send(chat.NewOut(protocol.Welcome{Member: protocol.Member{ID: key, Name: key}, FilesKey: "key-" + key}))
+		s.setCurrent("general")
+		s.Send(chat.NewOut(m))
+		var got []string
+		for _, it := range ss.queue.Take(nil, 1<<20) {
+			for _, pkt := range s.translate(it.out, it.private) {
+				got = append(got, string(pkt))
+			}
+		}
+		return got
+	}
+	id := strings.Repeat("ab", 32)
+	m := protocol.Message{Room: "general", Seq: 11, From: protocol.Member{Name: "Ana"}, Text: "a lista",
+		Attachments: []protocol.Attachment{{ID: id, Name: "lista 3.pdf", Size: 482113, Type: "application/pdf"}, {ID: id, Name: "quadro.jpg", Size: 2315220}}}
+	for _, who := range []string{"bruno", "carla"} {
+		want := []string{
+			string(eventPacket("message", "Ana: a lista")),
+			string(eventPacket("message", "Ana enviou o arquivo lista 3.pdf (471 KB): http://10.0.0.5:47800/files/"+id+"?download=1&key=key-"+who+"&room=general&seq=11")),
+			string(eventPacket("message", "Ana enviou o arquivo quadro.jpg (2,2 MB): http://10.0.0.5:47800/files/"+id+"?download=1&key=key-"+who+"&room=general&seq=11")),
+		}
+		if got := lines(who, m); !slices.Equal(got, want) {
+			t.Errorf("%s sees %q\nwant %q", who, got, want)
+		}
+	}
+	m.Text = ""
+	if got := lines("dani", m); len(got) != 2 {
+		t.Errorf("a message of files alone: %q", got)
+	}
+}

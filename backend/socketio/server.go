@@ -254,6 +254,11 @@ func (s *Server) openSession(transport string, r *http.Request) *session {
 	}
 	ss := newSession(s, newID(), transport)
 	ss.remote = r.RemoteAddr
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	ss.origin = scheme + "://" + r.Host
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		ss.remote = host
 	}

@@ -69,6 +69,7 @@ type session struct {
 	srv    *Server
 	id     string
 	remote string          // the client's address, without port
+	origin string          // scheme://host the page reached the host by, for links
 	ctx    context.Context // ends with the session
 	cancel context.CancelFunc
 	queue  *sendq.Queue[item]
