@@ -37,10 +37,11 @@ var formatNames = map[export.Format]string{
 	export.Markdown: "Markdown",
 	export.HTML:     "HTML",
 	export.JSON:     "JSON",
+	export.Zip:      "Zip archive",
 }
 
 // ExportTranscript asks where to save the transcript of room (empty: every
-// public room of this host) in format ("md", "html" or "json") and writes
+// public room of this host) in format ("md", "html", "json" or "zip") and writes
 // it there. It returns the path written, or "" when the user cancelled.
 func (a *App) ExportTranscript(room, format string) (string, error) {
 	f, err := export.ParseFormat(format)

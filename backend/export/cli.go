@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"lanchat/backend/files"
 	"lanchat/backend/store"
 )
 
@@ -22,13 +23,13 @@ func Main(args []string, defaultDataDir string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", defaultDataDir, "the host's data dir (holding "+store.FileName+")")
 	room := fs.String("room", "", "export only this room (default: every room of the host)")
-	format := fs.String("format", "", "md, html or json (default: from --out's extension, else md)")
+	format := fs.String("format", "", "md, html, json or zip (the HTML transcript with the files; default: from --out's extension, else md)")
 	out := fs.String("out", "", "write to this file instead of stdout")
 	title := fs.String("title", "lanchat transcript", "the transcript's title")
 	private := fs.Bool("private", false, "include private conversations in a whole-host export")
 	utc := fs.Bool("utc", false, "show times in UTC instead of local time")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lanchat export [--data-dir DIR] [--room ROOM] [--format md|html|json] [--out FILE]")
+		fmt.Fprintln(stderr, "usage: lanchat export [--data-dir DIR] [--room ROOM] [--format md|html|json|zip] [--out FILE]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +77,7 @@ func run(dataDir string, o Options, t Transcript, f Format, loc *time.Location, 
 	if t.Rooms, err = Collect(s, o); err != nil {
 		return err
 	}
+	t.Files = func(id string) (io.ReadCloser, error) { return files.OpenIn(filepath.Join(dataDir, "files"), id) }
 	var buf bytes.Buffer
 	if err := Write(&buf, t, f, loc); err != nil {
 		return err

@@ -6,6 +6,7 @@ package export
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -22,10 +23,13 @@ const (
 	Markdown Format = "md"
 	HTML     Format = "html"
 	JSON     Format = "json"
+	// Zip is the HTML transcript with the messages' files beside it
+	// (files/…), and the JSON one, in a zip archive.
+	Zip Format = "zip"
 )
 
 // Formats lists the formats in the order the CLI shows them.
-var Formats = []Format{Markdown, HTML, JSON}
+var Formats = []Format{Markdown, HTML, JSON, Zip}
 
 // ParseFormat reads a format name ("md", "markdown", "html", "json").
 func ParseFormat(s string) (Format, error) {
@@ -36,8 +40,10 @@ func ParseFormat(s string) (Format, error) {
 		return HTML, nil
 	case "json":
 		return JSON, nil
+	case "zip":
+		return Zip, nil
 	}
-	return "", fmt.Errorf("unknown format %q: use md, html or json", s)
+	return "", fmt.Errorf("unknown format %q: use md, html, json or zip", s)
 }
 
 // Extension is the file extension for f, with the dot.
@@ -48,6 +54,9 @@ type Transcript struct {
 	Title    string    // e.g. the host's name; default "lanchat"
 	Exported time.Time // when the transcript was made
 	Rooms    []Room
+	// Files opens a message's file by its id, for the zip format; nil when
+	// the files are not at hand (the zip then lists them only).
+	Files func(id string) (io.ReadCloser, error)
 }
 
 // Room is one room's part of a transcript.
@@ -154,13 +163,53 @@ func Write(w io.Writer, t Transcript, f Format, loc *time.Location) error {
 		return writeHTML(w, t, loc)
 	case JSON:
 		return writeJSON(w, t, loc)
+	case Zip:
+		return writeZip(w, t, loc)
 	}
 	return fmt.Errorf("unknown format %q", f)
 }
 
 // deleted reports whether m is a tombstone: deleted messages keep their
-// seq and lose their text (a live message never has empty text).
-func deleted(m protocol.Message) bool { return m.Deleted || m.Text == "" }
+// seq and lose their text and files (a live message never has neither).
+func deleted(m protocol.Message) bool {
+	return m.Deleted || (m.Text == "" && len(m.Attachments) == 0)
+}
+
+// filePath is where a message's file lies beside the transcript: in
+// files/, its name after the start of its id (two files may share a name).
+func filePath(a protocol.Attachment) string {
+	id := a.ID
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	// Characters Windows refuses in file names become "_", so the zip
+	// unpacks everywhere.
+	name := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`<>:"/\|?*`, r) {
+			return '_'
+		}
+		return r
+	}, protocol.CleanFileName(a.Name))
+	return "files/" + id + "-" + name
+}
+
+// fileHref is filePath as a relative URL, every character that could end
+// or break a link escaped.
+func fileHref(a protocol.Attachment) string {
+	seg := url.PathEscape(strings.TrimPrefix(filePath(a), "files/"))
+	return "files/" + strings.NewReplacer("(", "%28", ")", "%29").Replace(seg)
+}
+
+// fileSize is a size for people: "482 KB", "2.2 MB".
+func fileSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // day groups a room's messages by calendar day in loc.
 type day struct {

@@ -1,13 +1,17 @@
 package export
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +47,10 @@ func sample() Transcript {
 		message("general", 3, alice, 20*time.Second, "line one\nline two\n\n- not a list\n1. not a list either\n> not a quote"),
 		{Type: protocol.TypeMessage, Room: "general", Seq: 4, ID: "00000000000000aa", From: bob, TS: at(30 * time.Second), ClientID: "c-4", Deleted: true},
 		message("general", 5, alice, 10*time.Hour, "olá, ação 🎉 [link](javascript:alert(1)) `code` \\ | table |"),
+		withFiles(message("general", 6, bob, 10*time.Hour+time.Minute, "the handout"),
+			protocol.Attachment{ID: strings.Repeat("ab", 32), Name: "lista 3 <b>.pdf", Size: 482113, Type: "application/pdf"}),
+		withFiles(message("general", 7, alice, 10*time.Hour+2*time.Minute, ""),
+			protocol.Attachment{ID: strings.Repeat("cd", 32), Name: "quadro [1](x).jpg", Size: 2315220, Type: "image/jpeg", Width: 3024, Height: 4032, Thumb: strings.Repeat("ef", 32)}),
 	}
 	news := []protocol.Message{
 		message("News", 8, host, time.Hour, "Exam moved to Friday."),
@@ -52,13 +60,21 @@ func sample() Transcript {
 		Title:    "Lab 3 <session>",
 		Exported: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
 		Rooms: []Room{
-			{Name: "general", Topic: "Databases & <b>durability</b>", LastSeq: 5, FirstKept: 1, Messages: general},
+			{Name: "general", Topic: "Databases & <b>durability</b>", LastSeq: 7, FirstKept: 1, Messages: general},
 			{Name: "News", Closed: true, LastSeq: 9, FirstKept: 8, Messages: news},
 			{Name: "random", LastSeq: 0},
 			{Name: "@5d1c9e2a7b3f-a2b4c6d8e0f1", Private: true, People: []string{"Alice", "Bob <script>"}, LastSeq: 1, FirstKept: 1,
 				Messages: []protocol.Message{message("@5d1c9e2a7b3f-a2b4c6d8e0f1", 1, alice, time.Minute, "see you after class")}},
 		},
 	}
+}
+
+// textFormats are the formats that are text (not the zip, tested apart).
+var textFormats = []Format{Markdown, HTML, JSON}
+
+func withFiles(m protocol.Message, atts ...protocol.Attachment) protocol.Message {
+	m.Attachments = atts
+	return m
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -80,7 +96,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, f := range Formats {
+	for _, f := range textFormats {
 		t.Run(string(f), func(t *testing.T) {
 			var b bytes.Buffer
 			if err := Write(&b, sample(), f, time.UTC); err != nil {
@@ -95,7 +111,7 @@ func TestGolden(t *testing.T) {
 // carelessly updated golden file cannot hide an injection.
 func TestNoMarkupLeaks(t *testing.T) {
 	out := map[Format]string{}
-	for _, f := range Formats {
+	for _, f := range textFormats {
 		var b bytes.Buffer
 		if err := Write(&b, sample(), f, time.UTC); err != nil {
 			t.Fatal(err)
@@ -110,7 +126,7 @@ func TestNoMarkupLeaks(t *testing.T) {
 		{HTML,
 			[]string{"&lt;img src=x onerror=alert(1)&gt;", "Bob &lt;script&gt;", "Lab 3 &lt;session&gt;", "Databases &amp; &lt;b&gt;durability&lt;/b&gt;",
 				`content="default-src 'none'; style-src 'unsafe-inline'"`},
-			[]string{"<img", "<script", "<session", "<b>"}},
+			[]string{"<img", "<script", "<session", "<b>", "<b>.pdf"}},
 		{Markdown,
 			[]string{`\<img src=x onerror=alert(1)\>`, `Bob \<script\>`, `\*\*SQLite\*\* \& \_WAL\_ \# not a heading`,
 				`\[link\](javascript:alert(1))`, "> \\- not a list", "> 1\\. not a list either", "> \\> not a quote",
@@ -151,7 +167,8 @@ func TestNoMarkupLeaks(t *testing.T) {
 	if err := json.Unmarshal([]byte(out[JSON]), &back); err != nil {
 		t.Fatal(err)
 	}
-	if got := back.Rooms[0].Messages; len(got) != 5 || !reflect.DeepEqual(got[1], sample().Rooms[0].Messages[1]) || !got[3].Deleted {
+	if got := back.Rooms[0].Messages; len(got) != 7 || !reflect.DeepEqual(got[1], sample().Rooms[0].Messages[1]) || !got[3].Deleted ||
+		!reflect.DeepEqual(got[6], sample().Rooms[0].Messages[6]) {
 		t.Fatalf("JSON round trip: %+v", got)
 	}
 }
@@ -314,5 +331,52 @@ func TestMain_CLI(t *testing.T) {
 		if code := Main(c.args, "", &stdout, &stderr); code != c.code || !strings.Contains(stderr.String(), c.msg) {
 			t.Errorf("Main(%v) = %d, %q; want %d, %q", c.args, code, stderr.String(), c.code, c.msg)
 		}
+	}
+}
+
+// TestZipHasTheFiles: the zip holds the HTML transcript, whose links lead
+// to the files beside it, each file once; a file the host lost is named
+// in missing-files.txt.
+func TestZipHasTheFiles(t *testing.T) {
+	tr := sample()
+	blobs := map[string]string{strings.Repeat("ab", 32): "%PDF the handout"}
+	tr.Files = func(id string) (io.ReadCloser, error) {
+		b, ok := blobs[id]
+		if !ok {
+			return nil, os.ErrNotExist
+		}
+		return io.NopCloser(strings.NewReader(b)), nil
+	}
+	var b bytes.Buffer
+	if err := Write(&b, tr, Zip, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range z.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(r)
+		r.Close()
+		got[f.Name] = string(data)
+	}
+	pdf := "files/abababababab-lista 3 _b_.pdf"
+	if got[pdf] != "%PDF the handout" {
+		t.Fatalf("zip entries %v", slices.Sorted(maps.Keys(got)))
+	}
+	if !strings.Contains(got["transcript.html"], `href="files/abababababab-lista%203%20_b_.pdf"`) {
+		t.Fatal("the transcript does not link the file beside it")
+	}
+	if !strings.Contains(got["missing-files.txt"], "files/cdcdcdcdcdcd-quadro [1](x).jpg") || len(got) != 4 {
+		t.Fatalf("entries %v, missing %q", slices.Sorted(maps.Keys(got)), got["missing-files.txt"])
+	}
+	var j struct{ Format string }
+	if json.Unmarshal([]byte(got["transcript.json"]), &j) != nil || j.Format != JSONFormatName {
+		t.Fatal("no JSON transcript in the zip")
 	}
 }

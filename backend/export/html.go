@@ -26,6 +26,8 @@ var page = template.Must(template.New("transcript").Funcs(template.FuncMap{
 	"truncated":   truncated,
 	"note":        func(r Room) string { return fmt.Sprintf(truncatedNote, truncatedFrom(r)) },
 	"deletedText": func() string { return deletedText },
+	"filePath":    filePath,
+	"fileSize":    fileSize,
 	"anchor": func(r Room, m protocol.Message) string {
 		return fmt.Sprintf("%s-%d", strings.ReplaceAll(protocol.RoomKey(r.Name), " ", "-"), m.Seq)
 	},
@@ -46,6 +48,7 @@ h3 { font-size: 0.95rem; color: #5b6670; margin: 1.5rem 0 0.5rem; }
 .text { margin: 0.1rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .deleted { font-style: italic; color: #5b6670; }
 .note { color: #5b6670; }
+.files { margin: 0.2rem 0 0; padding-left: 1.2rem; }
 </style>
 </head>
 <body>
@@ -66,7 +69,16 @@ h3 { font-size: 0.95rem; color: #5b6670; margin: 1.5rem 0 0.5rem; }
 {{- if deleted .}}
 <p class="text deleted">{{deletedText}}</p>
 {{- else}}
+{{- if .Text}}
 <p class="text">{{.Text}}</p>
+{{- end}}
+{{- if .Attachments}}
+<ul class="files">
+{{- range .Attachments}}
+<li><a href="{{filePath .}}">{{.Name}}</a> <span class="meta">{{fileSize .Size}}</span></li>
+{{- end}}
+</ul>
+{{- end}}
 {{- end}}
 </div>
 {{- end}}

@@ -30,7 +30,12 @@ func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
 					fmt.Fprintf(b, "> _%s_\n", deletedText)
 					continue
 				}
-				mdQuote(b, m.Text)
+				if m.Text != "" {
+					mdQuote(b, m.Text)
+				}
+				for _, a := range m.Attachments {
+					fmt.Fprintf(b, "> 📎 [%s](%s) (%s)\n", mdEscape(a.Name), fileHref(a), fileSize(a.Size))
+				}
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -361,4 +362,16 @@ func human(n int64) string {
 		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// Open opens a stored file (or thumbnail) by its id.
+func (s *Store) Open(id string) (io.ReadCloser, error) { return OpenIn(s.cfg.Dir, id) }
+
+// OpenIn opens a file by its id from the files dir of a host (its data
+// dir's "files"), running or not.
+func OpenIn(dir, id string) (io.ReadCloser, error) {
+	if !protocol.ValidFileID(id) {
+		return nil, fmt.Errorf("files: %q is not a file id", id)
+	}
+	return os.Open(filepath.Join(dir, "blobs", id[:2], id))
 }

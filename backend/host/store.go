@@ -60,6 +60,9 @@ func (h *Host) ExportTranscript(w io.Writer, room string, f export.Format) error
 		return err
 	}
 	t := export.Transcript{Title: h.Hub.HostName(), Exported: time.Now(), Rooms: rooms}
+	if h.Files != nil {
+		t.Files = h.Files.Open
+	}
 	return export.Write(w, t, f, time.Local)
 }
 
