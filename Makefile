@@ -4,7 +4,7 @@ export PATH := $(HOME)/go/bin:/usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test test-go test-burst bench-crowd bench-cluster lint deps bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
+.PHONY: run test test-go test-burst bench-crowd bench-cluster bench-files lint deps bench bench-history serve frontend test-frontend test-e2e build build-windows test-desktop \
 	test-socketio bench-socketio vendor-socketio
 
 ## System packages, pinned tools and Node modules: installed only when missing.
@@ -99,6 +99,9 @@ bench: bench-socketio bench-crowd
 ## Durable history alone: acknowledged messages/s with SQLite (full and process durability, with and
 ## without group commit) against the memory store, and the resume of 1,000 missed messages (target <= 50 ms).
 ## LANCHAT_BENCH_DIR=/some/disk measures on another disk.
+bench-files:
+	$(GO) test -run '^$$' -bench 'FilesHandout' -benchtime 3x ./backend/host
+
 bench-history:
 	$(GO) test -run '^$$' -bench 'AckedMessages' -benchtime 3000x ./backend/store
 	$(GO) test -run '^$$' -bench 'Resume1000|Since1000' -benchtime 200x ./backend/store
