@@ -111,6 +111,8 @@ func (a *App) Settings() Settings {
 // SaveSettings stores the name and language. The data dir cannot be changed
 // from here; the value passed is ignored.
 func (a *App) SaveSettings(s Settings) error {
+	cur := a.settings.Get()
+	s.MaxFileMB, s.MaxFilesMB = cur.MaxFileMB, cur.MaxFilesMB // SetFileLimits' own
 	_, err := a.settings.Save(s)
 	if err != nil {
 		a.log.Warn("settings not saved", "err", err)

@@ -77,6 +77,13 @@ func Run(ctx context.Context, opt Options) error {
 	if cfg.Name == "" {
 		cfg.Name = cmp.Or(settings.Get().HostName, settings.Get().Name)
 	}
+	// File limits saved in the app apply unless the command line set them.
+	if cfg.Files.MaxFile == 0 {
+		cfg.Files.MaxFile = int64(settings.Get().MaxFileMB) << 20
+	}
+	if cfg.Files.MaxTotal == 0 {
+		cfg.Files.MaxTotal = int64(settings.Get().MaxFilesMB) << 20
+	}
 	if cfg.HostToken, err = newToken(); err != nil {
 		return err
 	}

@@ -23,6 +23,10 @@ type Settings struct {
 	// HostName is this computer's chat name, the name of its host on the
 	// LAN ("Sala da Prof. Ana"); empty until the person chose one.
 	HostName string `json:"host_name,omitempty"`
+	// MaxFileMB and MaxFilesMB are the host's file limits (0: the
+	// defaults); only SetFileLimits changes them.
+	MaxFileMB  int `json:"max_file_mb,omitempty"`
+	MaxFilesMB int `json:"max_files_mb,omitempty"`
 }
 
 // Languages the UI speaks; the first is the fallback.

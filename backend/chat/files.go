@@ -145,6 +145,18 @@ func quoteID(id string) string {
 	return "upload " + `"` + id + `"`
 }
 
+// SetMaxFile changes the largest file the host takes, as clients hear it,
+// and tells everyone.
+func (h *Hub) SetMaxFile(n int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cfg.Files == nil || h.maxFile == n {
+		return
+	}
+	h.maxFile = n
+	h.broadcastLocked(NewOut(protocol.LimitsUpdate{Limits: h.limitsLocked()}))
+}
+
 // setUploadsLocked sets who may upload and tells everyone.
 func (h *Hub) setUploadsLocked(who string) *protocol.Problem {
 	switch who {

@@ -141,6 +141,7 @@ type Hub struct {
 	sessions map[string]*Member // by session token
 	fileKeys map[string]*Member // by files key
 	uploads  string             // who may upload (protocol.Uploads…)
+	maxFile  int64              // the largest file, as clients hear it
 	closed   bool
 
 	// hostRoleKey is the NameKey of the name the host role last connected
@@ -227,6 +228,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		sessions:  map[string]*Member{},
 		fileKeys:  map[string]*Member{},
 		uploads:   cfg.Uploads,
+		maxFile:   cfg.MaxFile,
 		joinCode:  cfg.JoinCode,
 		hostName:  cfg.HostName,
 		joinFails: map[string]*failCount{},
@@ -294,7 +296,7 @@ func (h *Hub) limitsLocked() protocol.Limits {
 		JoinCode: h.joinCode != "", FullList: c.FullList,
 	}
 	if c.Files != nil {
-		l.MaxFile, l.Uploads = c.MaxFile, h.uploads
+		l.MaxFile, l.Uploads = h.maxFile, h.uploads
 	}
 	return l
 }

@@ -55,18 +55,17 @@ type Config struct {
 
 // Store is the host's files.
 type Store struct {
-	cfg   Config
-	used  atomic.Int64 // bytes of blobs plus the declared length of uploads in progress
-	thumb sync.Mutex   // one image decoded at a time
-	mu    sync.Mutex   // finishing and sweeping
-	poke  chan struct{}
+	cfg  Config
+	used atomic.Int64 // bytes of blobs plus the declared length of uploads in progress
+	// maxFile and maxTotal are the limits now (see SetLimits).
+	maxFile, maxTotal atomic.Int64
+	thumb             sync.Mutex // one image decoded at a time
+	mu                sync.Mutex // finishing and sweeping
+	poke              chan struct{}
 }
 
 // New opens (creating) the store's directories and counts what they hold.
 func New(cfg Config) (*Store, error) {
-	if cfg.MaxFile <= 0 {
-		cfg.MaxFile = 100 << 20
-	}
 	if cfg.MaxPixels <= 0 {
 		cfg.MaxPixels = 50_000_000
 	}
@@ -87,26 +86,40 @@ func New(cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("files: %w", err)
 		}
 	}
-	if cfg.MaxTotal <= 0 {
-		cfg.MaxTotal = 2 << 30
-		if free, err := freeSpace(cfg.Dir); err == nil && free/10 < cfg.MaxTotal {
-			cfg.MaxTotal = free / 10
-		}
-	}
 	s := &Store{cfg: cfg, poke: make(chan struct{}, 1)}
 	n, err := s.count()
 	if err != nil {
 		return nil, fmt.Errorf("files: %w", err)
 	}
 	s.used.Store(n)
+	s.SetLimits(cfg.MaxFile, cfg.MaxTotal)
 	return s, nil
 }
 
+// DefaultMaxFile is the largest file taken unless told otherwise.
+const DefaultMaxFile = 100 << 20
+
+// SetLimits changes the largest file and the room for all files (0: the
+// defaults, see Config). Uploads in progress keep the room they took.
+func (s *Store) SetLimits(maxFile, maxTotal int64) {
+	if maxFile <= 0 {
+		maxFile = DefaultMaxFile
+	}
+	if maxTotal <= 0 {
+		maxTotal = 2 << 30
+		if free, err := freeSpace(s.cfg.Dir); err == nil && (free+s.used.Load())/10 < maxTotal {
+			maxTotal = (free + s.used.Load()) / 10
+		}
+	}
+	s.maxFile.Store(maxFile)
+	s.maxTotal.Store(maxTotal)
+}
+
 // MaxFile is the largest file taken.
-func (s *Store) MaxFile() int64 { return s.cfg.MaxFile }
+func (s *Store) MaxFile() int64 { return s.maxFile.Load() }
 
 // MaxTotal is the room for all files.
-func (s *Store) MaxTotal() int64 { return s.cfg.MaxTotal }
+func (s *Store) MaxTotal() int64 { return s.maxTotal.Load() }
 
 // Used is the bytes files and uploads in progress take.
 func (s *Store) Used() int64 { return s.used.Load() }
@@ -338,13 +351,13 @@ func (s *Store) dropPartial(upload string, size int64) {
 
 // reserve takes room for size bytes, or says why not.
 func (s *Store) reserve(size int64) *protocol.Problem {
-	if size > s.cfg.MaxFile {
-		return protocol.Errorf(protocol.CodeFileTooLarge, "the file is %s; this host takes files up to %s", human(size), human(s.cfg.MaxFile))
+	if max := s.MaxFile(); size > max {
+		return protocol.Errorf(protocol.CodeFileTooLarge, "the file is %s; this host takes files up to %s", human(size), human(max))
 	}
 	for {
 		used := s.used.Load()
-		if used+size > s.cfg.MaxTotal {
-			return protocol.Errorf(protocol.CodeFilesFull, "this host has no room for %s more (%s of %s used)", human(size), human(used), human(s.cfg.MaxTotal))
+		if total := s.MaxTotal(); used+size > total {
+			return protocol.Errorf(protocol.CodeFilesFull, "this host has no room for %s more (%s of %s used)", human(size), human(used), human(total))
 		}
 		if s.used.CompareAndSwap(used, used+size) {
 			return nil

@@ -70,3 +70,22 @@ func FilesFlags(fs *flag.FlagSet, c *FilesConfig) {
 	})
 	fs.BoolVar(&c.Off, "no-files", false, "take no files at all")
 }
+
+// SetFileLimits changes the largest file and the room for all files while
+// the host runs (0: the defaults); members hear the new largest file.
+func (h *Host) SetFileLimits(maxFile, maxTotal int64) {
+	if h.Files == nil {
+		return
+	}
+	h.Files.SetLimits(maxFile, maxTotal)
+	h.Hub.SetMaxFile(h.Files.MaxFile())
+}
+
+// FileLimitsNow is the largest file, the room for all files and the bytes
+// used now; ok is false when the host takes no files.
+func (h *Host) FileLimitsNow() (maxFile, maxTotal, used int64, ok bool) {
+	if h.Files == nil {
+		return 0, 0, 0, false
+	}
+	return h.Files.MaxFile(), h.Files.MaxTotal(), h.Files.Used(), true
+}
