@@ -16,6 +16,7 @@ package files
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -49,8 +50,20 @@ type Config struct {
 	// Referenced lists every file id (and thumbnail id) that a kept
 	// message uses. Nil: the sweep keeps every file.
 	Referenced func() (map[string]bool, error)
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Shared, for one box of a cluster, is where every box reads the
+	// files: a finished file goes there before its upload is done, and a
+	// file not on this box's disk is fetched from there.
+	Shared Shared
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Shared keeps files where every box of a cluster reads them.
+type Shared interface {
+	// Put stores the file id (its bytes from r), unless it is there.
+	Put(ctx context.Context, id string, r io.Reader) error
+	// Get writes the file id to w; os.ErrNotExist when there is none.
+	Get(ctx context.Context, id string, w io.Writer) error
 }
 
 // Store is the host's files.
@@ -377,8 +390,15 @@ func human(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// Open opens a stored file (or thumbnail) by its id.
-func (s *Store) Open(id string) (io.ReadCloser, error) { return OpenIn(s.cfg.Dir, id) }
+// Open opens a stored file (or thumbnail) by its id, fetching it from the
+// cluster when another box has it.
+func (s *Store) Open(id string) (io.ReadCloser, error) {
+	f, err := OpenIn(s.cfg.Dir, id)
+	if errors.Is(err, os.ErrNotExist) && s.fetch(context.Background(), id) == nil {
+		return OpenIn(s.cfg.Dir, id)
+	}
+	return f, err
+}
 
 // OpenIn opens a file by its id from the files dir of a host (its data
 // dir's "files"), running or not.

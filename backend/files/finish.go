@@ -1,14 +1,17 @@
 package files
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"lanchat/backend/protocol"
 )
@@ -65,6 +68,9 @@ func (s *Store) finish(upload, owner, name, claimed string) (protocol.Attachment
 			return protocol.Attachment{}, s.internal(err)
 		}
 		s.used.Add(size - in.Size)
+	}
+	if err := s.share(att.ID, att.Thumb); err != nil {
+		return protocol.Attachment{}, s.internal(err)
 	}
 	rec, _ := json.Marshal(done{Owner: owner, File: att, At: s.cfg.Now().UnixMilli()})
 	if err := writeAtomic(s.donePath(upload), rec); err != nil {
@@ -130,4 +136,70 @@ func plainType(t string) string {
 func (s *Store) internal(err error) *protocol.Problem {
 	s.cfg.Logger.Error("files", "err", err)
 	return protocol.Errorf(protocol.CodeInternal, "the file could not be stored; try again")
+}
+
+// share puts the files ids in the cluster's shared store, if there is one.
+func (s *Store) share(ids ...string) error {
+	if s.cfg.Shared == nil {
+		return nil
+	}
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		f, err := os.Open(s.blobPath(id))
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		err = s.cfg.Shared.Put(ctx, id, f)
+		cancel()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch brings the file id from the cluster's shared store to this box's
+// disk (a temp file renamed into place); os.ErrNotExist when no box has it.
+func (s *Store) fetch(ctx context.Context, id string) error {
+	if s.cfg.Shared == nil {
+		return os.ErrNotExist
+	}
+	dst := s.blobPath(id)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fetch-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	h := sha256.New()
+	err = s.cfg.Shared.Get(ctx, id, io.MultiWriter(tmp, h))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if hex.EncodeToString(h.Sum(nil)) != id {
+		return fmt.Errorf("files: the cluster's copy of %s does not match its hash", id)
+	}
+	fi, err := os.Stat(tmp.Name())
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := os.Stat(dst); err == nil {
+		return nil // fetched meanwhile for another reader
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return err
+	}
+	s.used.Add(fi.Size())
+	return nil
 }

@@ -3,6 +3,7 @@ package files
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -162,6 +163,9 @@ func (s *Store) download(w http.ResponseWriter, r *http.Request, m Members, id s
 		return
 	}
 	f, err := os.Open(s.blobPath(id))
+	if errors.Is(err, os.ErrNotExist) && s.fetch(r.Context(), id) == nil {
+		f, err = os.Open(s.blobPath(id)) // sent on another box of the cluster
+	}
 	if err != nil {
 		writeProblem(w, protocol.Errorf(protocol.CodeNoSuchFile, "the file is no longer on this host"))
 		return

@@ -1,13 +1,16 @@
 package host
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"lanchat/backend/chat"
 	"lanchat/backend/files"
 	"lanchat/backend/protocol"
+	jsstore "lanchat/backend/store/jetstream"
 )
 
 // FilesConfig sets how the host takes files.
@@ -29,7 +32,7 @@ type referencer interface {
 // openFiles opens the files in DataDir/files and lets the hub attach them.
 // A history that cannot list the files its messages use (a cluster's)
 // keeps every file.
-func openFiles(cfg Config, hc *chat.Config) (*files.Store, error) {
+func openFiles(cfg Config, hc *chat.Config, parts *clusterParts) (*files.Store, error) {
 	if cfg.Files.Off {
 		return nil, nil
 	}
@@ -39,6 +42,15 @@ func openFiles(cfg Config, hc *chat.Config) (*files.Store, error) {
 	}
 	if r, ok := hc.Store.(referencer); ok {
 		fc.Referenced = r.Referenced
+	}
+	if parts != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		shared, err := jsstore.OpenFiles(ctx, parts.node.JetStream(), parts.node.Replicas())
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		}
+		fc.Shared = shared
 	}
 	fs, err := files.New(fc)
 	if err != nil {

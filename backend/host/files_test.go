@@ -394,3 +394,35 @@ func TestFilesThroughTheRelay(t *testing.T) {
 		t.Fatalf("a foreign page through the relay: %d", code)
 	}
 }
+
+// TestClusterFilesOnEveryBox: a file sent on one box of a cluster is read
+// by a member of another box, from that box, byte for byte (the cluster's
+// object store carries it).
+func TestClusterFilesOnEveryBox(t *testing.T) {
+	boxes := startCluster(t, 3)
+	ana, _, err := dialBox(boxes[0].ws(), "Ana", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ana.close)
+	bruno, _, err := dialBox(boxes[1].ws(), "Bruno", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bruno.close)
+	joinRoom(t, ana, "general")
+	joinRoom(t, bruno, "general")
+	data := randomBytes(3<<20 + 11)
+	id := filesOf(t, boxes[0].url(), ana).upload("slides.pdf", data)
+	if err := ana.send(map[string]any{"type": "send", "room": "general", "client_id": "a1", "text": "", "attachments": []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	msg, ok := bruno.waitFor(20*time.Second, func(f frame) bool { return f.Type == "message" && f.ClientID == "a1" })
+	if !ok || len(msg.Attachments) != 1 {
+		t.Fatalf("Bruno, on another box, got %+v", msg)
+	}
+	code, got := filesOf(t, boxes[1].url(), bruno).get("general", msg.Seq, msg.Attachments[0].ID)
+	if code != 200 || !bytes.Equal(got, data) {
+		t.Fatalf("download from the other box: %d, %d bytes", code, len(got))
+	}
+}

@@ -174,7 +174,7 @@ func New(cfg Config) (*Host, error) {
 		}
 		return nil, parts.close(err)
 	}
-	fileStore, err := openFiles(cfg, &hc)
+	fileStore, err := openFiles(cfg, &hc, parts)
 	if err != nil {
 		return fail(err)
 	}

@@ -1,0 +1,65 @@
+package jsstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// FilesBucket is the object store holding a cluster's files, by id.
+const FilesBucket = "lanchat_files"
+
+// Files keeps the files members attach in the cluster's object store, so
+// that a member on any box reads a file sent on another (files.Shared).
+type Files struct {
+	obs jetstream.ObjectStore
+}
+
+// OpenFiles opens (creating) the files bucket, replicated as the history is.
+func OpenFiles(ctx context.Context, js jetstream.JetStream, replicas int) (*Files, error) {
+	if replicas <= 0 {
+		replicas = 1
+	}
+	var obs jetstream.ObjectStore
+	err := retry(ctx, func() (err error) {
+		obs, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket: FilesBucket, Description: "files in messages, by sha256", Replicas: replicas, Storage: jetstream.FileStorage,
+		})
+		return err
+	})
+	if err != nil {
+		return nil, wrap("files bucket", err)
+	}
+	return &Files{obs: obs}, nil
+}
+
+// Put stores a file under id, unless it is there already.
+func (f *Files) Put(ctx context.Context, id string, r io.Reader) error {
+	if _, err := f.obs.GetInfo(ctx, id); err == nil {
+		return nil
+	}
+	if _, err := f.obs.Put(ctx, jetstream.ObjectMeta{Name: id}, r); err != nil {
+		return fmt.Errorf("files: share %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get writes the file id to w; os.ErrNotExist when the cluster has none.
+func (f *Files) Get(ctx context.Context, id string, w io.Writer) error {
+	res, err := f.obs.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return os.ErrNotExist
+	}
+	if err != nil {
+		return fmt.Errorf("files: fetch %s: %w", id, err)
+	}
+	defer res.Close()
+	if _, err := io.Copy(w, res); err != nil {
+		return fmt.Errorf("files: fetch %s: %w", id, err)
+	}
+	return nil
+}
