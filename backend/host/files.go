@@ -44,7 +44,11 @@ func openFiles(cfg Config, hc *chat.Config, parts *clusterParts) (*files.Store, 
 		fc.Referenced = r.Referenced
 	}
 	if parts != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		wait := cfg.Cluster.FormTimeout
+		if wait <= 0 {
+			wait = 2 * time.Minute
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		shared, err := jsstore.OpenFiles(ctx, parts.node.JetStream(), parts.node.Replicas())
 		cancel()
 		if err != nil {

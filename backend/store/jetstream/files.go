@@ -26,11 +26,14 @@ func OpenFiles(ctx context.Context, js jetstream.JetStream, replicas int) (*File
 	}
 	var obs jetstream.ObjectStore
 	err := retry(ctx, func() (err error) {
-		obs, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket: FilesBucket, Description: "files in messages, by sha256", Replicas: replicas, Storage: jetstream.FileStorage,
 		})
 		return err
 	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		obs, err = js.ObjectStore(ctx, FilesBucket) // made by another box, or an earlier run
+	}
 	if err != nil {
 		return nil, wrap("files bucket", err)
 	}
