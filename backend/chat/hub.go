@@ -362,17 +362,28 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		if !isHost && (key == protocol.NameKey(h.hostName) || key == h.hostRoleKey) {
 			return nil, protocol.Errorf(protocol.CodeNameTaken, "that name belongs to the host")
 		}
-		m = &Member{id: "m-" + randomHex(6), name: name, nameKey: key, sortKey: strings.ToLower(name), session: randomHex(16), filesKey: randomHex(16), device: hello.Device}
+		session := randomHex(16)
+		if hello.Device == "" {
+			identity = identityOf(name, session) // no device: private rooms last one connection
+		}
+		// The member id follows the identity, so that a member who comes
+		// back after a host restart (or on another box) is the author of
+		// their earlier messages again.
+		m = &Member{id: "m-" + identity, name: name, nameKey: key, sortKey: strings.ToLower(name), session: session,
+			filesKey: randomHex(16), device: hello.Device, identity: identity}
+		if old := h.remote[m.id]; old != nil {
+			// Their earlier connection, on a box that went quiet.
+			for _, k := range slices.Clone(old.rooms) {
+				h.leaveLocked(old, k, protocol.EventDisconnected)
+			}
+			h.forgetRemoteLocked(old)
+		}
 		if h.cfg.Roster != nil {
 			if err := h.cfg.Roster.Claim(key, m.id); errors.Is(err, ErrNameTaken) {
 				return nil, protocol.Errorf(protocol.CodeNameTaken, "someone here is already called %q", name)
 			} else if err != nil {
 				return nil, h.internal(err, "the name could not be checked with the other boxes; try again")
 			}
-		}
-		m.identity = identity
-		if hello.Device == "" {
-			m.identity = identityOf(name, m.session) // no device: private rooms last one connection
 		}
 		switch {
 		case isHost:
