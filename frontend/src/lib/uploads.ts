@@ -569,7 +569,7 @@ export class Uploads {
           this.progressed();
           return;
         case 'chunk':
-          this.rememberProgress(job);
+          this.rememberProgress(job, task, what.accepted);
           return;
         case 'url':
           if (t?.url && t.url !== task.url) {
@@ -733,13 +733,12 @@ export class Uploads {
     this.save();
   }
 
-  /** rememberProgress notes what the host has confirmed of the job's file under way. */
-  private rememberProgress(job: Job): void {
+  /** rememberProgress notes what the host has confirmed of a file under way. */
+  private rememberProgress(job: Job, task: FileTask, accepted: number): void {
     const rec = this.remembered.get(job.clientId);
-    if (!rec) return;
-    job.tasks.forEach((t, i) => {
-      if (rec.files[i]) rec.files[i].sent = Math.max(rec.files[i].sent, t.view.sent);
-    });
+    const f = rec?.files[job.tasks.indexOf(task)];
+    if (!f) return;
+    f.sent = Math.max(f.sent, accepted);
     this.save();
   }
 
