@@ -236,6 +236,27 @@ test('an upload can be cancelled: the message goes, and the host deletes what it
   assert.equal(await message(u.bruno, file.name).count(), 0, 'nobody else saw it');
 });
 
+test('a connection cut off mid-upload: tus asks where it stood and goes on, without starting over', async () => {
+  const ap = u.ana.page;
+  const file = sourceFile('fotos.zip', randomBytes(20 * MB));
+  let patches = 0;
+  const seen = [];
+  await ap.route('**/files/uploads/**', (route) => {
+    const method = route.request().method();
+    seen.push(method);
+    // the second part's request is cut off, as a Wi-Fi blip would
+    if (method === 'PATCH' && ++patches === 2) return route.abort('connectionreset');
+    return route.continue();
+  });
+  await attach(u.ana, file.path);
+  await sendStaged(u.ana, 'the photos');
+  await message(u.ana, file.name).and(ap.locator('[data-state=sent]')).locator('[data-testid=attachment-file]').waitFor();
+  await ap.unroute('**/files/uploads/**');
+  assert.deepEqual(seen, ['POST', 'PATCH', 'PATCH', 'HEAD', 'PATCH', 'PATCH'], 'one upload: after the cut, a HEAD, then the rest');
+  const got = await download(u.bruno, message(u.bruno, file.name).getByRole('link', { name: `Download ${file.name}` }));
+  assert.equal(got.sha, file.sha);
+});
+
 test('an upload survives a reload: the same file picked again goes on where it stopped', async () => {
   const ap = u.ana.page;
   const file = sourceFile('video da aula.bin', randomBytes(20 * MB));
