@@ -310,7 +310,10 @@ interface Job {
 
 export class Uploads {
   private readonly jobs = new Map<string, Job>();
+  /** messages of an earlier page whose files had not finished */
   private unfinished: Unfinished[] = [];
+  /** this page's messages whose files are not all up, as the next page will find them */
+  private readonly remembered = new Map<string, Unfinished>();
   private listeners = new Set<(s: UploadsState) => void>();
   private snapshot?: UploadsState;
   private progressTimer: unknown;
@@ -624,8 +627,7 @@ export class Uploads {
     const info = this.deps.client.files;
     if (!info) return undefined;
     const endpoint = info.base + UPLOAD_PATH;
-    let tus: TusUpload | undefined = undefined;
-    tus = this.deps.tus(file, {
+    return this.deps.tus(file, {
       endpoint,
       metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
       chunkSize: this.deps.chunkSize ?? CHUNK_SIZE,
@@ -645,7 +647,6 @@ export class Uploads {
       onSuccess: () => on({ kind: 'success' }),
       onError: (err) => on({ kind: 'error', code: uploadError(err) }),
     });
-    return tus;
   }
 
   /** key is the current files key; while offline it waits for the connection to come back. */
@@ -721,8 +722,6 @@ export class Uploads {
       }),
     };
   }
-
-  private remembered = new Map<string, Unfinished>();
 
   /** remember keeps a message whose files are not all up, for the next page. */
   private remember(job: Job): void {
