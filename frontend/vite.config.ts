@@ -7,11 +7,12 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 export default defineConfig({
   base: './',
   plugins: [svelte()],
-  // `npx vite` for UI work: /api and /ws go to a running host, which must
+  // `npx vite` for UI work: /api, /files and /ws go to a running host, which must
   // accept this page's origin (lanchat serve --allow-origin http://localhost:5173).
   server: {
     proxy: {
       '/api': process.env.LANCHAT_HOST ?? 'http://127.0.0.1:47800',
+      '/files': process.env.LANCHAT_HOST ?? 'http://127.0.0.1:47800',
       '/ws': { target: (process.env.LANCHAT_HOST ?? 'http://127.0.0.1:47800').replace(/^http/, 'ws'), ws: true },
     },
   },

@@ -18,10 +18,11 @@ import { Connection } from './connection';
 import { mentions } from './format';
 import { catchUp, startedOver, take } from './history';
 import { Outbox } from './outbox';
-import { wsFromHTTP } from './peers';
+import { filesBase, wsFromHTTP } from './peers';
 import {
   LOBBY,
   isPrivate,
+  MAX_ATTACHMENTS,
   PROTOCOL_VERSION,
   roomKey,
   utf8Length,
@@ -36,7 +37,7 @@ import {
   type Welcome,
 } from './protocol';
 import { awaitingJoin, inRoom, Rooms, type Room } from './rooms';
-import type { ClientEvent, ClientOptions, ClientState, Clock, SocketLike } from './types';
+import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, LocalFile, SocketLike } from './types';
 
 export type * from './types';
 export type { RoomState } from './rooms';
@@ -60,6 +61,8 @@ export class LanchatClient {
   /** our member ids on earlier sessions with this host (boxes we failed over from) */
   private readonly formerIds = new Set<string>();
   private limits?: Limits;
+  /** the member's files key from the last welcome (none: the host takes no files) */
+  private filesKey?: string;
   private readonly rooms: Rooms;
   private readonly outbox: Outbox;
   private active = LOBBY;
@@ -113,6 +116,7 @@ export class LanchatClient {
       ackTimeoutMs: opts.ackTimeoutMs ?? 10000,
       transmit: (f) => this.transmit(f),
       ready: (r) => this.isOnline() && r.state === 'joined',
+      sent: (clientId, key) => this.emit({ type: 'sent', room: this.rooms.get(key)?.name ?? key, clientId }),
     });
     this.rooms.room(LOBBY, LOBBY).wanted = true;
     for (const r of opts.rooms ?? []) {
@@ -199,6 +203,54 @@ export class LanchatClient {
     if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
     return { clientId: this.outbox.add(r, text, this.me ?? { id: '', name: this.name }) };
+  }
+
+  /**
+   * sendFiles posts a message with files to a room. The message shows at
+   * once as pending, with the files, and is held while they upload (see
+   * uploads.ts): releaseFiles sends it with the finished uploads' ids. It
+   * returns its client_id, or an error code when it cannot be sent at all.
+   * text may be empty.
+   */
+  sendFiles(roomName: string, text: string, files: LocalFile[]): { clientId?: string; error?: string } {
+    if (!files.length) return this.send(roomName, text);
+    if (files.length > MAX_ATTACHMENTS) return { error: 'too_many_files' };
+    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    const r = this.rooms.room(roomName);
+    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.me ?? { id: '', name: this.name }, files) };
+  }
+
+  /** releaseFiles sends a held message with the ids of its finished uploads. */
+  releaseFiles(clientId: string, uploadIds: string[]): void {
+    this.outbox.release(clientId, uploadIds);
+  }
+
+  /** holdFiles makes a message wait for its files again (they upload once more); false when it cannot. */
+  holdFiles(clientId: string): boolean {
+    return this.outbox.hold(clientId);
+  }
+
+  /** filesFailed marks a message whose files could not be uploaded failed, for a reason (an error code). */
+  filesFailed(clientId: string, reason: string): void {
+    this.outbox.fail(clientId, reason);
+  }
+
+  /** files says how this host takes files now; undefined when it takes none (or before the first welcome). */
+  get files(): FilesInfo | undefined {
+    const l = this.limits;
+    if (!this.filesKey || !l?.max_file || !l.uploads) return undefined;
+    let base: string;
+    try {
+      base = filesBase(this.conn.url);
+    } catch {
+      return undefined;
+    }
+    return { key: this.filesKey, base, maxFile: l.max_file, uploads: l.uploads };
+  }
+
+  /** online: connected and welcomed, now. */
+  get online(): boolean {
+    return this.isOnline();
   }
 
   /** retry sends a failed message again under the same client_id. */
@@ -384,7 +436,7 @@ export class LanchatClient {
         if (!r) return;
         const key = r.bySeq.get(f.seq);
         const e = r.entries.find((x) => (key && x.key === key) || (x.kind === 'message' && x.id === f.id));
-        if (e) this.rooms.replace(r, e.key, (m) => ({ ...m, text: '', deleted: true }));
+        if (e) this.rooms.replace(r, e.key, (m) => ({ ...m, text: '', deleted: true, attachments: undefined, files: undefined }));
         return;
       }
       case 'renamed':
@@ -406,6 +458,14 @@ export class LanchatClient {
         // the host was renamed: the same host (its id), a new name
         if (this.host && f.host?.id === this.host.id && typeof f.host.name === 'string') {
           this.host = { ...this.host, name: f.host.name };
+          this.changed();
+        }
+        return;
+      }
+      case 'limits': {
+        // the whole limits object, as in welcome (who may send files changed)
+        if (f.limits && typeof f.limits === 'object') {
+          this.limits = f.limits;
           this.changed();
         }
         return;
@@ -451,6 +511,7 @@ export class LanchatClient {
     this.me = w.member;
     this.session = w.session;
     this.limits = w.limits;
+    this.filesKey = typeof w.files_key === 'string' && w.files_key ? w.files_key : undefined;
     this.rooms.list(w.rooms ?? []);
     for (const name of w.gone_rooms ?? []) {
       const r = this.rooms.find(name);
@@ -502,7 +563,11 @@ export class LanchatClient {
    * the client re-join with since.
    */
   private accept(r: Room, m: Message): void {
-    if (typeof m.seq !== 'number' || m.seq <= r.lastSeq) return;
+    if (typeof m.seq !== 'number') return;
+    if (m.seq <= r.lastSeq) {
+      this.described(r, m);
+      return;
+    }
     if (m.seq > r.lastSeq + 1) {
       // a gap: ask for what is missing (once; a room already resyncing waits for its answer)
       this.resync(r, r.lastSeq);
@@ -524,6 +589,21 @@ export class LanchatClient {
       }
       this.emit({ type: 'message', room: r.name, entry });
     }
+  }
+
+  /**
+   * described takes the files of a message we already have: our own, whose
+   * ack came first (it carries no attachments), so the echo that follows
+   * says what the host stored.
+   */
+  private described(r: Room, m: Message): void {
+    if (!Array.isArray(m.attachments) || !m.attachments.length || m.deleted) return;
+    const key = r.bySeq.get(m.seq);
+    if (!key) return;
+    const e = r.entries.find((x) => x.key === key);
+    if (e?.kind !== 'message' || e.attachments || e.deleted || !e.own) return;
+    const attachments = m.attachments;
+    this.rooms.replace(r, key, (x) => ({ ...x, attachments, files: undefined }));
   }
 
   private onRenamed(from: string, to: string): void {
@@ -606,6 +686,7 @@ export class LanchatClient {
       host: this.host,
       me: this.me,
       limits: this.limits,
+      files: this.files,
       rooms: this.rooms.views(),
       active: this.active,
     };

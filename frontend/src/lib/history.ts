@@ -29,7 +29,9 @@ export function take(r: Room, m: Message, outbox: Claims, mine: (memberId: strin
   const key = m.client_id ? outbox.claim(m.client_id, r.key) : undefined;
   if (key) {
     r.bySeq.set(m.seq, key);
-    return { kind: 'own', key, patch: { seq: m.seq, epoch: r.epoch, id: m.id, ts: m.ts, from: m.from, state: 'sent', error: undefined } };
+    const patch: Partial<MessageEntry> = { seq: m.seq, epoch: r.epoch, id: m.id, ts: m.ts, from: m.from, state: 'sent', error: undefined };
+    if (m.attachments?.length && !m.deleted) Object.assign(patch, { attachments: m.attachments, files: undefined });
+    return { kind: 'own', key, patch };
   }
   const entry: MessageEntry = {
     kind: 'message',
@@ -46,6 +48,7 @@ export function take(r: Room, m: Message, outbox: Claims, mine: (memberId: strin
     state: 'sent',
   };
   if (m.deleted) entry.deleted = true;
+  else if (Array.isArray(m.attachments) && m.attachments.length) entry.attachments = m.attachments;
   if (m.from && mine(m.from.id)) entry.own = true;
   r.bySeq.set(m.seq, entry.key);
   return { kind: 'new', entry };

@@ -4,12 +4,16 @@
 // ack in time, or an error naming it,
 // makes it failed. A retry sends it again under the same client_id, so the
 // host's dedupe keeps one copy.
+//
+// A message with files is held: it shows as pending while its files upload
+// (uploads.ts) and goes out, with the uploads' ids as attachments, when they
+// are released; from then on it is like any other.
 
 import { randomId } from './clock';
 import type { Claims } from './history';
-import type { ClientFrame, Member } from './protocol';
+import type { ClientFrame, Member, Send } from './protocol';
 import type { Room, Rooms } from './rooms';
-import type { Clock, OutState } from './types';
+import type { Clock, LocalFile, MessageEntry, OutState } from './types';
 
 interface Outgoing {
   clientId: string;
@@ -21,6 +25,10 @@ interface Outgoing {
   timer?: unknown;
   /** the order of sending: flush keeps it */
   seq: number;
+  /** files still uploading: the message waits for release */
+  held?: boolean;
+  /** the upload ids the message carries */
+  attachments?: string[];
 }
 
 export interface OutboxDeps {
@@ -30,6 +38,8 @@ export interface OutboxDeps {
   transmit(f: ClientFrame): void;
   /** ready says whether a message for the room can go out now (online, and the room joined, not resyncing) */
   ready(r: Room): boolean;
+  /** sent: the host stored the message (its ack, or the message found in history) */
+  sent?(clientId: string, room: string): void;
 }
 
 /** ownKey is the entry key of our own message: it stays the same from pending to sent. */
@@ -43,30 +53,64 @@ export class Outbox implements Claims {
 
   constructor(private readonly deps: OutboxDeps) {}
 
-  /** add shows text in a room as pending, sends it if the room is ready, and returns its client_id. */
-  add(r: Room, text: string, from: Member): string {
+  /**
+   * add shows text in a room as pending, sends it if the room is ready, and
+   * returns its client_id. With files, the message is held: it shows them and
+   * waits for release.
+   */
+  add(r: Room, text: string, from: Member, files?: LocalFile[]): string {
     const { clock, rooms } = this.deps;
     const clientId = randomId('c-', clock);
     const out: Outgoing = { clientId, room: r.key, text, state: 'pending', seq: ++this.seq };
+    if (files?.length) out.held = true;
     this.items.set(clientId, out);
-    rooms.push(r, { kind: 'message', key: ownKey(clientId), room: r.name, epoch: r.epoch, from, text, ts: clock.now(), clientId, own: true, state: 'pending' });
-    if (this.deps.ready(r)) this.transmit(out);
+    const entry: MessageEntry = { kind: 'message', key: ownKey(clientId), room: r.name, epoch: r.epoch, from, text, ts: clock.now(), clientId, own: true, state: 'pending' };
+    if (files?.length) entry.files = files.map((f) => ({ ...f }));
+    rooms.push(r, entry);
+    if (!out.held && this.deps.ready(r)) this.transmit(out);
     return clientId;
   }
 
-  /** retry sends a failed message again under the same client_id (or when its room is ready). */
-  retry(clientId: string): void {
+  /** release sends a held message, its files uploaded, with the uploads' ids as its attachments. */
+  release(clientId: string, attachments: string[]): void {
     const out = this.items.get(clientId);
-    if (!out || out.state !== 'failed') return;
+    if (!out || !out.held) return;
+    out.held = false;
+    out.attachments = attachments;
     this.set(out, 'pending');
     const r = this.deps.rooms.get(out.room);
     if (r && this.deps.ready(r)) this.transmit(out);
   }
 
-  /** discard removes a failed message, from the view too. */
-  discard(clientId: string): void {
+  /** hold makes a message wait for its files again (they upload once more); false when it is no message of ours that may. */
+  hold(clientId: string): boolean {
+    const out = this.items.get(clientId);
+    if (!out || out.state === 'sent') return false;
+    this.stopTimer(out);
+    out.held = true;
+    out.attachments = undefined;
+    this.set(out, 'pending');
+    return true;
+  }
+
+  /** isHeld: the message waits for its files. */
+  isHeld(clientId: string): boolean {
+    return !!this.items.get(clientId)?.held;
+  }
+
+  /** retry sends a failed message again under the same client_id (or when its room is ready). A held message waits for its files. */
+  retry(clientId: string): void {
     const out = this.items.get(clientId);
     if (!out || out.state !== 'failed') return;
+    this.set(out, 'pending');
+    const r = this.deps.rooms.get(out.room);
+    if (!out.held && r && this.deps.ready(r)) this.transmit(out);
+  }
+
+  /** discard removes a failed message, or a held one (its upload cancelled), from the view too. */
+  discard(clientId: string): void {
+    const out = this.items.get(clientId);
+    if (!out || (out.state !== 'failed' && !out.held)) return;
     this.items.delete(clientId);
     const r = this.deps.rooms.get(out.room);
     if (r) this.deps.rooms.remove(r, ownKey(clientId));
@@ -75,7 +119,7 @@ export class Outbox implements Claims {
   /** flush sends what waits for the room: pending messages and those that timed out. */
   flush(r: Room): void {
     const waiting = [...this.items.values()]
-      .filter((o) => o.room === r.key && (o.state === 'pending' || (o.state === 'failed' && o.error === 'timeout')))
+      .filter((o) => o.room === r.key && !o.held && (o.state === 'pending' || (o.state === 'failed' && o.error === 'timeout')))
       .sort((a, b) => a.seq - b.seq);
     for (const out of waiting) {
       if (out.state === 'failed') this.set(out, 'pending');
@@ -88,8 +132,10 @@ export class Outbox implements Claims {
     const out = this.items.get(clientId);
     if (!out || out.room !== room) return undefined;
     this.stopTimer(out);
+    out.held = false;
     out.state = 'sent';
     out.error = undefined;
+    this.deps.sent?.(clientId, room);
     return ownKey(clientId);
   }
 
@@ -104,8 +150,10 @@ export class Outbox implements Claims {
     const out = this.items.get(clientId);
     if (!out) return;
     this.stopTimer(out);
+    out.held = false;
     out.state = 'sent';
     out.error = undefined;
+    this.deps.sent?.(clientId, out.room);
     const r = this.deps.rooms.get(out.room);
     if (!r) return;
     const key = ownKey(clientId);
@@ -141,7 +189,9 @@ export class Outbox implements Claims {
 
   private transmit(out: Outgoing): void {
     const { clock, rooms } = this.deps;
-    this.deps.transmit({ type: 'send', room: rooms.get(out.room)?.name ?? out.room, client_id: out.clientId, text: out.text });
+    const f: Send = { type: 'send', room: rooms.get(out.room)?.name ?? out.room, client_id: out.clientId, text: out.text };
+    if (out.attachments?.length) f.attachments = out.attachments;
+    this.deps.transmit(f);
     this.stopTimer(out);
     out.timer = clock.setTimeout(() => {
       out.timer = undefined;

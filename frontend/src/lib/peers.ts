@@ -55,6 +55,34 @@ export function relayWS(ownWS: string, addr: string, fp: string): string {
   return u.toString();
 }
 
+/**
+ * relayFiles is the files base (see filesBase) of the host at addr as the
+ * desktop app's webview reaches it: through its own host (ownWS is its
+ * /ws URL), which checks over TLS that the host holds the key fp, as
+ * relayWS does for the WebSocket.
+ */
+export function relayFiles(ownWS: string, addr: string, fp: string): string {
+  const u = new URL(ownWS);
+  const scheme = u.protocol === 'wss:' ? 'https:' : 'http:';
+  return `${scheme}//${u.host}/relay/files/${encodeURIComponent(fp)}/${encodeURIComponent(addr)}`;
+}
+
+/**
+ * filesBase is the base of a host's files routes ("/files/…" follows it, no
+ * trailing slash) for the WebSocket URL its client is connected to: the same
+ * host and port over HTTP, or for a relayed host (relayWS) the relay's files
+ * route on the own host.
+ */
+export function filesBase(ws: string): string {
+  const u = new URL(ws);
+  if (u.pathname === '/relay') {
+    const addr = u.searchParams.get('addr') ?? '';
+    const fp = u.searchParams.get('fp') ?? '';
+    return relayFiles(ws, addr, fp);
+  }
+  return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+}
+
 /** linkFingerprint is the key fingerprint a join link carries ("…/#fp=…"), or undefined. */
 export function linkFingerprint(link: string): string | undefined {
   const i = link.indexOf('#');

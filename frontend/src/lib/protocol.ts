@@ -23,6 +23,53 @@ export interface Limits {
   join_code?: boolean;
   /** the largest room whose member list the host sends in full; larger rooms are large */
   full_list?: number;
+  /** the largest file the host takes, in bytes; absent when the host takes no files */
+  max_file?: number;
+  /** who may send files; absent when the host takes no files */
+  uploads?: Uploads;
+}
+
+/** Who may send files (limits.uploads, control set_uploads): hosts are the host and its co-hosts. */
+export type Uploads = 'everyone' | 'hosts' | 'nobody';
+export const UPLOADS: readonly Uploads[] = ['everyone', 'hosts', 'nobody'];
+
+/** One file of a message, as the host stored it (docs/protocol.md, "Files"). */
+export interface Attachment {
+  /** SHA-256 of the bytes, 64 hex digits */
+  id: string;
+  name: string;
+  size: number;
+  /** an inline image type only for bytes that decode as that image */
+  type: string;
+  /** an image's size as shown */
+  width?: number;
+  height?: number;
+  /** the id of a JPEG preview at most 320 × 320 pixels */
+  thumb?: string;
+}
+
+/** The most files one message carries. */
+export const MAX_ATTACHMENTS = 10;
+
+/** Where uploads are created (tus 1.0), below a host's files base. */
+export const UPLOAD_PATH = '/files/uploads/';
+
+const INLINE_IMAGES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** isInlineImage: only these types are ever shown in the page; everything else is downloaded. */
+export function isInlineImage(type: string): boolean {
+  return INLINE_IMAGES.has(type);
+}
+
+/**
+ * fileURL is where a message's file (or its thumbnail, by the thumb's id) is
+ * read: base is the host's files base (see filesBase), room and seq the
+ * message's. download asks for the file to be saved rather than shown.
+ */
+export function fileURL(base: string, id: string, room: string, seq: number, key: string, download = false): string {
+  const q = new URLSearchParams({ room, seq: String(seq), key });
+  if (download) q.set('download', '1');
+  return `${base.replace(/\/+$/, '')}/files/${encodeURIComponent(id)}?${q}`;
 }
 
 export interface RoomInfo {
@@ -47,6 +94,8 @@ export interface Message {
   client_id?: string;
   /** a tombstone: the message was deleted and has no text */
   deleted?: boolean;
+  /** the message's files; a tombstone has none */
+  attachments?: Attachment[];
 }
 
 // Client frames.
@@ -72,7 +121,10 @@ export interface Send {
   type: 'send';
   room: string;
   client_id: string;
+  /** may be empty when the message carries attachments */
   text: string;
+  /** ids of finished uploads of this member (the last element of each upload's URL), at most MAX_ATTACHMENTS */
+  attachments?: string[];
 }
 export interface TypingOut {
   type: 'typing';
@@ -122,6 +174,8 @@ export interface Welcome {
   gone_rooms?: string[];
   /** the join links ("http://10.0.0.2:47800/") of the other boxes of the host's cluster that are up; absent for a host on its own */
   boxes?: string[];
+  /** the member's key for uploads and downloads, new with each session; absent when the host takes no files */
+  files_key?: string;
 }
 export interface Joined {
   type: 'joined';
@@ -221,6 +275,11 @@ export interface HostUpdate {
   type: 'host';
   host: { id: string; name: string };
 }
+/** limits: the host changed a limit (who may send files); the whole limits object, as in welcome */
+export interface LimitsUpdate {
+  type: 'limits';
+  limits: Limits;
+}
 export type ServerFrame =
   | Welcome
   | Joined
@@ -236,6 +295,7 @@ export type ServerFrame =
   | Closed
   | MemberUpdate
   | HostUpdate
+  | LimitsUpdate
   | MembersList;
 
 // Error codes (docs/protocol.md, "Error codes"). The UI has words for each.
@@ -277,6 +337,12 @@ export const ERROR_CODES = [
   'bad_control',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * The error codes of files: refusals of uploads (HTTP) and of sends with
+ * attachments. The UI has words for each.
+ */
+export const FILE_ERROR_CODES = ['no_such_file', 'uploads_off', 'file_too_large', 'files_full'] as const;
 
 // Codes after which reconnecting on our own would not help: the user must act.
 export const FATAL_CODES: ReadonlySet<string> = new Set([

@@ -2,7 +2,7 @@
 // the parts of the platform it uses (a WebSocket, timers), so tests can hand
 // it fakes. client.ts re-exports all of them.
 
-import type { Limits, Member } from './protocol';
+import type { Attachment, Limits, Member, Uploads } from './protocol';
 
 /** The parts of a WebSocket the client uses, so tests can hand it a fake. */
 export interface SocketLike {
@@ -36,6 +36,13 @@ export type Status =
 
 export type OutState = 'pending' | 'sent' | 'failed';
 
+/** A file of one of our messages before the host has described it: what the person picked. */
+export interface LocalFile {
+  name: string;
+  size: number;
+  type: string;
+}
+
 export interface MessageEntry {
   kind: 'message';
   key: string;
@@ -53,6 +60,10 @@ export interface MessageEntry {
   error?: string;
   /** deleted: the text is gone, a tombstone stays */
   deleted?: boolean;
+  /** the message's files, as the host stored them */
+  attachments?: Attachment[];
+  /** our message's files until the host describes them (uploading, or sent and not yet echoed) */
+  files?: LocalFile[];
 }
 
 export interface NoticeEntry {
@@ -121,11 +132,25 @@ export interface RoomView {
   typing: Member[];
 }
 
+/** How this host takes files, for a member of it; absent when it takes none. */
+export interface FilesInfo {
+  /** the member's key for uploads and downloads (new with each session) */
+  key: string;
+  /** where the files routes are ("/files/…" follows it): see filesBase */
+  base: string;
+  /** the largest file, in bytes */
+  maxFile: number;
+  /** who may send files */
+  uploads: Uploads;
+}
+
 export interface ClientState {
   status: Status;
   host?: { id: string; name: string };
   me?: Member;
   limits?: Limits;
+  /** the host takes files: how */
+  files?: FilesInfo;
   rooms: RoomView[];
   active: string;
 }
@@ -152,4 +177,6 @@ export interface ClientOptions {
 export type ClientEvent =
   | { type: 'message'; room: string; entry: MessageEntry }
   | { type: 'error'; code: string; ref?: string; message: string }
+  /** the host stored one of our messages (its ack came, or it was found in history) */
+  | { type: 'sent'; room: string; clientId: string }
   | { type: 'status'; status: Status };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopbackURL, linkify } from './links';
-import { linkFingerprint, normalizeAddr, peerHTTP, peerList, peerWS, relayWS, shortFingerprint } from './peers';
+import { filesBase, linkFingerprint, normalizeAddr, peerHTTP, peerList, peerWS, relayFiles, relayWS, shortFingerprint } from './peers';
 import { qrPath } from './qr';
 import { startsGroup } from './format';
 import type { Entry } from './client';
@@ -109,5 +109,17 @@ describe('host keys in links', () => {
     expect(relayWS('ws://127.0.0.1:47801/ws', '[fd00::1]:47800', fp)).toBe(
       `ws://127.0.0.1:47801/relay?addr=%5Bfd00%3A%3A1%5D%3A47800&fp=${fp}`,
     );
+  });
+  it('builds the files relay on the own host, the address as one path element', () => {
+    expect(relayFiles('ws://127.0.0.1:47801/ws', '10.0.0.5:47800', fp)).toBe(`http://127.0.0.1:47801/relay/files/${fp}/10.0.0.5%3A47800`);
+    expect(relayFiles('ws://127.0.0.1:47801/ws', '[fd00::1]:47800', fp)).toBe(`http://127.0.0.1:47801/relay/files/${fp}/%5Bfd00%3A%3A1%5D%3A47800`);
+  });
+  it('finds the files base of the host a client is connected to', () => {
+    expect(filesBase('ws://10.0.0.2:47800/ws')).toBe('http://10.0.0.2:47800');
+    expect(filesBase('wss://lab.example:47800/ws')).toBe('https://lab.example:47800');
+    expect(filesBase('ws://[fd00::2]:47800/ws')).toBe('http://[fd00::2]:47800');
+    // a relayed host: the same addr and key as its WebSocket
+    const ws = relayWS('ws://127.0.0.1:47801/ws', '10.0.0.5:47800', fp);
+    expect(filesBase(ws)).toBe(relayFiles('ws://127.0.0.1:47801/ws', '10.0.0.5:47800', fp));
   });
 });

@@ -3,9 +3,12 @@
 // Each host that is opened gets one LanchatClient.
 
 import { derived, get, readable, writable, type Readable, type Writable } from 'svelte/store';
+import { browserClock } from '../lib/clock';
 import { LanchatClient, mentions, type ClientEvent, type ClientState, type SocketFactory } from '../lib/client';
 import { peerHTTP, peerWS, relayWS } from '../lib/peers';
 import { isPrivate, roomKey } from '../lib/protocol';
+import { browserTus } from '../lib/tus';
+import { Uploads, type TusFactory } from '../lib/uploads';
 import type { Bridge, Peer, SelfInfo } from '../bridge';
 
 export interface HostEntry {
@@ -29,6 +32,8 @@ export interface HostSession {
   entry: HostEntry;
   client: LanchatClient;
   state: Readable<ClientState>;
+  /** the files of our messages to this host, uploading */
+  uploads: Uploads;
 }
 
 export interface Toast {
@@ -50,6 +55,8 @@ export interface AppDeps {
   tr: (key: string, params?: Record<string, string | number>) => string;
   /** the join code typed on the first-run form, for the own host */
   joinCode?: string;
+  /** makes file uploads (tests hand in a fake) */
+  tus?: TusFactory;
 }
 
 /** Refusals the first-run form answers next to its fields, before the chat screen shows. */
@@ -82,6 +89,7 @@ export function firstAnswer(s: HostSession): Promise<string | undefined> {
 
 const roomsKey = (hostId: string) => `lanchat.rooms.${hostId}`;
 const sessionKey = (hostId: string) => `lanchat.session.${hostId}`;
+const uploadsKey = (hostId: string) => `lanchat.uploads.${hostId}`;
 
 /** Errors a client reports that the connection banner already explains. */
 const SHOWN_ELSEWHERE = new Set(['name_taken', 'bad_name', 'join_code_required', 'join_code_wrong', 'replaced', 'shutting_down', 'version_unsupported', 'kicked', 'banned']);
@@ -174,7 +182,10 @@ export class Hosts {
 
   stop(): void {
     this.stopPeers?.();
-    for (const s of get(this.sessions).values()) s.client.close();
+    for (const s of get(this.sessions).values()) {
+      s.uploads.stop();
+      s.client.close();
+    }
     this.sessions.set(new Map());
   }
 
@@ -271,7 +282,15 @@ export class Hosts {
       joinCode: entry.own ? this.deps.joinCode : undefined,
     });
     const state = readable<ClientState>(client.state, (set) => client.subscribe(set));
-    const s: HostSession = { key: entry.key, entry, client, state };
+    const uploads = new Uploads({
+      client,
+      tus: this.deps.tus ?? browserTus,
+      clock: browserClock,
+      storage,
+      storageKey: uploadsKey(id),
+      fetch: typeof fetch === 'function' ? (input, init) => fetch(input, init) : undefined,
+    });
+    const s: HostSession = { key: entry.key, entry, client, state, uploads };
     client.on((e) => this.onEvent(s, e));
     if (entry.own) {
       client.subscribe((st) => {
@@ -321,7 +340,9 @@ export class Hosts {
       }
       if (!focused && (dm || mentions(e.entry.text, me))) {
         const title = this.deps.tr(dm ? 'notify.dm' : 'notify.mention', { name: e.entry.from.name, room: e.room, host: s.entry.name });
-        this.deps.bridge.notify(title, e.entry.text.slice(0, 200));
+        // a message of files only: their names
+        const body = e.entry.text || (e.entry.attachments ?? []).map((x) => x.name).join(', ');
+        this.deps.bridge.notify(title, body.slice(0, 200));
       }
     }
   }
