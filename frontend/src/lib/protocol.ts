@@ -335,6 +335,10 @@ export const ERROR_CODES = [
   'no_such_member',
   'no_such_message',
   'bad_control',
+  'no_such_file',
+  'uploads_off',
+  'file_too_large',
+  'files_full',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
