@@ -187,3 +187,12 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// ReportUIError writes an uncaught error of the page to the app's log: a
+// webview has no console anyone sees.
+func (a *App) ReportUIError(text string) {
+	if len(text) > 4000 {
+		text = text[:4000]
+	}
+	a.log.Error("ui", "error", text)
+}

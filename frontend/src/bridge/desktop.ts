@@ -4,7 +4,7 @@
 
 import { peerList } from '../lib/peers';
 import { copyText } from './browser';
-import type { Bridge, Peer, SelfInfo, Settings } from './types';
+import type { Bridge, FileLimits, Peer, SelfInfo, Settings } from './types';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 
@@ -17,6 +17,19 @@ interface WailsWindow {
     ClipboardSetText?: (text: string) => Promise<boolean>;
     WindowSetTitle?: (title: string) => void;
   };
+}
+
+/**
+ * reportErrors sends the page's uncaught errors to the app's log: a
+ * webview has no console anyone sees.
+ */
+function reportErrors() {
+  const log = (what: string, e: unknown) => {
+    const text = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
+    void call('ReportUIError', `${what}: ${text}`).catch(() => {});
+  };
+  window.addEventListener('error', (e) => log('error', e.error ?? e.message));
+  window.addEventListener('unhandledrejection', (e) => log('unhandled rejection', e.reason));
 }
 
 function w(): WailsWindow {
@@ -35,6 +48,7 @@ function call(method: string, ...args: unknown[]): Promise<unknown> {
 }
 
 export function desktopBridge(): Bridge {
+  reportErrors();
   const b: Bridge = {
     kind: 'desktop',
     async self() {
@@ -109,6 +123,10 @@ export function desktopBridge(): Bridge {
   // an app that can rename its host (an older one cannot)
   if (typeof w().go?.app?.App?.SetHostName === 'function') {
     b.setHostName = async (name) => String((await call('SetHostName', name)) ?? '');
+  }
+  if (typeof w().go?.app?.App?.SetFileLimits === 'function') {
+    b.fileLimits = async () => (await call('FileLimits')) as FileLimits;
+    b.setFileLimits = async (fileMB, filesMB) => (await call('SetFileLimits', fileMB, filesMB)) as FileLimits;
   }
   return b;
 }
