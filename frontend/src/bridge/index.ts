@@ -5,7 +5,7 @@ import { browserBridge } from './browser';
 import { desktopBridge, hasDesktop } from './desktop';
 import type { Bridge } from './types';
 
-export type { Bridge, Peer, SelfInfo, Settings, TranscriptFormat } from './types';
+export type { Bridge, FileLimits, Peer, SelfInfo, Settings, TranscriptFormat } from './types';
 export { TRANSCRIPT_FORMATS } from './types';
 export { askNotifications } from './browser';
 

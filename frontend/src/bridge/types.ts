@@ -73,9 +73,23 @@ export interface Bridge {
   exportTranscript?(room: string, format: TranscriptFormat): Promise<string>;
   /** setHostName renames this computer's host for everyone, at once, and keeps the name (desktop only); it resolves to the name as cleaned. */
   setHostName?(name: string): Promise<string>;
+  /** fileLimits are the own host's limits for files (desktop only). */
+  fileLimits?(): Promise<FileLimits>;
+  /** setFileLimits changes them at once for everyone and keeps them; 0 is the default (desktop only). */
+  setFileLimits?(fileMB: number, filesMB: number): Promise<FileLimits>;
   /** forgetKey drops the key remembered for a host whose key changed (desktop only). */
   forgetKey?(hostId: string): Promise<void>;
 }
 
-export type TranscriptFormat = 'md' | 'html' | 'json';
-export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ['md', 'html', 'json'];
+/** The own host's file limits, in MB: as saved (0: the default) and as they are now. */
+export interface FileLimits {
+  max_file_mb: number;
+  max_files_mb: number;
+  effective_file_mb: number;
+  effective_files_mb: number;
+  used_mb: number;
+  off: boolean;
+}
+
+export type TranscriptFormat = 'md' | 'html' | 'json' | 'zip';
+export const TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ['md', 'html', 'json', 'zip'];
