@@ -4,9 +4,12 @@ package desktoptest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"os/exec"
@@ -104,6 +107,18 @@ func TestTwoDesktopsChat(t *testing.T) {
 	obs.mustSee(t, "Ana's message", said("Ana", fromAna))
 	say(t, b, fromBeto)
 	obs.mustSee(t, "Beto's reply", said("Beto", fromBeto))
+
+	// Beto attaches a picture from the composer and sends it: the upload
+	// goes from his window through his own host's relay to Ana's host,
+	// which names the file by the sha256 of the bytes it got and makes
+	// its thumbnail.
+	picture := testPicture(t)
+	attachImage(t, b, picture)
+	sum := sha256.Sum256(picture)
+	obs.mustSee(t, "Beto's picture", func(f wire) bool {
+		return f.Type == "message" && f.From.Name == "Beto" && len(f.Attachments) == 1 &&
+			f.Attachments[0].ID == hex.EncodeToString(sum[:]) && f.Attachments[0].Type == "image/png" && f.Attachments[0].Thumb != ""
+	})
 
 	// Both windows show the conversation.
 	for _, s := range []struct {
@@ -299,6 +314,11 @@ type wire struct {
 	Members []struct {
 		Name string `json:"name"`
 	} `json:"members"`
+	Attachments []struct {
+		ID    string `json:"id"`
+		Type  string `json:"type"`
+		Thumb string `json:"thumb"`
+	} `json:"attachments"`
 }
 
 // observer is a member of a host that records every frame it gets.
@@ -471,4 +491,82 @@ func checkPinnedRelay(t *testing.T, d, peer *desktop) {
 		t.Fatalf("no connection from %s's app to %s: %s", d.host.Name, peer.host.Name, out)
 	}
 	t.Logf("%s reaches %s through its relay, key %s: %d connection(s)", d.host.Name, peer.host.Name, info.Fingerprint[:16], app)
+}
+
+// testPicture is a small PNG with a pattern (so that its thumbnail shows
+// something).
+func testPicture(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, 120, 80))
+	for y := range 80 {
+		for x := range 120 {
+			img.Set(x, y, color.NRGBA{uint8(x * 2), uint8(y * 3), 160, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// attachImage sends a picture the way a desktop user does: Tab from the
+// composer to the attach button, Enter opens the file chooser, the path is
+// typed into it, Enter picks the file; the composer has the focus again and
+// Enter sends.
+func attachImage(t *testing.T, d *desktop, png []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "picture.png")
+	if err := os.WriteFile(path, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, d)
+	xdo(t, d.display, "windowfocus", "--sync", strconv.Itoa(int(d.win)))
+	xdo(t, d.display, "key", "Tab", "Return")
+	chooser := waitOtherWindow(t, d)
+	settle(t, d)
+	xdo(t, d.display, "windowfocus", "--sync", chooser)
+	// A "/" typed into GTK's file chooser opens its location entry.
+	xdo(t, d.display, "type", "--delay", "60", path)
+	settle(t, d)
+	xdo(t, d.display, "key", "Return")
+	waitNoOtherWindow(t, d)
+	settle(t, d)
+	xdo(t, d.display, "windowfocus", "--sync", strconv.Itoa(int(d.win)))
+	xdo(t, d.display, "key", "Return")
+}
+
+// waitNoOtherWindow waits until the app's main window is the only one.
+func waitNoOtherWindow(t *testing.T, d *desktop) {
+	t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(200 * time.Millisecond) {
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", ".")
+		cmd.Env = append(os.Environ(), "DISPLAY=:"+strconv.Itoa(d.display))
+		out, _ := cmd.Output()
+		if slices.Equal(strings.Fields(string(out)), []string{strconv.Itoa(int(d.win))}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file chooser stayed open: windows %q", out)
+		}
+	}
+}
+
+// waitOtherWindow waits for a visible window of d's screen other than the
+// app's main window (a dialog) and returns its id.
+func waitOtherWindow(t *testing.T, d *desktop) string {
+	t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(200 * time.Millisecond) {
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", ".")
+		cmd.Env = append(os.Environ(), "DISPLAY=:"+strconv.Itoa(d.display))
+		out, _ := cmd.Output()
+		for _, w := range strings.Fields(string(out)) {
+			if w != strconv.Itoa(int(d.win)) {
+				return w
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no file chooser opened")
+		}
+	}
 }
