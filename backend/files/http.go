@@ -73,17 +73,9 @@ func (s *Store) Handler(m Members, originAllowed func(*http.Request) bool) (http
 				writeProblem(w, protocol.Errorf(protocol.CodeForbidden, "this page may not use the host's files"))
 				return
 			}
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", o)
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Expose-Headers", "Location, Upload-Offset, Upload-Length, Tus-Resumable, Tus-Version, Tus-Extension, Content-Range, Content-Disposition")
-			if r.Method == http.MethodOptions {
-				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Content-Type, Upload-Length, Upload-Offset, Tus-Resumable, Upload-Metadata, Range, "+KeyHeader)
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
+		}
+		if AllowCORS(w, r) {
+			return
 		}
 		if rest, ok := strings.CutPrefix(r.URL.Path, protocol.UploadPath); ok || r.URL.Path+"/" == protocol.UploadPath {
 			s.upload(w, r, m, rest, uploads)
@@ -246,4 +238,26 @@ func tusError(p *protocol.Problem) error {
 		Body:       problemBody(p),
 		Header:     tusd.HTTPHeader{"Content-Type": "application/json"},
 	}}
+}
+
+// AllowCORS lets a page of an allowed origin (checked before) use the
+// files routes: it sets the CORS headers for the request's Origin, if any,
+// and answers a preflight itself, reporting so.
+func AllowCORS(w http.ResponseWriter, r *http.Request) (answered bool) {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", o)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", "Location, Upload-Offset, Upload-Length, Tus-Resumable, Tus-Version, Tus-Extension, Content-Range, Content-Disposition")
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, Upload-Length, Upload-Offset, Tus-Resumable, Upload-Metadata, Range, "+KeyHeader)
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }

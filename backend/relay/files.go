@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"lanchat/backend/files"
 	"lanchat/backend/identity"
 )
 
@@ -73,12 +73,7 @@ func (r *Relay) closeTransports() {
 // computer only, an allowed page, a remembered key).
 func (r *Relay) Files() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if !loopback(req.RemoteAddr) {
-			http.Error(w, "the relay serves this computer's own app only", http.StatusForbidden)
-			return
-		}
-		if r.cfg.OriginAllowed != nil && !r.cfg.OriginAllowed(req) {
-			http.Error(w, "origin not allowed", http.StatusForbidden)
+		if !r.admit(w, req) {
 			return
 		}
 		parts := strings.SplitN(strings.TrimPrefix(req.URL.EscapedPath(), FilesPath), "/", 3)
@@ -95,26 +90,11 @@ func (r *Relay) Files() http.Handler {
 			return
 		}
 		fp = identity.Normalize(fp)
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			http.Error(w, "addr must be host:port", http.StatusBadRequest)
+		if !r.known(w, addr, fp) {
 			return
 		}
-		if !identity.ValidFingerprint(fp) || r.cfg.Pins == nil || !r.cfg.Pins.Known(fp) {
-			http.Error(w, "that key is not one of a host met before", http.StatusForbidden)
+		if files.AllowCORS(w, req) {
 			return
-		}
-		if o := req.Header.Get("Origin"); o != "" {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", o)
-			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Expose-Headers", "Location, Upload-Offset, Upload-Length, Tus-Resumable, Tus-Version, Tus-Extension, Content-Range, Content-Disposition")
-			if req.Method == http.MethodOptions {
-				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", req.Header.Get("Access-Control-Request-Headers"))
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
 		}
 		base := FilesPath + url.PathEscape(fp) + "/" + url.PathEscape(addr)
 		proxy := &httputil.ReverseProxy{

@@ -91,22 +91,12 @@ func (p *pair) close() {
 // (a loopback peer), only for a remembered key, and only from a page the
 // host's origin policy allows.
 func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if !loopback(req.RemoteAddr) {
-		http.Error(w, "the relay serves this computer's own app only", http.StatusForbidden)
-		return
-	}
-	if r.cfg.OriginAllowed != nil && !r.cfg.OriginAllowed(req) {
-		http.Error(w, "origin not allowed", http.StatusForbidden)
+	if !r.admit(w, req) {
 		return
 	}
 	q := req.URL.Query()
 	addr, fp := q.Get("addr"), identity.Normalize(q.Get("fp"))
-	if _, _, err := net.SplitHostPort(addr); err != nil || addr == "" {
-		http.Error(w, "addr must be host:port", http.StatusBadRequest)
-		return
-	}
-	if !identity.ValidFingerprint(fp) || r.cfg.Pins == nil || !r.cfg.Pins.Known(fp) {
-		http.Error(w, "that key is not one of a host met before", http.StatusForbidden)
+	if !r.known(w, addr, fp) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), 10*time.Second)
@@ -140,6 +130,34 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 	go func() { defer r.wg.Done(); r.pump(p, remote, local, r.cfg.MaxMessage, true) }()
 	go func() { defer r.wg.Done(); r.pump(p, local, remote, 1<<20, false) }()
+}
+
+// admit lets only the computer itself (a loopback peer) use the relay,
+// from a page the host's origin policy allows; it answers a refusal.
+func (r *Relay) admit(w http.ResponseWriter, req *http.Request) bool {
+	if !loopback(req.RemoteAddr) {
+		http.Error(w, "the relay serves this computer's own app only", http.StatusForbidden)
+		return false
+	}
+	if r.cfg.OriginAllowed != nil && !r.cfg.OriginAllowed(req) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+// known checks addr is host:port and fp a remembered key (never one the
+// page makes up); it answers a refusal.
+func (r *Relay) known(w http.ResponseWriter, addr, fp string) bool {
+	if _, _, err := net.SplitHostPort(addr); err != nil || addr == "" {
+		http.Error(w, "addr must be host:port", http.StatusBadRequest)
+		return false
+	}
+	if !identity.ValidFingerprint(fp) || r.cfg.Pins == nil || !r.cfg.Pins.Known(fp) {
+		http.Error(w, "that key is not one of a host met before", http.StatusForbidden)
+		return false
+	}
+	return true
 }
 
 // dial opens wss://addr/ws, checking the host's key against fp.
