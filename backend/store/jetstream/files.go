@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -24,11 +25,24 @@ func OpenFiles(ctx context.Context, js jetstream.JetStream, replicas int) (*File
 	if replicas <= 0 {
 		replicas = 1
 	}
+	// Every box opens the bucket as it starts, often at the same moment.
+	// Create (which answers with the bucket when one with this
+	// configuration exists) and bind to a bucket that exists otherwise: an
+	// update racing another box's create may go unanswered, so each
+	// attempt is bounded and an unanswered one is made again.
 	var obs jetstream.ObjectStore
 	err := retry(ctx, func() (err error) {
-		obs, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		obs, err = js.CreateObjectStore(actx, jetstream.ObjectStoreConfig{
 			Bucket: FilesBucket, Description: "files in messages, by sha256", Replicas: replicas, Storage: jetstream.FileStorage,
 		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			obs, err = js.ObjectStore(actx, FilesBucket)
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = jetstream.ErrNoStreamResponse // unanswered: ask again
+		}
 		return err
 	})
 	if err != nil {
