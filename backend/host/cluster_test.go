@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"lanchat/backend/chat"
+	"lanchat/backend/cluster"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,6 +34,7 @@ func TestMain(m *testing.M) {
 type boxSpec struct {
 	Addr, Data, Listen, Name string
 	Peers                    []string
+	Secret                   string // the cluster secret's file
 }
 
 // boxToken is the host token of every test box: a member that sends it
@@ -50,7 +52,7 @@ func runBox(spec string) int {
 		// Members here send as fast as acks come (the benchmarks), not as people do.
 		Hub: chat.Config{RatePerSecond: 2000, RateBurst: 4000}, HostToken: boxToken}
 	if s.Listen != "" {
-		cfg.Cluster = &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers}
+		cfg.Cluster = &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers, SecretFile: s.Secret}
 	}
 	h, err := New(cfg)
 	if err != nil {
@@ -98,6 +100,10 @@ func startCluster(t testing.TB, n int) []*testBox {
 	t.Helper()
 	addrs, routes := freeAddrs(t, n), freeAddrs(t, n)
 	dir := t.TempDir()
+	secret := filepath.Join(dir, "cluster-secret")
+	if _, _, err := cluster.SecretFile(secret); err != nil {
+		t.Fatal(err)
+	}
 	var boxes []*testBox
 	for i := range n {
 		var peers []string
@@ -107,7 +113,7 @@ func startCluster(t testing.TB, n int) []*testBox {
 			}
 		}
 		b := &testBox{spec: boxSpec{Addr: addrs[i], Data: filepath.Join(dir, fmt.Sprintf("box%d", i+1)),
-			Listen: routes[i], Name: fmt.Sprintf("box%d", i+1), Peers: peers}}
+			Listen: routes[i], Name: fmt.Sprintf("box%d", i+1), Peers: peers, Secret: secret}}
 		b.start(t)
 		boxes = append(boxes, b)
 	}
