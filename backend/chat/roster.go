@@ -133,7 +133,15 @@ func (h *Hub) Local() []Membership {
 	var out []Membership
 	for _, m := range h.members {
 		for _, k := range m.rooms {
-			if r := h.rooms[k]; r != nil && slices.Contains(r.members, m) {
+			r := h.rooms[k]
+			if r == nil {
+				continue
+			}
+			// A join finishes under the room's lock alone (finishJoin).
+			r.mu.Lock()
+			in := slices.Contains(r.members, m)
+			r.mu.Unlock()
+			if in {
 				out = append(out, Membership{Room: r.key, Member: m.public()})
 			}
 		}
