@@ -214,10 +214,17 @@ func (r *Roster) receive(msg *nats.Msg) {
 	}
 	r.mu.Lock()
 	h := r.hub
+	// A box heard again after it went quiet (a stall, a network blip
+	// longer than Expire) had its members taken away here, and this box's
+	// may be gone there: everyone tells again who is where, as for a box
+	// that starts. A hello already does that.
+	var again bool
 	if msg.Subject == subjectBye {
 		delete(r.seen, e.Box)
 		delete(r.urls, e.Box)
 	} else {
+		_, known := r.seen[e.Box]
+		again = !known && msg.Subject != subjectHello
 		r.seen[e.Box] = time.Now()
 		if e.URLs != nil {
 			r.urls[e.Box] = e.URLs
@@ -231,6 +238,10 @@ func (r *Roster) receive(msg *nats.Msg) {
 	r.mu.Unlock()
 	if h == nil {
 		return // not attached yet: Attach's hello brings everything
+	}
+	if again {
+		r.cfg.Logger.Info("roster: a box is heard again; asking every box who is where", "box", e.Box)
+		r.send(subjectHello, r.heartbeat())
 	}
 	switch msg.Subject {
 	case subjectChange:
