@@ -8,6 +8,7 @@ import (
 	"lanchat/backend/chat"
 	"lanchat/backend/cluster"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -78,19 +79,35 @@ type testBox struct {
 func (b *testBox) url() string { return "http://" + b.spec.Addr }
 func (b *testBox) ws() string  { return "ws://" + b.spec.Addr + "/ws" }
 
+// freeAddrs finds n free loopback addresses, with ports below the kernel's
+// ephemeral range: a box's own listeners on port 0 (its NATS client port)
+// are given ports from that range, and could otherwise take the route or
+// web port the test chose for another box between the choice and its use.
 func freeAddrs(t testing.TB, n int) []string {
+	lo, hi := 10000, 32767
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var first, last int
+		if _, err := fmt.Sscan(string(b), &first, &last); err == nil && first > lo+1000 {
+			hi = first - 1
+		}
+	}
 	var out []string
 	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for tries := 0; len(out) < n; tries++ {
+		if tries > 1000 {
+			t.Fatalf("no free port in %d-%d", lo, hi)
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", lo+mrand.IntN(hi-lo+1)))
 		if err != nil {
-			t.Fatal(err)
+			continue // taken
 		}
 		ls = append(ls, l)
 		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		_ = l.Close()
 	}
 	return out
 }
@@ -98,7 +115,8 @@ func freeAddrs(t testing.TB, n int) []string {
 // startCluster starts n boxes on loopback and waits until each answers.
 func startCluster(t testing.TB, n int) []*testBox {
 	t.Helper()
-	addrs, routes := freeAddrs(t, n), freeAddrs(t, n)
+	all := freeAddrs(t, 2*n)
+	addrs, routes := all[:n], all[n:]
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "cluster-secret")
 	if _, _, err := cluster.SecretFile(secret); err != nil {
