@@ -73,11 +73,11 @@ type Roster struct {
 }
 
 type event struct {
-	Box    string          `json:"box"`
-	Room   string          `json:"room,omitempty"`
-	Event  string          `json:"event,omitempty"`
-	Member protocol.Member `json:"member,omitzero"`
-	URLs   []string        `json:"urls,omitempty"`
+	Box    string         `json:"box"`
+	Room   string         `json:"room,omitempty"`
+	Event  string         `json:"event,omitempty"`
+	Member chat.BoxMember `json:"member,omitzero"`
+	URLs   []string       `json:"urls,omitempty"`
 }
 
 // New opens the names bucket (creating it when no box has) and subscribes.
@@ -255,8 +255,9 @@ func (r *Roster) receive(msg *nats.Msg) {
 	}
 }
 
-// Publish tells the other boxes of a change of this box's member.
-func (r *Roster) Publish(room, event_ string, m protocol.Member) {
+// Publish tells the other boxes of a change of this box's member, or asks
+// them to join theirs to a private room (chat.RosterOpened).
+func (r *Roster) Publish(room, event_ string, m chat.BoxMember) {
 	r.send(subjectChange, event{Box: r.cfg.Box, Room: room, Event: event_, Member: m})
 }
 
