@@ -41,7 +41,7 @@ func OpenFiles(ctx context.Context, js jetstream.JetStream, replicas int) (*File
 			obs, err = js.ObjectStore(actx, FilesBucket)
 		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = jetstream.ErrNoStreamResponse // unanswered: ask again
+			err = errUnanswered // ask again
 		}
 		return err
 	})

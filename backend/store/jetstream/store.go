@@ -78,6 +78,12 @@ type Options struct {
 	MaxMsgs int64
 	// Timeout bounds every call; default 10 s.
 	Timeout time.Duration
+	// PublishTimeout bounds one attempt of a publish with a client id;
+	// an unanswered one is sent again (its Nats-Msg-Id makes that safe)
+	// until Timeout. A stream whose leader died answers nothing until its
+	// replicas elected another (seconds): the next attempt after that is
+	// acked. Default 1 s.
+	PublishTimeout time.Duration
 }
 
 // Store is a chat.Store over JetStream. Its methods are safe for
@@ -128,6 +134,9 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, err
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
+	}
+	if opts.PublishTimeout <= 0 {
+		opts.PublishTimeout = time.Second
 	}
 	s := &Store{opts: opts, js: js, nc: js.Conn(), ready: map[string]bool{}}
 	var err error
@@ -325,7 +334,25 @@ func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool,
 	}
 	msg.Header.Set(jetstream.ExpectedStreamHeader, StreamName(room))
 	var ack *jetstream.PubAck
-	err = retry(ctx, func() (err error) { ack, err = s.js.PublishMsg(ctx, msg); return err })
+	attempts := 0
+	err = retry(ctx, func() (err error) {
+		attempts++
+		if m.ClientID == "" {
+			// Without a message id a second attempt could store it twice.
+			ack, err = s.js.PublishMsg(ctx, msg)
+			return err
+		}
+		actx, cancel := context.WithTimeout(ctx, s.opts.PublishTimeout)
+		defer cancel()
+		ack, err = s.js.PublishMsg(actx, msg)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return errUnanswered
+		}
+		return err
+	})
+	if errors.Is(err, errUnanswered) {
+		err = context.DeadlineExceeded
+	}
 	if errors.Is(err, jetstream.ErrNoStreamResponse) {
 		s.mu.Lock()
 		delete(s.ready, room) // deleted behind our back: make it again next time
@@ -348,8 +375,16 @@ func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool,
 		m.Seq, m.Text, m.Deleted = ack.Sequence, "", true
 		return m, true, nil
 	}
+	if attempts > 1 && kept.ID == m.ID {
+		// Stored by an earlier attempt of this call, whose ack was lost:
+		// not a resend of the client's.
+		return kept, false, nil
+	}
 	return kept, true, nil
 }
+
+// errUnanswered is a publish attempt that got no answer in time.
+var errUnanswered = errors.New("jsstore: no answer")
 
 // MarkDeleted turns message seq of room into a tombstone. A seq the room
 // does not keep (or never had) is left alone.
@@ -400,7 +435,7 @@ func kvGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.Ke
 }
 
 func passing(err error) bool {
-	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, errUnanswered) {
 		return true
 	}
 	var je jetstream.JetStreamError
