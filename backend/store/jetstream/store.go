@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -104,6 +105,10 @@ type Store struct {
 
 	mu    sync.Mutex
 	ready map[string]bool // room streams known to exist
+	// lastAppended is the newest seq this box's Append got per room, for
+	// Follow's watchdog.
+	lastAppended map[string]uint64
+	stalls       atomic.Int64 // consumers Follow took for stalled and made again
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -138,7 +143,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, err
 	if opts.PublishTimeout <= 0 {
 		opts.PublishTimeout = time.Second
 	}
-	s := &Store{opts: opts, js: js, nc: js.Conn(), ready: map[string]bool{}}
+	s := &Store{opts: opts, js: js, nc: js.Conn(), ready: map[string]bool{}, lastAppended: map[string]uint64{}}
 	var err error
 	if s.rooms, err = s.bucket(ctx, RoomsBucket, 0); err != nil {
 		return nil, err
@@ -361,6 +366,7 @@ func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool,
 	if err != nil {
 		return protocol.Message{}, false, wrap("append", err)
 	}
+	s.appended(room, ack.Sequence)
 	if !ack.Duplicate {
 		m.Seq = ack.Sequence
 		return m, false, nil
