@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -31,20 +30,15 @@ func OpenFiles(ctx context.Context, js jetstream.JetStream, replicas int) (*File
 	// update racing another box's create may go unanswered, so each
 	// attempt is bounded and an unanswered one is made again.
 	var obs jetstream.ObjectStore
-	err := retry(ctx, func() (err error) {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		obs, err = js.CreateObjectStore(actx, jetstream.ObjectStoreConfig{
+	err := retry(ctx, bounded(ctx, func(ctx context.Context) (err error) {
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket: FilesBucket, Description: "files in messages, by sha256", Replicas: replicas, Storage: jetstream.FileStorage,
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) {
-			obs, err = js.ObjectStore(actx, FilesBucket)
-		}
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = errUnanswered // ask again
+			obs, err = js.ObjectStore(ctx, FilesBucket)
 		}
 		return err
-	})
+	}))
 	if err != nil {
 		return nil, wrap("files bucket", err)
 	}

@@ -184,12 +184,12 @@ func (s *Store) Close() error {
 // bucket creates the KV bucket name, or opens it when another box made it.
 func (s *Store) bucket(ctx context.Context, name string, ttl time.Duration) (jetstream.KeyValue, error) {
 	var kv jetstream.KeyValue
-	err := retry(ctx, func() (err error) {
+	err := retry(ctx, bounded(ctx, func(ctx context.Context) (err error) {
 		kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: name, History: 1, TTL: ttl, Storage: jetstream.FileStorage, Replicas: s.opts.Replicas,
 		})
 		return err
-	})
+	}))
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = s.js.KeyValue(ctx, name)
 	}
@@ -304,7 +304,7 @@ func (s *Store) ensure(ctx context.Context, room string) error {
 	}
 	// An existing stream (made by another box, or with other options) is
 	// used as it is.
-	err = retry(ctx, func() error { _, err := s.js.CreateStream(ctx, cfg); return err })
+	err = retry(ctx, bounded(ctx, func(ctx context.Context) error { _, err := s.js.CreateStream(ctx, cfg); return err }))
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return wrap("create stream", err)
 	}
@@ -391,6 +391,26 @@ func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool,
 
 // errUnanswered is a publish attempt that got no answer in time.
 var errUnanswered = errors.New("jsstore: no answer")
+
+// bounded makes op one attempt for retry: bounded to createAttempt, an
+// unanswered attempt (a request to a meta leader that is being elected, or
+// that the cluster dropped) is made again, not waited on until ctx ends.
+// For requests that may be sent twice (creating a bucket or a stream with
+// the same configuration).
+func bounded(ctx context.Context, op func(context.Context) error) func() error {
+	return func() error {
+		actx, cancel := context.WithTimeout(ctx, createAttempt)
+		defer cancel()
+		err := op(actx)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return errUnanswered
+		}
+		return err
+	}
+}
+
+// createAttempt bounds one attempt to create a bucket or stream.
+const createAttempt = 5 * time.Second
 
 // MarkDeleted turns message seq of room into a tombstone. A seq the room
 // does not keep (or never had) is left alone.
