@@ -204,6 +204,14 @@ func (r *Roster) expire(now time.Time) {
 			h.RemoteGone(box)
 		}
 	}
+	// A box heard again while its members were being taken away: what it
+	// told again may have been taken away too. Ask once more.
+	r.mu.Lock()
+	again := slices.ContainsFunc(gone, func(box string) bool { _, ok := r.seen[box]; return ok })
+	r.mu.Unlock()
+	if again && h != nil {
+		r.send(subjectHello, r.heartbeat())
+	}
 }
 
 // receive handles the other boxes' roster traffic, in order.
