@@ -144,6 +144,7 @@ func clusterFlags(fs *flag.FlagSet) *host.ClusterConfig {
 		return nil
 	})
 	fs.StringVar(&cc.Name, "cluster-name", "lanchat", "the cluster's name, the same on every box")
+	fs.StringVar(&cc.SecretFile, "cluster-secret-file", "", "the secret the boxes prove to each other (required with --cluster-listen): made, owner-only, if missing; copy the first box's file to the others")
 	fs.BoolVar(&cc.SyncAlways, "cluster-sync-always", false, "write every message to disk before acknowledging it (default: replicas on other boxes make it safe, disks are synced every two minutes)")
 	return cc
 }

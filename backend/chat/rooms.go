@@ -19,15 +19,20 @@ type RoomFeed interface {
 // roomChanged applies a room another box saved: a new room is listed, a
 // closed one taken away (its members told), a renamed one renamed (everyone
 // told), new flags or topic listed. This box's own saves come back here
-// too, and change nothing: the room is already as saved. Private rooms are
-// each box's own.
+// too, and change nothing: the room is already as saved. A private room
+// another box opened is added, unlisted, so that either member finds it
+// on any box (a failover resumes it); joining it is the roster's
+// (RosterOpened).
 func (h *Hub) roomChanged(sr StoredRoom) {
-	if _, dm := parseDMKey(sr.Key); dm {
-		return
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
+		return
+	}
+	if _, dm := parseDMKey(sr.Key); dm {
+		if !sr.Closed {
+			h.ensureDMLocked(sr.Key)
+		}
 		return
 	}
 	var r *room

@@ -23,11 +23,28 @@ type Roster interface {
 	// Release frees a name this box claimed for id.
 	Release(nameKey, id string)
 	// Publish tells the other boxes that m joined, left or disconnected
-	// from the room with store key room. It must not block.
-	Publish(room, event string, m protocol.Member)
+	// from the room with store key room, or (event RosterOpened) that m, a
+	// member of another box, is asked into the private room room. It must
+	// not block.
+	Publish(room, event string, m BoxMember)
 	// Boxes lists the join links of the other boxes that are up, for
 	// welcome. It must not block.
 	Boxes() []string
+}
+
+// BoxMember is a member as the boxes tell each other of it: what clients
+// see of it, and the identity that keys its private rooms.
+type BoxMember struct {
+	protocol.Member
+	Identity string `json:"identity,omitempty"`
+}
+
+// RosterOpened is the roster event that asks a member's own box to join it
+// to a private room a member of another box opened with it (see openDM).
+const RosterOpened = "opened"
+
+func (m *Member) boxMember() BoxMember {
+	return BoxMember{Member: m.public(), Identity: m.identity}
 }
 
 // ErrNameTaken is a Roster's answer for a name held on another box.
@@ -36,7 +53,7 @@ var ErrNameTaken = errors.New("chat: the name is taken on another box")
 // publishLocked tells the other boxes of a local member's change in r.
 func (h *Hub) publishLocked(r *room, event string, m *Member) {
 	if h.cfg.Roster != nil && m.box == "" {
-		h.cfg.Roster.Publish(r.key, event, m.public())
+		h.cfg.Roster.Publish(r.key, event, m.boxMember())
 	}
 }
 
@@ -58,18 +75,41 @@ func (h *Hub) roomByStoreKey(key string) (string, *room) {
 	return "", nil
 }
 
-// Remote applies a change another box published: member pm of box joined,
-// left or disconnected from the room with store key room.
-func (h *Hub) Remote(box, room, event string, pm protocol.Member) {
+// Remote applies a change another box published: member bm of box joined,
+// left or disconnected from the room with store key room; or, for event
+// RosterOpened, bm (a member of this box) is asked into the private room
+// room.
+func (h *Hub) Remote(box, room, event string, bm BoxMember) {
+	if event == RosterOpened {
+		// The join reads the room's history, which may take a while in
+		// a room just made: not on the roster's goroutine, which must
+		// keep up with the boxes' heartbeats.
+		go func() {
+			h.mu.Lock()
+			defer h.unlock()
+			if !h.closed {
+				h.openedLocked(room, bm)
+			}
+		}()
+		return
+	}
 	h.mu.Lock()
 	defer h.unlock()
+	pm := bm.Member
 	key, r := h.roomByStoreKey(room)
+	if r == nil && event == protocol.EventJoined {
+		// A private room this box has not heard of yet (the room feed
+		// may come after the roster): it is in the shared store.
+		if _, ok := parseDMKey(room); ok {
+			key, r = room, h.ensureDMLocked(room)
+		}
+	}
 	m := h.remote[pm.ID]
 	if m == nil {
 		if event != protocol.EventJoined || r == nil {
 			return
 		}
-		m = &Member{id: pm.ID, name: pm.Name, nameKey: protocol.NameKey(pm.Name), sortKey: strings.ToLower(pm.Name), box: box}
+		m = &Member{id: pm.ID, name: pm.Name, nameKey: protocol.NameKey(pm.Name), sortKey: strings.ToLower(pm.Name), box: box, identity: bm.Identity}
 		h.remote[m.id] = m
 		if _, taken := h.names[m.nameKey]; !taken {
 			h.names[m.nameKey] = m
@@ -122,7 +162,7 @@ func (h *Hub) forgetRemoteLocked(m *Member) {
 // Membership is one local member in one room, as Local lists them.
 type Membership struct {
 	Room   string // store key
-	Member protocol.Member
+	Member BoxMember
 }
 
 // Local lists this box's members and their rooms, for a box that starts
@@ -133,8 +173,16 @@ func (h *Hub) Local() []Membership {
 	var out []Membership
 	for _, m := range h.members {
 		for _, k := range m.rooms {
-			if r := h.rooms[k]; r != nil && slices.Contains(r.members, m) {
-				out = append(out, Membership{Room: r.key, Member: m.public()})
+			r := h.rooms[k]
+			if r == nil {
+				continue
+			}
+			// A join finishes under the room's lock alone (finishJoin).
+			r.mu.Lock()
+			in := slices.Contains(r.members, m)
+			r.mu.Unlock()
+			if in {
+				out = append(out, Membership{Room: r.key, Member: m.boxMember()})
 			}
 		}
 	}

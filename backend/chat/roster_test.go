@@ -48,7 +48,7 @@ func (b box) Release(key, id string) {
 	}
 }
 
-func (b box) Publish(room, event string, m protocol.Member) {
+func (b box) Publish(room, event string, m BoxMember) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for id, h := range b.hubs {
@@ -193,6 +193,127 @@ func TestRosterAcrossBoxes(t *testing.T) {
 		}
 		if st := a.Stats(); st.Rooms[0].Members != 1 {
 			t.Fatalf("the lobby on box A counts %d after box B stopped, want 1", st.Rooms[0].Members)
+		}
+	})
+}
+
+// A private conversation between members of two boxes: box A opens it and
+// asks box B (RosterOpened) to join its member; messages cross through the
+// feed; a member of a third box can neither join it nor open it under
+// another pair's key; the member of box B, coming back on box C, resumes it.
+func TestPrivateAcrossBoxes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newSharedStore()
+		roster := newLANRoster()
+		stop := make(chan struct{})
+		defer close(stop)
+		go roster.run(stop)
+		hub := func(id string) *Hub {
+			h, err := NewHub(Config{HostID: id, Store: store, Feed: store, Roster: box{roster, id}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			roster.mu.Lock()
+			roster.hubs[id] = h
+			roster.mu.Unlock()
+			return h
+		}
+		a, b, c := hub("A"), hub("B"), hub("C")
+		defer a.Close()
+		defer b.Close()
+		defer c.Close()
+		settle := func() { time.Sleep(time.Second); synctest.Wait() }
+
+		ana, anaSink := connect(t, a, "Ana")
+		bruno, brunoSink := connect(t, b, "Bruno")
+		carla, carlaSink := connect(t, c, "Carla")
+		settle()
+		if p := ana.Handle(protocol.DM{Member: bruno.Member().ID}); p != nil {
+			t.Fatalf("Ana's dm with Bruno of box B: %v", p)
+		}
+		settle()
+		key := dmKey(identityOf("Ana", "dev-Ana"), identityOf("Bruno", "dev-Bruno"))
+		joinedTo := func(s *fakeSink) (out []protocol.Joined) {
+			for _, j := range take[protocol.Joined](s) {
+				if j.Room == key {
+					out = append(out, j)
+				}
+			}
+			return out
+		}
+		if j := joinedTo(anaSink); len(j) != 1 {
+			t.Fatalf("Ana joined %s %d times", key, len(j))
+		}
+		if j := joinedTo(brunoSink); len(j) != 1 {
+			t.Fatalf("Bruno (box B) joined %s %d times", key, len(j))
+		}
+		// Both are in its member list on both boxes.
+		for _, cs := range []struct {
+			c *Conn
+			s *fakeSink
+		}{{ana, anaSink}, {bruno, brunoSink}} {
+			if p := cs.c.Handle(protocol.MembersQuery{Room: key}); p != nil {
+				t.Fatal(p)
+			}
+			if got := take[protocol.MembersList](cs.s); len(got) != 1 || !slices.Equal(names(got[0].Members), []string{"Ana", "Bruno"}) {
+				t.Fatalf("%s sees %+v", cs.c.Member().Name, got)
+			}
+		}
+
+		// Messages cross, in one sequence, with acks.
+		for i, cs := range []*Conn{ana, bruno, ana} {
+			if _, p := cs.Post(protocol.Send{Room: key, ClientID: fmt.Sprintf("m-%d", i), Text: fmt.Sprint(i)}); p != nil {
+				t.Fatal(p)
+			}
+			settle()
+		}
+		for _, s := range []*fakeSink{anaSink, brunoSink} {
+			var seqs []uint64
+			for _, m := range take[protocol.Message](s) {
+				if m.Room == key {
+					seqs = append(seqs, m.Seq)
+				}
+			}
+			if !slices.Equal(seqs, []uint64{1, 2, 3}) {
+				t.Fatalf("seqs %v", seqs)
+			}
+		}
+
+		// Carla is kept out: she cannot join it, and her own conversation
+		// with Ana is another room.
+		if p := carla.Handle(protocol.Join{Room: key}); p == nil || p.Code != protocol.CodeNoSuchRoom {
+			t.Fatalf("Carla joining %s: %v", key, p)
+		}
+		if p := carla.Handle(protocol.DM{Member: ana.Member().ID}); p != nil {
+			t.Fatal(p)
+		}
+		settle()
+		if j := joinedTo(carlaSink); len(j) != 0 {
+			t.Fatalf("Carla was joined to %s", key)
+		}
+		for _, m := range take[protocol.Message](carlaSink) {
+			if m.Room == key {
+				t.Fatalf("Carla got %+v", m)
+			}
+		}
+
+		// Bruno's box loses him; he comes back on box C with the seq he
+		// had and gets what he missed.
+		bruno.Disconnect()
+		settle()
+		if _, p := ana.Post(protocol.Send{Room: key, ClientID: "m-3", Text: "3"}); p != nil {
+			t.Fatal(p)
+		}
+		settle()
+		back := &fakeSink{}
+		if _, p := c.Connect(protocol.Hello{Version: 1, Name: "Bruno", Device: "dev-Bruno",
+			Resume: &protocol.Resume{Rooms: map[string]uint64{key: 3}}}, back); p != nil {
+			t.Fatalf("Bruno on box C: %v", p)
+		}
+		settle()
+		j := joinedTo(back)
+		if len(j) != 1 || len(j[0].History) != 1 || j[0].History[0].Seq != 4 || j[0].History[0].Text != "3" {
+			t.Fatalf("Bruno's joined on box C: %+v", j)
 		}
 	})
 }

@@ -9,9 +9,9 @@
 // websocket, no monitoring port. Its JetStream store lives under
 // DataDir/nats.
 //
-// Routes are neither authenticated nor encrypted: anything that can reach
-// the route port can join the cluster and read every stream. Bind Listen to
-// the classroom network only.
+// Routes are mutual TLS under a key derived from the cluster's shared secret
+// (Config.Secret, see secret.go): only a box that holds the secret can open
+// one, and the traffic between boxes is encrypted.
 package cluster
 
 import (
@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -46,6 +47,10 @@ type Config struct {
 	// Peers are the other boxes' route addresses host:port
 	// (--cluster-peers). Routes are retried until the peer answers.
 	Peers []string
+	// Secret is the cluster's shared secret (--cluster-secret-file), at
+	// least MinSecretLen bytes, the same on every box; required with
+	// Listen. Routes are mutual TLS under a key derived from it.
+	Secret []byte
 	// DataDir is the host's data dir; the JetStream store goes under
 	// DataDir/nats. Required.
 	DataDir string
@@ -76,6 +81,7 @@ type Config struct {
 // Node is one running embedded server with its in-process client.
 type Node struct {
 	srv      *server.Server
+	log      slogAdapter
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	replicas int
@@ -98,7 +104,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	srv.SetLoggerV2(slogAdapter{cfg.Logger}, false, false, false)
+	logger := slogAdapter{l: cfg.Logger, refused: new(atomic.Pointer[string])}
+	srv.SetLoggerV2(logger, false, false, false)
 	srv.Start()
 	fail := func(err error) (*Node, error) {
 		srv.Shutdown()
@@ -115,7 +122,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		return fail(fmt.Errorf("cluster: server %s not ready after %v (is the route or client port taken?)", opts.ServerName, wait))
 	}
-	n := &Node{srv: srv, replicas: min(3, 1+len(cfg.Peers)), closed: make(chan struct{})}
+	n := &Node{srv: srv, log: logger, replicas: min(3, 1+len(cfg.Peers)), closed: make(chan struct{})}
 	n.nc, err = nats.Connect("",
 		nats.InProcessServer(srv),
 		nats.Token(opts.Authorization),
@@ -154,6 +161,9 @@ func serverOptions(cfg *Config) (*server.Options, error) {
 	if len(cfg.Peers) > 0 && cfg.Listen == "" {
 		return nil, errors.New("cluster: peers need a listen address")
 	}
+	if cfg.Listen != "" && len(cfg.Secret) == 0 {
+		return nil, errors.New("cluster: a box with routes needs the cluster secret")
+	}
 	dir := filepath.Join(cfg.DataDir, "nats")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
@@ -188,7 +198,11 @@ func serverOptions(cfg *Config) (*server.Options, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cluster: listen address: %w", err)
 		}
-		opts.Cluster = server.ClusterOpts{Name: cfg.Name, Host: host, Port: port}
+		tc, err := routeTLS(cfg.Secret)
+		if err != nil {
+			return nil, err
+		}
+		opts.Cluster = server.ClusterOpts{Name: cfg.Name, Host: host, Port: port, TLSConfig: tc}
 		for _, p := range cfg.Peers {
 			if _, _, err := splitHostPort(p); err != nil {
 				return nil, fmt.Errorf("cluster: peer %q: %w", p, err)
@@ -305,6 +319,9 @@ func (n *Node) WaitJetStream(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			if r := n.log.refused.Load(); r != nil {
+				return fmt.Errorf("cluster: no majority of the boxes: %w; a route was refused (%s): %s", ctx.Err(), *r, routeRefusalHint)
+			}
 			return fmt.Errorf("cluster: jetstream not ready: %w (last: %v)", ctx.Err(), err)
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -333,7 +350,12 @@ func (n *Node) Close() error {
 
 // slogAdapter hands the server's log lines to slog. Notices (the start-up
 // banner, routes coming and going) go to debug; debug and trace are off.
-type slogAdapter struct{ l *slog.Logger }
+// A refused route handshake is logged with a hint at the cluster secret,
+// and kept for WaitJetStream's error.
+type slogAdapter struct {
+	l       *slog.Logger
+	refused *atomic.Pointer[string]
+}
 
 func (a slogAdapter) Noticef(format string, v ...any) {
 	a.l.Debug(fmt.Sprintf(format, v...), "component", "nats")
@@ -345,7 +367,13 @@ func (a slogAdapter) Fatalf(format string, v ...any) {
 	a.l.Error(fmt.Sprintf(format, v...), "component", "nats", "fatal", true)
 }
 func (a slogAdapter) Errorf(format string, v ...any) {
-	a.l.Error(fmt.Sprintf(format, v...), "component", "nats")
+	msg := fmt.Sprintf(format, v...)
+	if strings.Contains(msg, "TLS route handshake error") {
+		a.refused.Store(&msg)
+		a.l.Error(msg, "component", "nats", "hint", routeRefusalHint)
+		return
+	}
+	a.l.Error(msg, "component", "nats")
 }
 func (a slogAdapter) Debugf(format string, v ...any) {
 	a.l.Debug(fmt.Sprintf(format, v...), "component", "nats")

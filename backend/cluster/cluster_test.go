@@ -19,6 +19,8 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+var testSecret = []byte("the secret of the test cluster")
+
 // startCluster starts n nodes in this process, each dialling all the
 // others, and waits until JetStream answers on every one.
 func startCluster(t *testing.T, n int) []*Node {
@@ -68,7 +70,7 @@ func tryCluster(ctx context.Context, t *testing.T, n int) ([]*Node, error) {
 				}
 			}
 			nodes[i], errs[i] = Start(ctx, Config{
-				Listen: addrs[i], Peers: peers, DataDir: t.TempDir(),
+				Listen: addrs[i], Peers: peers, DataDir: t.TempDir(), Secret: testSecret,
 				ServerName: fmt.Sprintf("box-%c", 'a'+i), Logger: quiet, ReadyTimeout: 5 * time.Second,
 			})
 		})
@@ -183,8 +185,11 @@ func TestConfigErrors(t *testing.T) {
 	for _, c := range []Config{
 		{},
 		{DataDir: t.TempDir(), Peers: []string{"127.0.0.1:1"}},
-		{DataDir: t.TempDir(), Listen: "nonsense"},
-		{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Peers: []string{"no-port"}},
+		{DataDir: t.TempDir(), Listen: "nonsense", Secret: testSecret},
+		{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Peers: []string{"no-port"}, Secret: testSecret},
+		{DataDir: t.TempDir(), Listen: "127.0.0.1:0"},                                 // routes without a secret
+		{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Secret: []byte("short")},        // too short a secret
+		{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Peers: []string{"127.0.0.1:1"}}, // peers without a secret
 	} {
 		if n, err := Start(t.Context(), c); err == nil {
 			n.Close()
@@ -199,7 +204,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	defer l.Close()
 	begin := time.Now()
-	n, err := Start(t.Context(), Config{DataDir: t.TempDir(), Listen: l.Addr().String(), Logger: quiet, ReadyTimeout: time.Second})
+	n, err := Start(t.Context(), Config{DataDir: t.TempDir(), Listen: l.Addr().String(), Secret: testSecret, Logger: quiet, ReadyTimeout: time.Second})
 	if err == nil {
 		n.Close()
 		t.Fatal("started on a taken route port")

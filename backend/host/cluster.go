@@ -24,9 +24,13 @@ import (
 // members are shared with the other boxes through an embedded NATS server
 // with JetStream, whose store lives in the data dir.
 type ClusterConfig struct {
-	Name       string
-	Listen     string
-	Peers      []string
+	Name   string
+	Listen string
+	Peers  []string
+	// SecretFile holds the secret every box of the cluster shares
+	// (--cluster-secret-file); required. A missing file is made,
+	// owner-only, with a new secret, to be copied to the other boxes.
+	SecretFile string
 	SyncAlways bool
 	// FormTimeout bounds the wait for a majority of the boxes at start;
 	// default 2 minutes.
@@ -61,9 +65,19 @@ func openCluster(cfg Config, hc *chat.Config) (*clusterParts, error) {
 	if wait <= 0 {
 		wait = 2 * time.Minute
 	}
+	if cc.SecretFile == "" {
+		return nil, errors.New("a box of a cluster needs the cluster's secret (--cluster-secret-file)")
+	}
+	secret, loose, err := cluster.SecretFile(cc.SecretFile)
+	if err != nil {
+		return nil, err
+	}
+	if loose {
+		cfg.Logger.Warn("cluster: the secret file can be read by other users than its owner; chmod 600 it", "file", cc.SecretFile)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	node, err := cluster.Start(ctx, cluster.Config{Name: cc.Name, Listen: cc.Listen, Peers: cc.Peers,
+	node, err := cluster.Start(ctx, cluster.Config{Name: cc.Name, Listen: cc.Listen, Peers: cc.Peers, Secret: secret,
 		DataDir: cfg.DataDir, SyncAlways: cc.SyncAlways, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"lanchat/backend/chat"
+	"lanchat/backend/cluster"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -33,6 +35,7 @@ func TestMain(m *testing.M) {
 type boxSpec struct {
 	Addr, Data, Listen, Name string
 	Peers                    []string
+	Secret                   string // the cluster secret's file
 }
 
 // boxToken is the host token of every test box: a member that sends it
@@ -50,7 +53,7 @@ func runBox(spec string) int {
 		// Members here send as fast as acks come (the benchmarks), not as people do.
 		Hub: chat.Config{RatePerSecond: 2000, RateBurst: 4000}, HostToken: boxToken}
 	if s.Listen != "" {
-		cfg.Cluster = &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers}
+		cfg.Cluster = &ClusterConfig{Name: "test", Listen: s.Listen, Peers: s.Peers, SecretFile: s.Secret}
 	}
 	h, err := New(cfg)
 	if err != nil {
@@ -76,19 +79,35 @@ type testBox struct {
 func (b *testBox) url() string { return "http://" + b.spec.Addr }
 func (b *testBox) ws() string  { return "ws://" + b.spec.Addr + "/ws" }
 
+// freeAddrs finds n free loopback addresses, with ports below the kernel's
+// ephemeral range: a box's own listeners on port 0 (its NATS client port)
+// are given ports from that range, and could otherwise take the route or
+// web port the test chose for another box between the choice and its use.
 func freeAddrs(t testing.TB, n int) []string {
+	lo, hi := 10000, 32767
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var first, last int
+		if _, err := fmt.Sscan(string(b), &first, &last); err == nil && first > lo+1000 {
+			hi = first - 1
+		}
+	}
 	var out []string
 	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for tries := 0; len(out) < n; tries++ {
+		if tries > 1000 {
+			t.Fatalf("no free port in %d-%d", lo, hi)
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", lo+mrand.IntN(hi-lo+1)))
 		if err != nil {
-			t.Fatal(err)
+			continue // taken
 		}
 		ls = append(ls, l)
 		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		_ = l.Close()
 	}
 	return out
 }
@@ -96,8 +115,13 @@ func freeAddrs(t testing.TB, n int) []string {
 // startCluster starts n boxes on loopback and waits until each answers.
 func startCluster(t testing.TB, n int) []*testBox {
 	t.Helper()
-	addrs, routes := freeAddrs(t, n), freeAddrs(t, n)
+	all := freeAddrs(t, 2*n)
+	addrs, routes := all[:n], all[n:]
 	dir := t.TempDir()
+	secret := filepath.Join(dir, "cluster-secret")
+	if _, _, err := cluster.SecretFile(secret); err != nil {
+		t.Fatal(err)
+	}
 	var boxes []*testBox
 	for i := range n {
 		var peers []string
@@ -107,7 +131,7 @@ func startCluster(t testing.TB, n int) []*testBox {
 			}
 		}
 		b := &testBox{spec: boxSpec{Addr: addrs[i], Data: filepath.Join(dir, fmt.Sprintf("box%d", i+1)),
-			Listen: routes[i], Name: fmt.Sprintf("box%d", i+1), Peers: peers}}
+			Listen: routes[i], Name: fmt.Sprintf("box%d", i+1), Peers: peers, Secret: secret}}
 		b.start(t)
 		boxes = append(boxes, b)
 	}

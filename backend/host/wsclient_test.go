@@ -22,6 +22,7 @@ type wsClient struct {
 	session string
 	// filesKey and id are the welcome's files key and member id.
 	filesKey, id string
+	lastMembers  []string // the last member list waitMembers saw
 
 	mu     sync.Mutex
 	frames []frame

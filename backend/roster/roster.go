@@ -73,11 +73,11 @@ type Roster struct {
 }
 
 type event struct {
-	Box    string          `json:"box"`
-	Room   string          `json:"room,omitempty"`
-	Event  string          `json:"event,omitempty"`
-	Member protocol.Member `json:"member,omitzero"`
-	URLs   []string        `json:"urls,omitempty"`
+	Box    string         `json:"box"`
+	Room   string         `json:"room,omitempty"`
+	Event  string         `json:"event,omitempty"`
+	Member chat.BoxMember `json:"member,omitzero"`
+	URLs   []string       `json:"urls,omitempty"`
 }
 
 // New opens the names bucket (creating it when no box has) and subscribes.
@@ -204,6 +204,14 @@ func (r *Roster) expire(now time.Time) {
 			h.RemoteGone(box)
 		}
 	}
+	// A box heard again while its members were being taken away: what it
+	// told again may have been taken away too. Ask once more.
+	r.mu.Lock()
+	again := slices.ContainsFunc(gone, func(box string) bool { _, ok := r.seen[box]; return ok })
+	r.mu.Unlock()
+	if again && h != nil {
+		r.send(subjectHello, r.heartbeat())
+	}
 }
 
 // receive handles the other boxes' roster traffic, in order.
@@ -214,10 +222,17 @@ func (r *Roster) receive(msg *nats.Msg) {
 	}
 	r.mu.Lock()
 	h := r.hub
+	// A box heard again after it went quiet (a stall, a network blip
+	// longer than Expire) had its members taken away here, and this box's
+	// may be gone there: everyone tells again who is where, as for a box
+	// that starts. A hello already does that.
+	var again bool
 	if msg.Subject == subjectBye {
 		delete(r.seen, e.Box)
 		delete(r.urls, e.Box)
 	} else {
+		_, known := r.seen[e.Box]
+		again = !known && msg.Subject != subjectHello
 		r.seen[e.Box] = time.Now()
 		if e.URLs != nil {
 			r.urls[e.Box] = e.URLs
@@ -232,6 +247,10 @@ func (r *Roster) receive(msg *nats.Msg) {
 	if h == nil {
 		return // not attached yet: Attach's hello brings everything
 	}
+	if again {
+		r.cfg.Logger.Info("roster: a box is heard again; asking every box who is where", "box", e.Box)
+		r.send(subjectHello, r.heartbeat())
+	}
 	switch msg.Subject {
 	case subjectChange:
 		h.Remote(e.Box, e.Room, e.Event, e.Member)
@@ -244,8 +263,9 @@ func (r *Roster) receive(msg *nats.Msg) {
 	}
 }
 
-// Publish tells the other boxes of a change of this box's member.
-func (r *Roster) Publish(room, event_ string, m protocol.Member) {
+// Publish tells the other boxes of a change of this box's member, or asks
+// them to join theirs to a private room (chat.RosterOpened).
+func (r *Roster) Publish(room, event_ string, m chat.BoxMember) {
 	r.send(subjectChange, event{Box: r.cfg.Box, Room: room, Event: event_, Member: m})
 }
 

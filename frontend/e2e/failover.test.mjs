@@ -8,7 +8,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as harness from './harness.mjs';
@@ -44,6 +44,9 @@ before(async () => {
   const web = ports.slice(0, 3);
   const route = ports.slice(3);
   boxes = web.map((port, i) => ({ addr: `127.0.0.1:${port}`, base: `http://127.0.0.1:${port}/`, route: `127.0.0.1:${route[i]}` }));
+  // one secret for the three boxes, as the operator copies it to each
+  const secret = join(mkdtempSync(join(TMP, 'failover-secret-')), 'cluster-secret');
+  writeFileSync(secret, 'the secret of the failover test cluster\n', { mode: 0o600 });
   // all three at once: none answers before a majority is up
   const started = await Promise.all(
     boxes.map((b, i) =>
@@ -51,7 +54,7 @@ before(async () => {
         addr: b.addr,
         name: 'Escola',
         data: mkdtempSync(join(TMP, `failover-box${i + 1}-`)),
-        extra: ['--cluster-listen', b.route, '--cluster-peers', boxes.filter((o) => o !== b).map((o) => o.route).join(',')],
+        extra: ['--cluster-secret-file', secret, '--cluster-listen', b.route, '--cluster-peers', boxes.filter((o) => o !== b).map((o) => o.route).join(',')],
         log: `failover-box${i + 1}.log`,
         wait: FORM_WAIT,
       }),

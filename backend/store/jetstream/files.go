@@ -24,16 +24,21 @@ func OpenFiles(ctx context.Context, js jetstream.JetStream, replicas int) (*File
 	if replicas <= 0 {
 		replicas = 1
 	}
+	// Every box opens the bucket as it starts, often at the same moment.
+	// Create (which answers with the bucket when one with this
+	// configuration exists) and bind to a bucket that exists otherwise: an
+	// update racing another box's create may go unanswered, so each
+	// attempt is bounded and an unanswered one is made again.
 	var obs jetstream.ObjectStore
-	err := retry(ctx, func() (err error) {
+	err := retry(ctx, bounded(ctx, func(ctx context.Context) (err error) {
 		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket: FilesBucket, Description: "files in messages, by sha256", Replicas: replicas, Storage: jetstream.FileStorage,
 		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			obs, err = js.ObjectStore(ctx, FilesBucket)
+		}
 		return err
-	})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		obs, err = js.ObjectStore(ctx, FilesBucket) // made by another box, or an earlier run
-	}
+	}))
 	if err != nil {
 		return nil, wrap("files bucket", err)
 	}

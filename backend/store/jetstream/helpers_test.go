@@ -70,7 +70,7 @@ func tryStart(ctx context.Context, t testing.TB, n int) ([]*cluster.Node, error)
 				ReadyTimeout: 5 * time.Second,
 			}
 			if n > 1 {
-				cfg.Listen = addrs[i]
+				cfg.Listen, cfg.Secret = addrs[i], []byte("the secret of the test cluster")
 				for j, a := range addrs {
 					if j != i {
 						cfg.Peers = append(cfg.Peers, a)

@@ -42,6 +42,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -78,6 +79,12 @@ type Options struct {
 	MaxMsgs int64
 	// Timeout bounds every call; default 10 s.
 	Timeout time.Duration
+	// PublishTimeout bounds one attempt of a publish with a client id;
+	// an unanswered one is sent again (its Nats-Msg-Id makes that safe)
+	// until Timeout. A stream whose leader died answers nothing until its
+	// replicas elected another (seconds): the next attempt after that is
+	// acked. Default 1 s.
+	PublishTimeout time.Duration
 }
 
 // Store is a chat.Store over JetStream. Its methods are safe for
@@ -98,6 +105,10 @@ type Store struct {
 
 	mu    sync.Mutex
 	ready map[string]bool // room streams known to exist
+	// lastAppended is the newest seq this box's Append got per room, for
+	// Follow's watchdog.
+	lastAppended map[string]uint64
+	stalls       atomic.Int64 // consumers Follow took for stalled and made again
 }
 
 var _ chat.Store = (*Store)(nil)
@@ -129,7 +140,10 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, err
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	s := &Store{opts: opts, js: js, nc: js.Conn(), ready: map[string]bool{}}
+	if opts.PublishTimeout <= 0 {
+		opts.PublishTimeout = time.Second
+	}
+	s := &Store{opts: opts, js: js, nc: js.Conn(), ready: map[string]bool{}, lastAppended: map[string]uint64{}}
 	var err error
 	if s.rooms, err = s.bucket(ctx, RoomsBucket, 0); err != nil {
 		return nil, err
@@ -170,12 +184,12 @@ func (s *Store) Close() error {
 // bucket creates the KV bucket name, or opens it when another box made it.
 func (s *Store) bucket(ctx context.Context, name string, ttl time.Duration) (jetstream.KeyValue, error) {
 	var kv jetstream.KeyValue
-	err := retry(ctx, func() (err error) {
+	err := retry(ctx, bounded(ctx, func(ctx context.Context) (err error) {
 		kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: name, History: 1, TTL: ttl, Storage: jetstream.FileStorage, Replicas: s.opts.Replicas,
 		})
 		return err
-	})
+	}))
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = s.js.KeyValue(ctx, name)
 	}
@@ -290,7 +304,7 @@ func (s *Store) ensure(ctx context.Context, room string) error {
 	}
 	// An existing stream (made by another box, or with other options) is
 	// used as it is.
-	err = retry(ctx, func() error { _, err := s.js.CreateStream(ctx, cfg); return err })
+	err = retry(ctx, bounded(ctx, func(ctx context.Context) error { _, err := s.js.CreateStream(ctx, cfg); return err }))
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return wrap("create stream", err)
 	}
@@ -325,7 +339,25 @@ func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool,
 	}
 	msg.Header.Set(jetstream.ExpectedStreamHeader, StreamName(room))
 	var ack *jetstream.PubAck
-	err = retry(ctx, func() (err error) { ack, err = s.js.PublishMsg(ctx, msg); return err })
+	attempts := 0
+	err = retry(ctx, func() (err error) {
+		attempts++
+		if m.ClientID == "" {
+			// Without a message id a second attempt could store it twice.
+			ack, err = s.js.PublishMsg(ctx, msg)
+			return err
+		}
+		actx, cancel := context.WithTimeout(ctx, s.opts.PublishTimeout)
+		defer cancel()
+		ack, err = s.js.PublishMsg(actx, msg)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return errUnanswered
+		}
+		return err
+	})
+	if errors.Is(err, errUnanswered) {
+		err = context.DeadlineExceeded
+	}
 	if errors.Is(err, jetstream.ErrNoStreamResponse) {
 		s.mu.Lock()
 		delete(s.ready, room) // deleted behind our back: make it again next time
@@ -334,6 +366,7 @@ func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool,
 	if err != nil {
 		return protocol.Message{}, false, wrap("append", err)
 	}
+	s.appended(room, ack.Sequence)
 	if !ack.Duplicate {
 		m.Seq = ack.Sequence
 		return m, false, nil
@@ -348,8 +381,36 @@ func (s *Store) Append(room string, m protocol.Message) (protocol.Message, bool,
 		m.Seq, m.Text, m.Deleted = ack.Sequence, "", true
 		return m, true, nil
 	}
+	if attempts > 1 && kept.ID == m.ID {
+		// Stored by an earlier attempt of this call, whose ack was lost:
+		// not a resend of the client's.
+		return kept, false, nil
+	}
 	return kept, true, nil
 }
+
+// errUnanswered is a publish attempt that got no answer in time.
+var errUnanswered = errors.New("jsstore: no answer")
+
+// bounded makes op one attempt for retry: bounded to createAttempt, an
+// unanswered attempt (a request to a meta leader that is being elected, or
+// that the cluster dropped) is made again, not waited on until ctx ends.
+// For requests that may be sent twice (creating a bucket or a stream with
+// the same configuration).
+func bounded(ctx context.Context, op func(context.Context) error) func() error {
+	return func() error {
+		actx, cancel := context.WithTimeout(ctx, createAttempt)
+		defer cancel()
+		err := op(actx)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return errUnanswered
+		}
+		return err
+	}
+}
+
+// createAttempt bounds one attempt to create a bucket or stream.
+const createAttempt = 5 * time.Second
 
 // MarkDeleted turns message seq of room into a tombstone. A seq the room
 // does not keep (or never had) is left alone.
@@ -400,7 +461,7 @@ func kvGet(ctx context.Context, kv jetstream.KeyValue, key string) (jetstream.Ke
 }
 
 func passing(err error) bool {
-	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, errUnanswered) {
 		return true
 	}
 	var je jetstream.JetStreamError
