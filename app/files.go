@@ -1,6 +1,20 @@
 package app
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"lanchat/backend/protocol"
+	"lanchat/backend/relay"
+)
 
 // fileHost is the host's side of the file limits, when it takes files.
 type fileHost interface {
@@ -58,4 +72,56 @@ func (a *App) SetFileLimits(fileMB, filesMB int) (FileLimits, error) {
 		return a.FileLimits(), err
 	}
 	return a.FileLimits(), nil
+}
+
+// SaveFile asks where to save a message's file and downloads it there: the
+// webview cannot save a download itself. url is the file's address on
+// this computer's own host (its files route, or its relay to another
+// host); name is the file's name, suggested in the dialog. It returns the
+// path written, or "" when the user cancelled.
+func (a *App) SaveFile(rawURL, name string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" || u.Port() != strconv.Itoa(a.host.Port()) ||
+		(u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") ||
+		(!strings.HasPrefix(u.Path, protocol.FilePath) && !strings.HasPrefix(u.Path, relay.FilesPath)) {
+		return "", fmt.Errorf("not a file of this computer's host: %q", rawURL)
+	}
+	a.mu.Lock()
+	ctx := a.wailsCx
+	a.mu.Unlock()
+	path, err := saveDialog(ctx, runtime.SaveDialogOptions{
+		Title:                "Save file",
+		DefaultFilename:      protocol.CleanFileName(name),
+		CanCreateDirectories: true,
+	})
+	if err != nil || path == "" {
+		return "", err
+	}
+	res, err := http.Get(u.String())
+	if err != nil {
+		return "", fmt.Errorf("save file: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("save file: the host answered %s", res.Status)
+	}
+	// Into a temp file beside the chosen one, renamed when complete: a
+	// download cut off never leaves half a file under its name.
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return "", fmt.Errorf("save file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	_, err = io.Copy(tmp, res.Body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("save file: %w", err)
+	}
+	a.log.Info("file saved", "path", path)
+	return path, nil
 }

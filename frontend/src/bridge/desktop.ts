@@ -47,8 +47,29 @@ function call(method: string, ...args: unknown[]): Promise<unknown> {
   return fn(...args);
 }
 
+/**
+ * saveDownloads hands a click on a download link (a message's file) to the
+ * app, which asks where to save it: the webview saves no downloads itself.
+ */
+function saveDownloads() {
+  if (typeof w().go?.app?.App?.SaveFile !== 'function') return;
+  document.addEventListener(
+    'click',
+    (e) => {
+      const a = (e.target as Element | null)?.closest?.('a[download]') as HTMLAnchorElement | null;
+      if (!a || e.defaultPrevented) return;
+      e.preventDefault();
+      void call('SaveFile', a.href, a.getAttribute('download') ?? '').catch((err) => {
+        void call('ReportUIError', `save file: ${String(err)}`).catch(() => {});
+      });
+    },
+    true,
+  );
+}
+
 export function desktopBridge(): Bridge {
   reportErrors();
+  saveDownloads();
   const b: Bridge = {
     kind: 'desktop',
     async self() {
