@@ -1,6 +1,7 @@
 package files
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -43,19 +44,37 @@ func (s *Store) finish(upload, owner, name, claimed string) (protocol.Attachment
 		s.dropPartial(upload, in.Size)
 		return protocol.Attachment{}, p
 	}
+	var thumb []byte
 	if img != nil {
 		att.Type, att.Width, att.Height = img.mediaType, img.width, img.height
 		if len(img.thumb) > 0 {
-			if att.Thumb, err = s.putBytes(img.thumb); err != nil {
-				return protocol.Attachment{}, s.internal(err)
-			}
+			thumb = img.thumb
+			sum := sha256.Sum256(thumb)
+			att.Thumb = hex.EncodeToString(sum[:])
 		}
 	} else if protocol.InlineImage(att.Type) {
 		// It says it is an image, but it does not decode as one.
 		att.Type = "application/octet-stream"
 	}
+	// In a cluster the file (and its thumbnail) reach the shared store
+	// first, off the store's lock: that may take a while.
+	if err := s.share(att.ID, func() (io.ReadCloser, error) { return os.Open(src) }); err != nil {
+		return protocol.Attachment{}, s.internal(err)
+	}
+	if thumb != nil {
+		if err := s.share(att.Thumb, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(thumb)), nil }); err != nil {
+			return protocol.Attachment{}, s.internal(err)
+		}
+	}
+	// The file, its thumbnail and the record that keeps them from the sweep
+	// go in together.
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if thumb != nil {
+		if err := s.putLocked(att.Thumb, thumb); err != nil {
+			return protocol.Attachment{}, s.internal(err)
+		}
+	}
 	dst := s.blobPath(att.ID)
 	if _, err := os.Stat(dst); err == nil {
 		_ = os.Remove(src) // stored already: the same bytes were sent before
@@ -69,9 +88,6 @@ func (s *Store) finish(upload, owner, name, claimed string) (protocol.Attachment
 		}
 		s.used.Add(size - in.Size)
 	}
-	if err := s.share(att.ID, att.Thumb); err != nil {
-		return protocol.Attachment{}, s.internal(err)
-	}
 	rec, _ := json.Marshal(done{Owner: owner, File: att, At: s.cfg.Now().UnixMilli()})
 	if err := writeAtomic(s.donePath(upload), rec); err != nil {
 		return protocol.Attachment{}, s.internal(err)
@@ -80,24 +96,21 @@ func (s *Store) finish(upload, owner, name, claimed string) (protocol.Attachment
 	return att, nil
 }
 
-// putBytes stores b as a blob (a thumbnail) and returns its id.
-func (s *Store) putBytes(b []byte) (string, error) {
-	sum := sha256.Sum256(b)
-	id := hex.EncodeToString(sum[:])
+// putLocked stores b as the blob id (a thumbnail), unless it is there.
+// The store's lock is held.
+func (s *Store) putLocked(id string, b []byte) error {
 	dst := s.blobPath(id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, err := os.Stat(dst); err == nil {
-		return id, nil
+		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return "", err
+		return err
 	}
 	if err := writeAtomic(dst, b); err != nil {
-		return "", err
+		return err
 	}
 	s.used.Add(int64(len(b)))
-	return id, nil
+	return nil
 }
 
 // writeAtomic writes b to a temp file beside path and renames it there.
@@ -138,28 +151,20 @@ func (s *Store) internal(err error) *protocol.Problem {
 	return protocol.Errorf(protocol.CodeInternal, "the file could not be stored; try again")
 }
 
-// share puts the files ids in the cluster's shared store, if there is one.
-func (s *Store) share(ids ...string) error {
+// share puts the file id, read from open, in the cluster's shared store,
+// if there is one.
+func (s *Store) share(id string, open func() (io.ReadCloser, error)) error {
 	if s.cfg.Shared == nil {
 		return nil
 	}
-	for _, id := range ids {
-		if id == "" {
-			continue
-		}
-		f, err := os.Open(s.blobPath(id))
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		err = s.cfg.Shared.Put(ctx, id, f)
-		cancel()
-		f.Close()
-		if err != nil {
-			return err
-		}
+	r, err := open()
+	if err != nil {
+		return err
 	}
-	return nil
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	return s.cfg.Shared.Put(ctx, id, r)
 }
 
 // fetch brings the file id from the cluster's shared store to this box's
