@@ -200,17 +200,6 @@ func fileHref(a protocol.Attachment) string {
 	return "files/" + strings.NewReplacer("(", "%28", ")", "%29").Replace(seg)
 }
 
-// fileSize is a size for people: "482 KB", "2.2 MB".
-func fileSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // day groups a room's messages by calendar day in loc.
 type day struct {
 	Date     time.Time

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"lanchat/backend/files"
 	"lanchat/backend/protocol"
 )
 
@@ -27,7 +28,7 @@ var page = template.Must(template.New("transcript").Funcs(template.FuncMap{
 	"note":        func(r Room) string { return fmt.Sprintf(truncatedNote, truncatedFrom(r)) },
 	"deletedText": func() string { return deletedText },
 	"filePath":    filePath,
-	"fileSize":    fileSize,
+	"fileSize":    files.HumanSize,
 	"anchor": func(r Room, m protocol.Message) string {
 		return fmt.Sprintf("%s-%d", strings.ReplaceAll(protocol.RoomKey(r.Name), " ", "-"), m.Seq)
 	},

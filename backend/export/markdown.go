@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"lanchat/backend/files"
 )
 
 func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
@@ -34,7 +36,7 @@ func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
 					mdQuote(b, m.Text)
 				}
 				for _, a := range m.Attachments {
-					fmt.Fprintf(b, "> 📎 [%s](%s) (%s)\n", mdEscape(a.Name), fileHref(a), fileSize(a.Size))
+					fmt.Fprintf(b, "> 📎 [%s](%s) (%s)\n", mdEscape(a.Name), fileHref(a), files.HumanSize(a.Size))
 				}
 			}
 		}

@@ -365,12 +365,12 @@ func (s *Store) dropPartial(upload string, size int64) {
 // reserve takes room for size bytes, or says why not.
 func (s *Store) reserve(size int64) *protocol.Problem {
 	if max := s.MaxFile(); size > max {
-		return protocol.Errorf(protocol.CodeFileTooLarge, "the file is %s; this host takes files up to %s", human(size), human(max))
+		return protocol.Errorf(protocol.CodeFileTooLarge, "the file is %s; this host takes files up to %s", HumanSize(size), HumanSize(max))
 	}
 	for {
 		used := s.used.Load()
 		if total := s.MaxTotal(); used+size > total {
-			return protocol.Errorf(protocol.CodeFilesFull, "this host has no room for %s more (%s of %s used)", human(size), human(used), human(total))
+			return protocol.Errorf(protocol.CodeFilesFull, "this host has no room for %s more (%s of %s used)", HumanSize(size), HumanSize(used), HumanSize(total))
 		}
 		if s.used.CompareAndSwap(used, used+size) {
 			return nil
@@ -378,7 +378,8 @@ func (s *Store) reserve(size int64) *protocol.Problem {
 	}
 }
 
-func human(n int64) string {
+// HumanSize is a size for people, in English: "482 KB", "2.2 MB".
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
