@@ -127,15 +127,7 @@ func TestFilesInRoomsAndPrivate(t *testing.T) {
 	h := runHost(t, Config{Name: "Lab"})
 	base := "http://127.0.0.1:" + strconv.Itoa(h.Port())
 	wsURL := "ws://127.0.0.1:" + strconv.Itoa(h.Port()) + "/ws"
-	dial := func(name string) *wsClient {
-		c, _, err := dialBox(wsURL, name, "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(c.close)
-		return c
-	}
-	ana, bruno, caio := dial("Ana"), dial("Bruno"), dial("Caio")
+	ana, bruno, caio := joinHost(t, wsURL, "Ana"), joinHost(t, wsURL, "Bruno"), joinHost(t, wsURL, "Caio")
 	joinRoom(t, ana, "general")
 	joinRoom(t, bruno, "general")
 	joinRoom(t, caio, "random")
@@ -232,11 +224,7 @@ func TestUploadsSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(teacher.close)
-	ana, _, err := dialBox(wsURL, "Ana", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ana.close)
+	ana := joinHost(t, wsURL, "Ana")
 	joinRoom(t, ana, "general")
 	joinRoom(t, teacher, "general")
 	early := filesOf(t, base, ana).upload("a.txt", []byte("before the change"))
@@ -293,16 +281,8 @@ func TestUploadSurvivesKill9(t *testing.T) {
 
 	b.start(t)
 	b.waitUp(t)
-	ana, _, err = dialBox(b.ws(), "Ana", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ana.close)
-	bruno, _, err := dialBox(b.ws(), "Bruno", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bruno.close)
+	ana = joinHost(t, b.ws(), "Ana")
+	bruno := joinHost(t, b.ws(), "Bruno")
 	joinRoom(t, ana, "general")
 	joinRoom(t, bruno, "general")
 	fa = filesOf(t, base, ana)
@@ -338,16 +318,8 @@ func TestFilesThroughTheRelay(t *testing.T) {
 	ownWS := "ws://127.0.0.1:" + strconv.Itoa(own.Port()) + "/ws"
 	base := relay.FilesURL(ownWS, farAddr, far.Fingerprint())
 
-	ana, _, err := dialBox("ws://"+farAddr+"/ws", "Ana", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ana.close)
-	bruno, _, err := dialBox("ws://"+farAddr+"/ws", "Bruno", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bruno.close)
+	ana := joinHost(t, "ws://"+farAddr+"/ws", "Ana")
+	bruno := joinHost(t, "ws://"+farAddr+"/ws", "Bruno")
 	joinRoom(t, ana, "general")
 	joinRoom(t, bruno, "general")
 
@@ -400,16 +372,8 @@ func TestFilesThroughTheRelay(t *testing.T) {
 // object store carries it).
 func TestClusterFilesOnEveryBox(t *testing.T) {
 	boxes := startCluster(t, 3)
-	ana, _, err := dialBox(boxes[0].ws(), "Ana", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ana.close)
-	bruno, _, err := dialBox(boxes[1].ws(), "Bruno", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bruno.close)
+	ana := joinHost(t, boxes[0].ws(), "Ana")
+	bruno := joinHost(t, boxes[1].ws(), "Bruno")
 	joinRoom(t, ana, "general")
 	joinRoom(t, bruno, "general")
 	data := randomBytes(3<<20 + 11)

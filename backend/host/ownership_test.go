@@ -35,16 +35,8 @@ func TestMessagesStayTheirAuthorsAcrossARestart(t *testing.T) {
 
 	b.start(t)
 	b.waitUp(t)
-	ana, _, err = dialBox(b.ws(), "Ana", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ana.close)
-	bruno, _, err := dialBox(b.ws(), "Bruno", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bruno.close)
+	ana = joinHost(t, b.ws(), "Ana")
+	bruno := joinHost(t, b.ws(), "Bruno")
 	if ana.id != before {
 		t.Fatalf("Ana is %s after the restart, %s before", ana.id, before)
 	}

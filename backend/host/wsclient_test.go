@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -76,6 +77,18 @@ func dialBox(url, name, session string, resume map[string]uint64) (*wsClient, st
 		hello["resume"] = map[string]any{"session": session, "rooms": resume}
 	}
 	return sayHello(ws, name, hello)
+}
+
+// joinHost is dialBox for a test that needs the member: it fails the test
+// when hello does, and closes the connection when the test ends.
+func joinHost(t testing.TB, url, name string) *wsClient {
+	t.Helper()
+	c, _, err := dialBox(url, name, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	return c
 }
 
 // dialWS opens a WebSocket to a box's ws URL as a page of that box would.
