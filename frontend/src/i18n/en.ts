@@ -346,4 +346,6 @@ export const en = {
   'error.file_too_large': 'The file is too big for this host.',
   'error.files_full': 'The host has no room left for files.',
   'error.too_many_files': 'A message carries at most 10 files.',
+  'error.bad_query': 'Type 1 to 100 characters to search.',
+  'error.search_off': 'This host cannot search messages.',
 } as const;

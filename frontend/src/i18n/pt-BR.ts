@@ -348,4 +348,6 @@ export const ptBR: Record<keyof typeof en, string> = {
   'error.file_too_large': 'O arquivo é grande demais para este anfitrião.',
   'error.files_full': 'O anfitrião não tem mais espaço para arquivos.',
   'error.too_many_files': 'Uma mensagem leva no máximo 10 arquivos.',
+  'error.bad_query': 'Digite de 1 a 100 caracteres para buscar.',
+  'error.search_off': 'Este anfitrião não faz buscas de mensagens.',
 };

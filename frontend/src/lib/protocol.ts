@@ -339,6 +339,8 @@ export const ERROR_CODES = [
   'uploads_off',
   'file_too_large',
   'files_full',
+  'bad_query',
+  'search_off',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
