@@ -98,9 +98,13 @@ func Snippet(text string, terms []string) []protocol.SnippetPart {
 			start = max(0, hits[0].Start-snippetBytes/3)
 		}
 		end = min(len(text), start+snippetBytes)
-		// Cut between words, on rune boundaries.
-		start = wordEdge(text, words, start, true)
-		end = wordEdge(text, words, end, false)
+		// Cut between words, on rune boundaries; within a word as long as
+		// the window when there is no other way.
+		if s, e := wordEdge(text, words, start, true), wordEdge(text, words, end, false); e-s >= snippetBytes/2 {
+			start, end = s, e
+		} else {
+			start, end = runeEdge(text, start), runeEdge(text, end)
+		}
 	}
 	var out []protocol.SnippetPart
 	add := func(s string, match bool) {
@@ -124,12 +128,13 @@ func Snippet(text string, terms []string) []protocol.SnippetPart {
 		add("… ", false)
 	}
 	for _, w := range hits {
-		if w.Start < start || w.End > end {
+		if w.Start < start || w.Start >= end {
 			continue
 		}
+		e := min(w.End, end) // a word the window cuts is marked as far as it shows
 		add(text[at:w.Start], false)
-		add(text[w.Start:w.End], true)
-		at = w.End
+		add(text[w.Start:e], true)
+		at = e
 	}
 	add(text[at:end], false)
 	if end < len(text) {
@@ -177,6 +182,11 @@ func wordEdge(text string, words []protocol.Word, i int, forward bool) int {
 			return w.Start
 		}
 	}
+	return runeEdge(text, i)
+}
+
+// runeEdge moves i back to the start of the rune it falls in.
+func runeEdge(text string, i int) int {
 	for i > 0 && i < len(text) && !utf8.RuneStart(text[i]) {
 		i--
 	}

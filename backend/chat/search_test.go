@@ -305,6 +305,11 @@ func TestSnippet(t *testing.T) {
 			t.Errorf("part %q", p.Text)
 		}
 	}
+	// One long word: cut inside it rather than show nothing.
+	word := strings.Repeat("é", 300)
+	if got := Snippet(word, []string{"e"}); len(got) != 2 || !got[0].Match || !strings.HasPrefix(word, got[0].Text) || len(got[0].Text) < snippetBytes/2 || got[1].Text != " …" {
+		t.Errorf("one long word: %+v", got)
+	}
 	if got := Snippet("sem nada", []string{"prova"}); !slices.Equal(got, []protocol.SnippetPart{{Text: "sem nada"}}) {
 		t.Errorf("no match: %+v", got)
 	}
@@ -318,3 +323,34 @@ func utf8ValidAndWhole(s string) bool {
 }
 
 var _ = time.Second
+
+// FuzzSnippet: for any text and query a snippet is valid UTF-8 in non-empty
+// parts, no two plain parts in a row, about as long as the window, and its
+// marked parts are words (or the start of one) the query matches.
+func FuzzSnippet(f *testing.F) {
+	f.Add("A Prova de sexta vale como avaliação", "avaliacao prova")
+	f.Add(strings.Repeat("é", 300), "e")
+	f.Add("a\u0301b  c\n\nd", "ab d")
+	f.Fuzz(func(t *testing.T, text, query string) {
+		terms := protocol.SearchTerms(query)
+		parts := Snippet(text, terms)
+		n := 0
+		for i, p := range parts {
+			if p.Text == "" || !utf8ValidAndWhole(p.Text) && utf8ValidAndWhole(text) {
+				t.Fatalf("part %d %q of %q", i, p.Text, text)
+			}
+			if i > 0 && !p.Match && !parts[i-1].Match {
+				t.Fatalf("two plain parts in a row: %+v", parts)
+			}
+			if folded := protocol.Fold(p.Text); p.Match && !slices.ContainsFunc(terms, func(term string) bool {
+				return strings.HasPrefix(folded, term) || strings.HasPrefix(term, folded) // a word, or the part of one the window shows
+			}) {
+				t.Fatalf("marked %q does not match %q", p.Text, terms)
+			}
+			n += len(p.Text)
+		}
+		if len(text) > snippetBytes && n > snippetBytes+len("… ")+len(" …") {
+			t.Fatalf("snippet of %d bytes: %+v", n, parts)
+		}
+	})
+}
