@@ -42,25 +42,34 @@ func Matches(text string, terms []string) bool {
 }
 
 // Search finds messages as the SQLite store does, by scanning what the
-// memory store keeps: newest first, in the order they were stored.
+// memory store keeps: newest first, in the order they were stored. The
+// rooms are copied under the store's lock and scanned after it, so appends
+// do not wait for the scan.
 func (s *MemoryStore) Search(terms, rooms []string, limit int) ([]Found, error) {
 	if len(terms) == 0 || limit <= 0 {
 		return nil, nil
 	}
+	type kept struct {
+		key    string
+		msgs   []protocol.Message
+		stamps []uint64
+	}
+	var copies []kept
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	for _, key := range rooms {
+		if mr, ok := s.rooms[key]; ok && len(mr.msgs) > 0 {
+			copies = append(copies, kept{key, slices.Clone(mr.msgs), slices.Clone(mr.stamps)})
+		}
+	}
+	s.mu.Unlock()
 	var out []Found
 	var stamps []uint64
-	for _, key := range rooms {
-		mr, ok := s.rooms[key]
-		if !ok {
-			continue
-		}
+	for _, r := range copies {
 		n := 0
-		for i := len(mr.msgs) - 1; i >= 0 && n < limit; i-- {
-			if m := mr.msgs[i]; !m.Deleted && Matches(m.Text, terms) {
-				out = append(out, Found{Room: key, Message: m})
-				stamps = append(stamps, mr.stamps[i])
+		for i := len(r.msgs) - 1; i >= 0 && n < limit; i-- {
+			if m := r.msgs[i]; !m.Deleted && Matches(m.Text, terms) {
+				out = append(out, Found{Room: r.key, Message: m})
+				stamps = append(stamps, r.stamps[i])
 				n++
 			}
 		}
