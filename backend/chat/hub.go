@@ -158,10 +158,11 @@ type Hub struct {
 	bannedIDs map[string]bool       // by identity
 	bannedDev map[string]bool       // by device
 
-	joins     []joinJob // joins decided under mu, finished by unlock
-	roomsList throttle  // the rooms list pushed to every member
-	unwatch   []func()  // stop the RoomFeed and Decisions watches (each once)
-	box       string    // names this hub's actions among the boxes' (Decision.Box)
+	joins     []joinJob     // joins decided under mu, finished by unlock
+	roomsList throttle      // the rooms list pushed to every member
+	unwatch   []func()      // stop the RoomFeed and Decisions watches (each once)
+	box       string        // names this hub's actions among the boxes' (Decision.Box)
+	searching chan struct{} // a slot per search reading the store now
 }
 
 type room struct {
@@ -211,6 +212,9 @@ type Conn struct {
 	last   time.Time
 
 	removed bool // the host removed (kicked or banned) the member on this connection; guarded by Hub.mu
+
+	searchTokens float64 // the search limiter; guarded by mu
+	searchLast   time.Time
 }
 
 // ErrClosed is returned by Connect after Close.
@@ -236,6 +240,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		mutes:     map[string]bool{},
 		bannedIDs: map[string]bool{},
 		bannedDev: map[string]bool{},
+		searching: make(chan struct{}, maxSearches),
 	}
 	stored, err := cfg.Store.Rooms()
 	if err != nil {
@@ -298,6 +303,7 @@ func (h *Hub) limitsLocked() protocol.Limits {
 	if c.Files != nil {
 		l.MaxFile, l.Uploads = h.maxFile, h.uploads
 	}
+	_, l.Search = c.Store.(Searcher)
 	return l
 }
 
@@ -547,6 +553,10 @@ func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
 		return c.openDM(f)
 	case protocol.MembersQuery:
 		return c.members(f)
+	case protocol.Search:
+		return c.search(f)
+	case protocol.HistoryQuery:
+		return c.history(f)
 	case protocol.Hello:
 		return protocol.Errorf(protocol.CodeAlreadyHello, "hello was already received on this connection")
 	}

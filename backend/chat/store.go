@@ -63,11 +63,13 @@ type MemoryStore struct {
 	mu    sync.Mutex
 	rooms map[string]*memRoom
 	order []string
+	stamp uint64 // counts appends: the order messages were stored in
 }
 
 type memRoom struct {
 	info     StoredRoom
 	msgs     []protocol.Message // ring, oldest first after normalisation
+	stamps   []uint64           // when each of msgs was stored (MemoryStore.stamp)
 	byClient map[string]uint64
 }
 
@@ -126,6 +128,8 @@ func (s *MemoryStore) Append(room string, m protocol.Message) (protocol.Message,
 	}
 	m.Seq = mr.info.LastSeq + 1
 	mr.msgs = append(mr.msgs, m)
+	s.stamp++
+	mr.stamps = append(mr.stamps, s.stamp)
 	if m.ClientID != "" {
 		mr.byClient[m.ClientID] = m.Seq
 	}
@@ -137,9 +141,10 @@ func (s *MemoryStore) Append(room string, m protocol.Message) (protocol.Message,
 		}
 		// Reslicing is O(1); copying to a fresh array once the dropped
 		// prefix is as large as the window keeps memory bounded.
-		mr.msgs = mr.msgs[over:]
+		mr.msgs, mr.stamps = mr.msgs[over:], mr.stamps[over:]
 		if cap(mr.msgs) > 4*s.Keep {
 			mr.msgs = append(make([]protocol.Message, 0, 2*s.Keep), mr.msgs...)
+			mr.stamps = append(make([]uint64, 0, 2*s.Keep), mr.stamps...)
 		}
 	}
 	mr.info.LastSeq = m.Seq

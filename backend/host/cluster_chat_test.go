@@ -81,6 +81,15 @@ func TestClusterOneRoom(t *testing.T) {
 			t.Fatalf("%s saw seqs %v, want 1..%d once each, in order", c.name, got, total)
 		}
 	}
+	// A box does not search (the history is in JetStream, not SQLite): its
+	// welcome says so, and a search is refused plainly.
+	if w, _ := cs[0].waitFor(time.Second, func(f frame) bool { return f.Type == "welcome" }); w.Limits.Search {
+		t.Error("a box's welcome says it searches")
+	}
+	_ = cs[0].send(map[string]any{"type": "search", "query": "Ana"})
+	if f, ok := cs[0].waitFor(10*time.Second, func(f frame) bool { return f.Type == "error" || f.Type == "search_results" }); !ok || f.Code != "search_off" {
+		t.Errorf("search on a box: %+v", f)
+	}
 
 	// A welcome names the other boxes, and a box takes the WebSocket of a
 	// page another box served (a member failing over), not a stranger's.

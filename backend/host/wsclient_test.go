@@ -57,7 +57,17 @@ type frame struct {
 	Limits   struct {
 		Uploads string `json:"uploads"`
 		MaxFile int64  `json:"max_file"`
+		Search  bool   `json:"search"`
 	} `json:"limits"`
+	Query   string `json:"query"`
+	Results []struct {
+		Room    string `json:"room"`
+		Seq     uint64 `json:"seq"`
+		Snippet []struct {
+			Text  string `json:"text"`
+			Match bool   `json:"match"`
+		} `json:"snippet"`
+	} `json:"results"`
 	Attachments []protocol.Attachment `json:"attachments"`
 	Rooms       []struct {
 		Name   string `json:"name"`

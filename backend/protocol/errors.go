@@ -44,6 +44,8 @@ const (
 	CodeUploadsOff        = "uploads_off"  // the host does not take files from this member
 	CodeFileTooLarge      = "file_too_large"
 	CodeFilesFull         = "files_full" // the host's space for files is used up
+	CodeBadQuery          = "bad_query"  // a search that is blank or too long, or a history query without a seq
+	CodeSearchOff         = "search_off" // this host cannot search messages (a cluster box)
 )
 
 // Codes lists every error code, in the order docs/protocol.md gives them.
@@ -57,6 +59,7 @@ var Codes = []string{
 	CodeMuted, CodeRoomLocked, CodeSlowMode, CodeKicked, CodeBanned,
 	CodeNoSuchMember, CodeNoSuchMessage, CodeBadControl,
 	CodeNoSuchFile, CodeUploadsOff, CodeFileTooLarge, CodeFilesFull,
+	CodeBadQuery, CodeSearchOff,
 }
 
 // Problem is a refusal with a stable code. It is an error, and it becomes an

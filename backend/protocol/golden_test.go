@@ -27,7 +27,7 @@ var examples = map[string]Frame{
 		Resume: &Resume{Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9", Rooms: map[string]uint64{"lobby": 41, "general": 7, "robotics": 3}}},
 	"welcome": Welcome{Version: 1, Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "lab-pc-3"}, Member: alice,
 		Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9",
-		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000, MaxFile: 104857600, Uploads: UploadsEveryone},
+		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000, MaxFile: 104857600, Uploads: UploadsEveryone, Search: true},
 		Rooms:   []RoomInfo{{Name: "lobby", Members: 2}, {Name: "general", Members: 1}, {Name: "projects"}, {Name: "random"}},
 		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}, Boxes: []string{"http://10.0.0.2:47800/"}, FilesKey: "4be1f0c29d7a3e58b6c0d2f4a1e3c5b7"},
 	"join":  Join{Room: "general", Since: u64(7)},
@@ -63,7 +63,17 @@ var examples = map[string]Frame{
 			{ID: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752", Name: "quadro.jpg", Size: 2315220, Type: "image/jpeg", Width: 3024, Height: 4032,
 				Thumb: "fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13"}}},
 	"limits": LimitsUpdate{Limits: Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000,
-		MaxFile: 104857600, Uploads: UploadsHosts}},
+		MaxFile: 104857600, Uploads: UploadsHosts, Search: true}},
+	"search": Search{Query: "avaliacao prova"},
+	"search_results": SearchResults{Query: "avaliacao prova", Results: []SearchHit{
+		{Room: "general", Seq: 42, ID: "c3d4e5f6a7b8c9d0", From: bob, TS: 1764153000000, Snippet: []SnippetPart{
+			{Text: "a "}, {Text: "Prova", Match: true}, {Text: " de sexta vale como "}, {Text: "avaliação", Match: true}, {Text: " final"}}},
+		{Room: "@5e6f7a8b9c0d-8c01d2e3f4a5", Seq: 3, ID: "0a1b2c3d4e5f6071", From: alice, TS: 1764067300000, Snippet: []SnippetPart{
+			{Text: "… e depois da "}, {Text: "provas", Match: true}, {Text: ", a "}, {Text: "avaliação", Match: true}, {Text: " dos projetos …"}}}}},
+	"history": HistoryQuery{Room: "general", Before: 40, Limit: 20},
+	"history-answer": History{Room: "general", Before: 10, FirstKept: 8, Messages: []Message{
+		{Type: TypeMessage, Room: "general", Seq: 8, ID: "5d1c9e2a7b3f4c60", From: bob, Text: "who has the slides?", TS: 1764067200000, ClientID: "c-71ad"},
+		{Type: TypeMessage, Room: "general", Seq: 9, ID: "a2b4c6d8e0f13579", From: bob, Text: "found them", TS: 1764067215000, ClientID: "c-71ae"}}},
 }
 
 var blockRE = regexp.MustCompile("(?s)```json frame=([a-z_-]+)\n(.*?)```")

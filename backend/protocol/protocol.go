@@ -128,6 +128,8 @@ type Limits struct {
 	// Both are absent from a host that takes no files.
 	MaxFile int64  `json:"max_file,omitempty"`
 	Uploads string `json:"uploads,omitempty"`
+	// Search is true when the host answers search frames.
+	Search bool `json:"search,omitempty"`
 }
 
 // RoomInfo is one entry of the rooms list.

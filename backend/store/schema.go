@@ -60,6 +60,33 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 );
 `,
+	// v4: message search. messages_fts indexes the text of every message
+	// that is not a tombstone under the message's rowid: words folded to
+	// lower case without accents (unicode61, remove_diacritics 2), so
+	// "avaliacao" finds "Avaliação". It keeps no copy of the text
+	// (contentless); triggers keep it in step with inserts, updates
+	// (a delete turns a message into a tombstone) and deletions
+	// (retention), inside the writing transaction.
+	`
+CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='', contentless_delete=1,
+	tokenize='unicode61 remove_diacritics 2');
+INSERT INTO messages_fts (rowid, text)
+	SELECT rowid, json_extract(body, '$.text') FROM messages
+	WHERE deleted = 0 AND coalesce(json_extract(body, '$.text'), '') != '';
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+	WHEN new.deleted = 0 AND coalesce(json_extract(new.body, '$.text'), '') != '' BEGIN
+	INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, json_extract(new.body, '$.text'));
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+	DELETE FROM messages_fts WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, deleted ON messages BEGIN
+	DELETE FROM messages_fts WHERE rowid = old.rowid;
+	INSERT INTO messages_fts (rowid, text)
+		SELECT new.rowid, json_extract(new.body, '$.text')
+		WHERE new.deleted = 0 AND coalesce(json_extract(new.body, '$.text'), '') != '';
+END;
+`,
 }
 
 // deletedOf and recipientOf are the SQL expressions deriving the v2 columns

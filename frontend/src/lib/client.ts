@@ -16,7 +16,7 @@
 import { browserClock } from './clock';
 import { Connection } from './connection';
 import { mentions } from './format';
-import { catchUp, startedOver, take } from './history';
+import { catchUp, oldestSeq, startedOver, take, takeOlder } from './history';
 import { Outbox } from './outbox';
 import { filesBase, wsFromHTTP } from './peers';
 import {
@@ -29,19 +29,25 @@ import {
   type ClientFrame,
   type Control,
   type ErrorFrame,
+  type HistoryAnswer,
   type Joined,
   type Limits,
   type Member,
   type Message,
+  type SearchResults,
   type ServerFrame,
   type Welcome,
 } from './protocol';
 import { awaitingJoin, inRoom, Rooms, type Room } from './rooms';
-import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, LocalFile, SocketLike } from './types';
+import { checkQuery, historyRequest, searchHits } from './search';
+import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, Focus, LocalFile, SearchState, SocketLike } from './types';
 
 export type * from './types';
 export type { RoomState } from './rooms';
 export { mentions };
+
+/** Errors without a ref that answer a search of ours. */
+const SEARCH_REFUSALS: ReadonlySet<string> = new Set(['bad_query', 'search_off', 'rate_limited', 'internal']);
 
 /** Errors that name a room we asked to join (or create, or open a conversation in): that join is off. */
 const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden', 'room_exists', 'too_many_rooms', 'no_such_member']);
@@ -73,6 +79,10 @@ export class LanchatClient {
   /** the room last made active, and how many of its messages were unread then */
   private opened: { key: string; unread: number } = { key: LOBBY, unread: 0 };
   private visible = true;
+  /** the message search asked last */
+  private searching?: SearchState;
+  /** the message to bring into view */
+  private focus?: Focus;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -297,6 +307,53 @@ export class LanchatClient {
     return this.askMembers(r);
   }
 
+  /**
+   * search asks the host for the messages with every word of query, in the
+   * rooms we may read; the answer lands in the state's search (an answer to
+   * an earlier query is dropped). It returns why it could not ask: bad_query
+   * (blank or too long), search_off (the host does not search) or offline;
+   * the state's search then says so too.
+   */
+  search(query: string): string | undefined {
+    const q = query.trim();
+    const bad = checkQuery(q) ?? (this.limits && !this.limits.search ? 'search_off' : undefined) ?? (this.isOnline() ? undefined : 'offline');
+    this.searching = { query: q, pending: !bad, results: [], more: false, error: bad };
+    if (!bad) this.transmit({ type: 'search', query: q });
+    this.changed();
+    return bad;
+  }
+
+  /** clearSearch ends the message search: its answer, if it comes, is dropped. */
+  clearSearch(): void {
+    if (!this.searching) return;
+    this.searching = undefined;
+    this.changed();
+  }
+
+  /**
+   * show brings message seq of a room into view (a search result opened):
+   * it joins the room if need be, makes it the active one, and asks for the
+   * older history down to a little before the message when the room does
+   * not show it yet. The state's focus names the message until the view
+   * calls focused.
+   */
+  show(roomName: string, seq: number): void {
+    if (!roomKey(roomName) || !(seq >= 1)) return;
+    const r = this.rooms.room(roomName);
+    this.join(r.name);
+    this.setActive(r.name);
+    this.focus = { room: r.key, seq };
+    this.loadFocus(r);
+    this.changed();
+  }
+
+  /** focused: the view showed the focused message (or gave up on it). */
+  focused(): void {
+    if (!this.focus) return;
+    this.focus = undefined;
+    this.changed();
+  }
+
   /** typing tells the room the user is typing, at most once per limits.typing_ms. */
   typing(roomName: string): void {
     const r = this.rooms.find(roomName);
@@ -392,6 +449,34 @@ export class LanchatClient {
     return true;
   }
 
+  /** loadFocus asks for the older history the focused message needs, when it is in this room and not shown yet. */
+  private loadFocus(r: Room): void {
+    const f = this.focus;
+    if (!f || f.room !== r.key || !inRoom(r) || !this.isOnline() || r.loadingOlder !== undefined) return;
+    const ask = historyRequest(oldestSeq(r) ?? r.lastSeq + 1, f.seq, r.firstKept);
+    if (!ask) return;
+    r.loadingOlder = ask.before;
+    this.transmit({ type: 'history', room: r.name, before: ask.before, limit: ask.limit });
+  }
+
+  /** onHistory takes older messages in; if the focused message needs more still, it asks again. */
+  private onHistory(h: HistoryAnswer): void {
+    const r = this.rooms.find(h.room);
+    if (!r || r.loadingOlder === undefined || r.loadingOlder !== h.before) return;
+    r.loadingOlder = undefined;
+    if (typeof h.first_kept === 'number') r.firstKept = h.first_kept;
+    const added = takeOlder(r, Array.isArray(h.messages) ? h.messages : [], this.mine);
+    this.rooms.older(r, added);
+    if (added.length) this.loadFocus(r);
+    else this.changed();
+  }
+
+  private onSearchResults(f: SearchResults): void {
+    if (!this.searching || this.searching.query !== f.query) return;
+    this.searching = { query: f.query, pending: false, results: searchHits(f.results), more: !!f.more };
+    this.changed();
+  }
+
   /** resync asks again, from since, for a joined room (a gap, or its history started over); what is sent waits for the answer. */
   private resync(r: Room, since: number): void {
     if (this.rooms.toResyncing(r)) this.transmit({ type: 'join', room: r.name, since });
@@ -454,6 +539,10 @@ export class LanchatClient {
         if (r) this.rooms.membersList(r, f);
         return;
       }
+      case 'search_results':
+        return this.onSearchResults(f);
+      case 'history':
+        return this.onHistory(f);
       case 'host': {
         // the host was renamed: the same host (its id), a new name
         if (this.host && f.host?.id === this.host.id && typeof f.host.name === 'string') {
@@ -552,7 +641,10 @@ export class LanchatClient {
     if (gapBefore) this.rooms.notice(r, 'gap');
     this.rooms.merge(r, added, patches);
     if (gapAfter) this.rooms.notice(r, 'gap');
+    if (typeof j.first_kept === 'number') r.firstKept = j.first_kept;
     this.outbox.flush(r);
+    // a message to show that is older than this history: ask for it
+    this.loadFocus(r);
     // a search asked before this joined (offline, or on the previous connection) goes out now
     if (r.large && r.search) this.askMembers(r);
   }
@@ -642,6 +734,12 @@ export class LanchatClient {
       }
       if (r && e.code === 'no_such_room') this.markGone(r);
       else if (r && JOIN_REFUSALS.has(e.code)) this.rooms.joinRefused(r);
+      // a history query refused: do not wait for its answer
+      if (r) r.loadingOlder = undefined;
+    } else if (this.searching?.pending && SEARCH_REFUSALS.has(e.code)) {
+      // no ref: the answer to our search
+      this.searching = { ...this.searching, pending: false, error: e.code };
+      this.changed();
     }
     this.emit({ type: 'error', code: e.code, ref: e.ref, message: e.message });
   }
@@ -689,6 +787,8 @@ export class LanchatClient {
       files: this.files,
       rooms: this.rooms.views(),
       active: this.active,
+      search: this.searching,
+      focus: this.focus,
     };
   }
 }

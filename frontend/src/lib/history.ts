@@ -33,6 +33,13 @@ export function take(r: Room, m: Message, outbox: Claims, mine: (memberId: strin
     if (m.attachments?.length && !m.deleted) Object.assign(patch, { attachments: m.attachments, files: undefined });
     return { kind: 'own', key, patch };
   }
+  const entry = entryOf(r, m, mine);
+  r.bySeq.set(m.seq, entry.key);
+  return { kind: 'new', entry };
+}
+
+/** entryOf is the entry that shows a message of a room (not one of our pending ones). */
+export function entryOf(r: Room, m: Message, mine: (memberId: string) => boolean): MessageEntry {
   const entry: MessageEntry = {
     kind: 'message',
     key: 'm:' + m.id,
@@ -50,8 +57,47 @@ export function take(r: Room, m: Message, outbox: Claims, mine: (memberId: strin
   if (m.deleted) entry.deleted = true;
   else if (Array.isArray(m.attachments) && m.attachments.length) entry.attachments = m.attachments;
   if (m.from && mine(m.from.id)) entry.own = true;
-  r.bySeq.set(m.seq, entry.key);
-  return { kind: 'new', entry };
+  return entry;
+}
+
+/** oldestSeq is the lowest seq a room shows of its current history (undefined: none). */
+export function oldestSeq(r: Pick<Room, 'entries' | 'epoch'>): number | undefined {
+  let low: number | undefined;
+  for (const e of r.entries) {
+    if (e.kind === 'message' && e.seq !== undefined && e.epoch === r.epoch && (low === undefined || e.seq < low)) low = e.seq;
+  }
+  return low;
+}
+
+/**
+ * takeOlder does the bookkeeping for a history answer (messages older than
+ * what the room shows) and returns the entries to put before the rest, in
+ * seq order: only messages below the oldest seq shown, each once. The
+ * room's last seq does not move.
+ */
+export function takeOlder(r: Room, hist: Message[], mine: (memberId: string) => boolean): MessageEntry[] {
+  const below = oldestSeq(r) ?? r.lastSeq + 1;
+  const out: MessageEntry[] = [];
+  for (const m of hist) {
+    if (!m || typeof m.seq !== 'number' || typeof m.id !== 'string' || m.seq >= below || r.ids.has(m.id)) continue;
+    r.ids.add(m.id);
+    const e = entryOf(r, m, mine);
+    r.bySeq.set(m.seq, e.key);
+    out.push(e);
+  }
+  return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+}
+
+/**
+ * mergeOlder puts older messages (from takeOlder) before the room's first
+ * message of their history that has a later seq: above what was shown.
+ */
+export function mergeOlder(entries: Entry[], added: MessageEntry[]): Entry[] {
+  if (!added.length) return entries;
+  const last = added[added.length - 1];
+  const i = entries.findIndex((e) => e.kind === 'message' && e.seq !== undefined && e.epoch === last.epoch && e.seq > (last.seq ?? 0));
+  const at = i < 0 ? 0 : i;
+  return [...entries.slice(0, at), ...added, ...entries.slice(at)];
 }
 
 /**

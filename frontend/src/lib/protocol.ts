@@ -27,6 +27,8 @@ export interface Limits {
   max_file?: number;
   /** who may send files; absent when the host takes no files */
   uploads?: Uploads;
+  /** the host answers search frames */
+  search?: boolean;
 }
 
 /** Who may send files (limits.uploads, control set_uploads): hosts are the host and its co-hosts. */
@@ -157,7 +159,20 @@ export interface MembersQuery {
   /** default 50, at most 200 */
   limit?: number;
 }
-export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom | Control | DM | MembersQuery;
+/** Finds messages by words in every room the member may read (docs/protocol.md, "search"). */
+export interface SearchQuery {
+  type: 'search';
+  /** 1–100 characters, not blank */
+  query: string;
+}
+/** Asks for the messages of a room below a seq (the oldest one has), at most limit (default 100, at most 500). */
+export interface HistoryQuery {
+  type: 'history';
+  room: string;
+  before: number;
+  limit?: number;
+}
+export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom | Control | DM | MembersQuery | SearchQuery | HistoryQuery;
 
 // Server frames.
 export interface Welcome {
@@ -240,6 +255,37 @@ export interface MembersList {
   count: number;
   partial?: boolean;
 }
+/** A piece of a search result's snippet: plain text, a matched word when match. */
+export interface SnippetPart {
+  text: string;
+  match?: boolean;
+}
+/** One message a search found. */
+export interface SearchHit {
+  /** the room's name, or a private conversation's "@…" name */
+  room: string;
+  seq: number;
+  id: string;
+  from: Member;
+  ts: number;
+  snippet: SnippetPart[];
+}
+/** The answer to a search: at most 50 messages, newest first; more when there were more. */
+export interface SearchResults {
+  type: 'search_results';
+  query: string;
+  results: SearchHit[];
+  more?: boolean;
+}
+/** The answer to a history query: a room's messages below before, in seq order. */
+export interface HistoryAnswer {
+  type: 'history';
+  room: string;
+  before: number;
+  messages: Message[];
+  /** the oldest seq the host keeps in the room */
+  first_kept?: number;
+}
 export interface Rooms {
   type: 'rooms';
   rooms: RoomInfo[];
@@ -296,7 +342,9 @@ export type ServerFrame =
   | MemberUpdate
   | HostUpdate
   | LimitsUpdate
-  | MembersList;
+  | MembersList
+  | SearchResults
+  | HistoryAnswer;
 
 // Error codes (docs/protocol.md, "Error codes"). The UI has words for each.
 export const ERROR_CODES = [
@@ -339,6 +387,8 @@ export const ERROR_CODES = [
   'uploads_off',
   'file_too_large',
   'files_full',
+  'bad_query',
+  'search_off',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

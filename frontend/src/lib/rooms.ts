@@ -4,7 +4,7 @@
 // which drops the room's cached view and tells the client something changed.
 
 import { randomId } from './clock';
-import { insert, mergeHistory } from './history';
+import { insert, mergeHistory, mergeOlder } from './history';
 import {
   LOBBY,
   isPrivate,
@@ -94,6 +94,10 @@ export interface Room {
   historyEpoch?: string;
   bySeq: Map<number, string>;
   ids: Set<string>;
+  /** the oldest seq the host keeps in the room (joined.first_kept, history.first_kept) */
+  firstKept?: number;
+  /** a history query is on its way: its before */
+  loadingOlder?: number;
   unread: number;
   mentions: number;
   typing: Map<string, { member: Member; until: number }>;
@@ -233,6 +237,7 @@ export class Rooms {
   /** disconnected: the connection is gone, and with it every room we were in or joining, and every typing hint. */
   disconnected(): void {
     for (const r of this.byKey.values()) {
+      r.loadingOlder = undefined; // its answer will not come
       if (inRoom(r) && r.members.length) r.away = { names: new Set(r.members.map((m) => m.name.toLowerCase())), until: 0 };
       if (r.state === 'joining' || inRoom(r) || r.typing.size) this.toIdle(r);
     }
@@ -244,6 +249,7 @@ export class Rooms {
     r.lastSeq = 0;
     r.bySeq.clear();
     r.historyEpoch = undefined;
+    r.firstKept = r.loadingOlder = undefined;
     this.touch(r);
   }
 
@@ -286,6 +292,13 @@ export class Rooms {
   /** insert puts a live message in seq order. */
   insert(r: Room, m: MessageEntry): void {
     r.entries = insert(r.entries, m);
+    this.touch(r);
+  }
+
+  /** older puts older messages (a history answer) above what the room shows. */
+  older(r: Room, added: MessageEntry[]): void {
+    if (!added.length) return;
+    r.entries = mergeOlder(r.entries, added);
     this.touch(r);
   }
 

@@ -2,7 +2,7 @@
 // the parts of the platform it uses (a WebSocket, timers), so tests can hand
 // it fakes. client.ts re-exports all of them.
 
-import type { Attachment, Limits, Member, Uploads } from './protocol';
+import type { Attachment, Limits, Member, SearchHit, Uploads } from './protocol';
 
 /** The parts of a WebSocket the client uses, so tests can hand it a fake. */
 export interface SocketLike {
@@ -144,6 +144,26 @@ export interface FilesInfo {
   uploads: Uploads;
 }
 
+/** The message search asked last (see LanchatClient.search). */
+export interface SearchState {
+  /** what was asked, as sent */
+  query: string;
+  /** asked, and the answer has not come yet */
+  pending: boolean;
+  /** the messages found, newest first */
+  results: SearchHit[];
+  /** there were more than the host sends: more words would narrow it */
+  more: boolean;
+  /** why the search failed: an error code (bad_query, search_off, rate_limited, offline) */
+  error?: string;
+}
+
+/** A message to bring into view (a search result opened): the room's key and the message's seq. */
+export interface Focus {
+  room: string;
+  seq: number;
+}
+
 export interface ClientState {
   status: Status;
   host?: { id: string; name: string };
@@ -153,6 +173,10 @@ export interface ClientState {
   files?: FilesInfo;
   rooms: RoomView[];
   active: string;
+  /** the message search, while there is one */
+  search?: SearchState;
+  /** the message to bring into view, until the view says it did (LanchatClient.focused) */
+  focus?: Focus;
 }
 
 export interface ClientOptions {

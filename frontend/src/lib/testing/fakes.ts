@@ -106,6 +106,7 @@ export const limits = {
   typing_ms: 2000,
   ping_seconds: 20,
   can_create_rooms: false,
+  search: true,
 };
 
 export function welcome(session = 'sess-1', member = { id: 'm-me', name: 'Alice' }, hostId = 'h1') {
