@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"net"
@@ -21,6 +22,7 @@ import (
 type wsConn struct {
 	srv   *Server
 	ws    *websocket.Conn
+	br    *bufio.Reader // what ws reads through (nil: unknown; see upgrade)
 	queue *sendq.Queue[*chat.Out]
 	w     writer
 
@@ -49,10 +51,11 @@ func (c *wsConn) stopBeforeHello() {
 	}
 }
 
-func newWSConn(s *Server, ws *websocket.Conn) *wsConn {
+func newWSConn(s *Server, ws *websocket.Conn, br *bufio.Reader) *wsConn {
 	return &wsConn{
 		srv: s,
 		ws:  ws,
+		br:  br,
 		queue: sendq.New(sendq.Config{
 			Soft: s.cfg.QueueBytes, Hard: s.cfg.QueueHardBytes, Grace: s.cfg.QueueGrace,
 		}, sendq.Frames),
@@ -266,12 +269,13 @@ func (c *wsConn) serve(end func()) {
 	r.next()
 }
 
-// reader reads a member's frames. An idle member's connection waits in a
-// read for minutes, so the goroutine that waits should hold a small stack:
-// after each frame it has handled (a hello, a join or a send grows the stack
-// to several KiB, and an idle goroutine's stack is never shrunk below four
+// reader reads a member's frames. An idle member's connection waits for
+// minutes, so the goroutine that waits should hold a small stack: after
+// each frame it has handled (a hello, a join or a send grows the stack to
+// several KiB, and an idle goroutine's stack is never shrunk below four
 // times what it uses), reading goes on in a fresh goroutine and the old one
-// ends. That is about 4 KiB less per idle member.
+// ends, and the fresh one waits on the socket itself before it reads (see
+// waitReadable), which uses a few hundred bytes of stack.
 type reader struct {
 	c      *wsConn
 	member *chat.Conn
@@ -284,6 +288,10 @@ func (r *reader) next() {
 	r.c.srv.wg.Add(1)
 	go func() {
 		defer r.c.srv.wg.Done()
+		if !r.c.waitReadable() {
+			r.end()
+			return
+		}
 		r.read()
 	}()
 }

@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"lanchat/backend/chat"
+	"lanchat/backend/protocol"
 )
 
 // goroutinesIn counts the goroutines whose stack has a frame of fn.
@@ -50,8 +56,11 @@ func TestIdleMembersWaitOnFreshReaders(t *testing.T) {
 		clients[i] = c
 	}
 	waitFor(t, "every member waiting for its next frame", func() bool {
-		return goroutinesIn("lanchat/backend/server.(*reader).read") == n
+		return goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable") == n
 	})
+	if got := goroutinesIn("lanchat/backend/server.(*reader).read"); got != 0 {
+		t.Fatalf("%d members wait inside the WebSocket read, not on the socket", got)
+	}
 	if got := goroutinesIn("lanchat/backend/server.(*wsConn).serve"); got != 0 {
 		t.Fatalf("%d connections still read on their first goroutine", got)
 	}
@@ -64,6 +73,63 @@ func TestIdleMembersWaitOnFreshReaders(t *testing.T) {
 		c.ws.Close()
 	}
 	waitFor(t, "the readers to end with their connections", func() bool {
-		return goroutinesIn("lanchat/backend/server.(*reader).read") == 0 && h.srv.conns.Load() == 0
+		return goroutinesIn("lanchat/backend/server.(*reader).read") == 0 &&
+			goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable") == 0 && h.srv.conns.Load() == 0
 	})
+}
+
+// Idle members answer the host's pings. Each pong is taken while the member
+// waits on its socket, and extends its deadline as the WebSocket library's
+// pong handler would: the members stay connected past many pong waits, and
+// go on waiting on the socket, not inside the library's read.
+func TestPongsKeepIdleMembersWaitingOnTheSocket(t *testing.T) {
+	const n, rounds = 10, 12
+	h := startHost(t, chat.Config{}, Config{PingInterval: 20 * time.Millisecond, PongWait: 100 * time.Millisecond})
+	var wg sync.WaitGroup
+	var joined atomic.Bool // member 0 was answered after its pongs
+	pings := make([]atomic.Int32, n)
+	clients := make([]*client, n)
+	for i := range clients {
+		c := join(t, h, fmt.Sprintf("member %02d", i))
+		clients[i] = c
+		c.ws.SetPingHandler(func(data string) error {
+			pings[i].Add(1)
+			return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		wg.Go(func() { // answers pings while it reads, until the connection closes
+			for {
+				_, data, err := c.ws.ReadMessage()
+				if err != nil {
+					return
+				}
+				if bytes.Contains(data, []byte(`"type":"joined"`)) && bytes.Contains(data, []byte(`"room":"general"`)) {
+					joined.Store(true)
+				}
+			}
+		})
+	}
+	waitFor(t, fmt.Sprintf("every member to answer %d pings", rounds), func() bool {
+		for i := range pings {
+			if pings[i].Load() < rounds {
+				return false
+			}
+		}
+		return true
+	})
+	if got := h.srv.conns.Load(); got != n {
+		t.Fatalf("%d of %d members still connected after %d pongs each", got, n, rounds)
+	}
+	waitFor(t, "every member waiting on its socket", func() bool {
+		return goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable") == n
+	})
+	if got := goroutinesIn("lanchat/backend/server.(*reader).read"); got != 0 {
+		t.Fatalf("%d members wait inside the WebSocket read after a pong", got)
+	}
+	// A member that writes after its pongs is still answered.
+	clients[0].send(protocol.Join{Room: "general"})
+	waitFor(t, "member 0 to join a room after its pongs", joined.Load)
+	for _, c := range clients {
+		c.ws.Close()
+	}
+	wg.Wait()
 }

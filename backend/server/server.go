@@ -165,9 +165,9 @@ func New(cfg Config) *Server {
 	s.handler = s.checkHost(s.mux)
 	s.upgrader = websocket.Upgrader{
 		// An idle connection holds no write buffer (it comes from the pool
-		// while a batch is written) and a small read buffer: clients send
-		// small frames, and a larger one is read past the buffer.
-		ReadBufferSize:  512,
+		// while a batch is written) and a small read buffer, which upgrade
+		// makes (ReadBufferSize 0 has the library read through it).
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		WriteBufferPool: writeBuffers,
 		CheckOrigin:     s.originAllowed,
@@ -219,11 +219,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, br, err := upgrade(&s.upgrader, w, r)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := newWSConn(s, ws)
+	c := newWSConn(s, ws, br)
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()

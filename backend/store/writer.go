@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // The writer goroutine owns the one write connection. Callers hand it
@@ -83,6 +84,7 @@ func (s *Store) do(fn func(*writeStmts) error) error {
 
 func (s *Store) writer() {
 	batch := make([]*op, 0, s.opts.MaxBatch)
+	var lastEnd time.Time // when the previous commit ended
 	for {
 		select {
 		case o := <-s.ops:
@@ -99,9 +101,34 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
+		if d := s.opts.CommitDelay; d > 0 && len(batch) < s.opts.MaxBatch && time.Since(lastEnd) < d {
+			batch = s.gather(batch, d)
+		}
 		s.commit(batch)
+		s.commits.Add(1)
+		lastEnd = time.Now()
 		clear(batch)
 	}
+}
+
+// gather adds to batch the writes that arrive within d (writes are
+// streaming in: more are on their way), up to MaxBatch. The callers wait the
+// same d longer for their commit; in exchange a burst of writes shares one
+// WAL sync.
+func (s *Store) gather(batch []*op, d time.Duration) []*op {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for len(batch) < s.opts.MaxBatch {
+		select {
+		case o := <-s.ops:
+			batch = append(batch, o)
+		case <-t.C:
+			return batch
+		case <-s.ctx.Done():
+			return batch // commit what was taken: its callers are waiting
+		}
+	}
+	return batch
 }
 
 // commit runs a batch in one transaction. If any operation fails, the batch

@@ -257,6 +257,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// Buffered is the number of peeked bytes not yet replayed by Read.
+func (c *Conn) Buffered() int { return len(c.peeked) }
+
 // CloseWrite shuts down the writing side of the underlying connection if it
 // supports that (as *net.TCPConn does).
 func (c *Conn) CloseWrite() error {
