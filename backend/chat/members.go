@@ -82,25 +82,10 @@ func sorted(ms []*Member) []protocol.Member {
 
 // members answers a members query for a room the member is in.
 func (c *Conn) members(f protocol.MembersQuery) *protocol.Problem {
-	h := c.hub
-	unlock, ok := c.lockCurrent(h.mu.Unlock)
-	if !ok {
-		return nil
-	}
-	key, p := h.roomKey(f.Room, c.member)
-	if p == nil && !slices.Contains(c.member.rooms, key) {
-		p = protocol.Errorf(protocol.CodeNotInRoom, "join %q to see who is there", f.Room).WithRef(f.Room)
-	}
-	if p != nil {
-		unlock()
+	r, _, _, p := c.queryRoom(f.Room, "to see who is there")
+	if r == nil {
 		return p
 	}
-	r := h.rooms[key]
-	unlock()
-	if !c.allow() {
-		return protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d requests per second", h.cfg.RatePerSecond).WithRef(f.Room)
-	}
-
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
@@ -120,4 +105,32 @@ func (c *Conn) members(f protocol.MembersQuery) *protocol.Problem {
 	r.mu.Unlock()
 	c.sink.Send(NewOut(list))
 	return nil
+}
+
+// queryRoom starts a query about a room the member is in (members,
+// history): under the hub lock it finds the room, its store key and its
+// name, then it takes a token from the rate limit, as a send does. r is nil
+// with p nil when this connection is no longer the member's: the query is
+// dropped.
+func (c *Conn) queryRoom(name, why string) (r *room, key, shown string, p *protocol.Problem) {
+	h := c.hub
+	unlock, ok := c.lockCurrent(h.mu.Unlock)
+	if !ok {
+		return nil, "", "", nil
+	}
+	key, p = h.roomKey(name, c.member)
+	if p == nil && !slices.Contains(c.member.rooms, key) {
+		p = protocol.Errorf(protocol.CodeNotInRoom, "join %q %s", name, why).WithRef(name)
+	}
+	if p != nil {
+		unlock()
+		return nil, "", "", p
+	}
+	r = h.rooms[key]
+	shown = r.name
+	unlock()
+	if !c.allow() {
+		return nil, "", "", protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d requests per second", h.cfg.RatePerSecond).WithRef(name)
+	}
+	return r, key, shown, nil
 }

@@ -297,23 +297,9 @@ func (c *Conn) history(f protocol.HistoryQuery) *protocol.Problem {
 	if f.Before == 0 {
 		return protocol.Errorf(protocol.CodeBadQuery, "history needs the seq to read before").WithRef(f.Room)
 	}
-	unlock, ok := c.lockCurrent(h.mu.Unlock)
-	if !ok {
-		return nil
-	}
-	key, p := h.roomKey(f.Room, c.member)
-	if p == nil && !slices.Contains(c.member.rooms, key) {
-		p = protocol.Errorf(protocol.CodeNotInRoom, "join %q to read its history", f.Room).WithRef(f.Room)
-	}
-	if p != nil {
-		unlock()
+	r, key, name, p := c.queryRoom(f.Room, "to read its history")
+	if r == nil {
 		return p
-	}
-	r := h.rooms[key]
-	name := r.name
-	unlock()
-	if !c.allow() {
-		return protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %d requests per second", h.cfg.RatePerSecond).WithRef(f.Room)
 	}
 	limit := f.Limit
 	if limit <= 0 {
