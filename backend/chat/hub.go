@@ -158,6 +158,10 @@ type Hub struct {
 	bannedIDs map[string]bool       // by identity
 	bannedDev map[string]bool       // by device
 
+	// announcements are the newest announcements (see announce.go),
+	// oldest first, at most protocol.MaxAnnouncements.
+	announcements []protocol.Announcement
+
 	joins     []joinJob // joins decided under mu, finished by unlock
 	roomsList throttle  // the rooms list pushed to every member
 	unwatch   []func()  // stop the RoomFeed and Decisions watches (each once)
@@ -184,6 +188,7 @@ type room struct {
 	joining map[*Member]bool
 	flags   RoomFlags
 	topic   string
+	pinned  *protocol.Message // see announce.go; guarded by mu
 
 	presence []protocol.PresenceChange // not yet sent, one per member
 	counted  bool                      // the count changed since the last presence frame
@@ -247,7 +252,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		if sr.Closed {
 			continue
 		}
-		h.addRoomLocked(sr.Key, sr.Name, sr.LastSeq, sr.Flags, sr.Topic)
+		h.addRoomLocked(sr.Key, sr.Name, sr.LastSeq, sr.Flags, sr.Topic).pinned = sr.Pinned
 	}
 	for _, name := range append([]string{Lobby}, cfg.Rooms...) {
 		clean, p := protocol.CleanRoom(name)
@@ -439,6 +444,8 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		GoneRooms: gone,
 		Boxes:     h.boxesLocked(),
 		FilesKey:  h.filesKeyOf(m),
+
+		Announcements: slices.Clone(h.announcements),
 	}))
 	slices.Sort(want[1:])
 	if resumeSession {

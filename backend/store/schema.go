@@ -60,6 +60,11 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 );
 `,
+	// v4: a room's pinned message, as the protocol.Message JSON it had
+	// when pinned; NULL when nothing is pinned.
+	`
+ALTER TABLE rooms ADD COLUMN pinned TEXT;
+`,
 }
 
 // deletedOf and recipientOf are the SQL expressions deriving the v2 columns
