@@ -91,6 +91,10 @@ func Run(ctx context.Context, opt Options) error {
 	if cfg.Name == "" {
 		cfg.Name = cmp.Or(settings.Get().HostName, settings.Get().Name)
 	}
+	// A new host names its default rooms in the UI's language (unless --lang said).
+	if cfg.Language == "" {
+		cfg.Language = settings.Get().Language
+	}
 	// File limits saved in the app apply unless the command line set them.
 	if cfg.Files.MaxFile == 0 {
 		cfg.Files.MaxFile = int64(settings.Get().MaxFileMB) << 20
