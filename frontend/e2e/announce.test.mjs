@@ -98,6 +98,9 @@ test('an announcement reaches every member, in any room, with a badge and a toas
   await harness.openRoom(u.ana, 'general');
   const form = u.teacher.page.locator('[data-testid=announce-form]');
   await form.getByLabel('Announcement to everyone').fill('Break: back in 10 minutes');
+  await message(u.teacher, 'Exam on Friday').hover();
+  await shot(u.teacher, '64-host-pin-and-announce');
+  await axe(u.teacher, 'the host view with a pin and the announcement form');
   await form.getByRole('button', { name: 'Send to everyone' }).click();
   assert.equal(await form.getByLabel('Announcement to everyone').inputValue(), '', 'the form empties once sent');
 
