@@ -122,8 +122,10 @@ test('an announcement reaches every member, in any room, with a badge and a toas
   await axe(u.ana, 'a room with an announcement');
   await axe(u.bruno, 'an announcement on a phone, in Portuguese');
 
-  // the sender gets no toast of their own
+  // the sender is told it went out, with no bar or badge of their own
+  await u.teacher.page.locator('[data-testid=toast]', { hasText: 'Announcement sent to everyone.' }).waitFor();
   assert.equal(await u.teacher.page.locator('[data-testid=toast]', { hasText: 'Break: back in' }).count(), 0);
+  assert.equal(await u.teacher.page.locator('[data-testid=announcements]').count(), 0);
 
   // seen: the bar goes away
   await ap.locator('[data-testid=announcements-seen]').click();

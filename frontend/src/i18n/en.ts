@@ -276,6 +276,7 @@ export const en = {
   'announce.label': 'Announcement to everyone',
   'announce.hint': 'Everyone connected gets it with a notification, in any room.',
   'announce.send': 'Send to everyone',
+  'announce.sent': 'Announcement sent to everyone.',
   'announce.offline': 'Not connected: the announcement was not sent.',
   'toast.announcement': 'Announcement from {name} ({host}): {text}',
   'notify.announcement': 'Announcement from {name} ({host})',

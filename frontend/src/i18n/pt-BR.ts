@@ -278,6 +278,7 @@ export const ptBR: Record<keyof typeof en, string> = {
   'announce.label': 'Aviso para todos',
   'announce.hint': 'Todos os conectados recebem, com uma notificação, em qualquer sala.',
   'announce.send': 'Enviar para todos',
+  'announce.sent': 'Aviso enviado para todos.',
   'announce.offline': 'Sem conexão: o aviso não foi enviado.',
   'toast.announcement': 'Aviso de {name} ({host}): {text}',
   'notify.announcement': 'Aviso de {name} ({host})',

@@ -64,6 +64,17 @@ describe('announcements', () => {
     expect(events.slice(told).some((e) => e.type === 'announcement')).toBe(false);
   });
 
+  it('does not count our own announcement as unseen, but keeps and tells it', () => {
+    const { client, sockets } = setup();
+    const events: ClientEvent[] = [];
+    client.on((e) => events.push(e));
+    const s = online(client, sockets);
+    s.push({ ...ann('o1', 'mine'), from: { id: 'm-me', name: 'Alice', role: 'host' } });
+    expect(client.state.announcements.map((a) => a.id)).toEqual(['o1']);
+    expect(client.state.unseenAnnouncements).toBe(0);
+    expect(events.some((e) => e.type === 'announcement')).toBe(true);
+  });
+
   it('sends announce controls and refuses what cannot go', () => {
     const { client, sockets } = setup();
     expect(client.announce('oi')).toBe('offline');

@@ -684,7 +684,7 @@ export class LanchatClient {
 
   /**
    * announced takes announcements (live, or a welcome's): those new to us
-   * (by id) are kept, the newest few, and count as unseen; the newest of
+   * (by id) are kept, the newest few, and count as unseen (unless ours); the newest of
    * them is told to the listeners (one notification for a welcome's few).
    * One seen before (a reconnect's welcome) is neither kept twice nor told.
    */
@@ -693,7 +693,8 @@ export class LanchatClient {
     for (const a of list) {
       if (!a || typeof a.id !== 'string' || typeof a.text !== 'string' || this.announcements.some((x) => x.id === a.id)) continue;
       this.announcements = [...this.announcements, a].slice(-MAX_ANNOUNCEMENTS);
-      this.unseenAnnouncements = Math.min(this.unseenAnnouncements + 1, MAX_ANNOUNCEMENTS);
+      // our own is news to everyone else, not to us
+      if (!this.mine(a.from?.id ?? '')) this.unseenAnnouncements = Math.min(this.unseenAnnouncements + 1, MAX_ANNOUNCEMENTS);
       newest = a;
     }
     if (!newest) return;

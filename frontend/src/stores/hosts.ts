@@ -330,7 +330,10 @@ export class Hosts {
     }
     if (e.type === 'announcement') {
       const a = e.announcement;
-      if (a.from.id === get(s.state).me?.id) return; // our own
+      if (a.from.id === get(s.state).me?.id) {
+        this.toast(this.deps.tr('announce.sent'), 'info'); // our own: it went out
+        return;
+      }
       const text = a.text.slice(0, 200);
       this.toast(this.deps.tr('toast.announcement', { name: a.from.name, host: s.entry.name, text }), 'info');
       const focused = this.deps.focused ? this.deps.focused() : true;
