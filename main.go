@@ -48,6 +48,7 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 		}
 		return nil
 	})
+	fs.StringVar(&cfg.Language, "lang", "", "the host's language, en or pt-BR: the names a new host gives its default rooms, and the words of its transcripts (default en; the desktop app: its UI language)")
 	fs.BoolVar(&cfg.AllowCreate, "allow-create", false, "let members create rooms")
 	fs.IntVar(&cfg.History, "history", 100, "messages a member gets on joining a room")
 	fs.IntVar(&cfg.MaxText, "max-text", 4096, "longest message, in bytes")

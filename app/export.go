@@ -18,9 +18,10 @@ import (
 )
 
 // transcriptWriter is the running host's transcript export
-// (host.Host.ExportTranscript, the same code `lanchat export` uses).
+// (host.Host.ExportTranscriptIn, the same code `lanchat export` uses), in
+// a language.
 type transcriptWriter interface {
-	ExportTranscript(w io.Writer, room string, f export.Format) error
+	ExportTranscriptIn(w io.Writer, room string, f export.Format, lang string) error
 }
 
 // saveDialog asks the user where to save; "" means they cancelled. It is a
@@ -55,7 +56,8 @@ func (a *App) ExportTranscript(room, format string) (string, error) {
 	// Make the transcript first: a room that does not exist fails before
 	// the dialog, and a failure never leaves half a file.
 	var buf bytes.Buffer
-	if err := tw.ExportTranscript(&buf, strings.TrimSpace(room), f); err != nil {
+	// in the UI's language, as the person sees the chat
+	if err := tw.ExportTranscriptIn(&buf, strings.TrimSpace(room), f, a.settings.Get().Language); err != nil {
 		return "", err
 	}
 	a.mu.Lock()

@@ -119,7 +119,7 @@ func TestExportTranscriptWritesEachFormat(t *testing.T) {
 			// the same bytes the host's own export makes, apart from the export time
 			var want bytes.Buffer
 			f, _ := export.ParseFormat(tc.format)
-			if err := rh.h.ExportTranscript(&want, "general", f); err != nil {
+			if err := rh.h.ExportTranscriptIn(&want, "general", f, rh.app.settings.Get().Language); err != nil {
 				t.Fatal(err)
 			}
 			if len(b) == 0 || !sameLines(string(b), want.String()) {
@@ -175,6 +175,35 @@ func sameLines(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// TestExportTranscriptInTheUILanguage: with the UI in Portuguese, the
+// transcript's own words are Portuguese; switched to English, English.
+func TestExportTranscriptInTheUILanguage(t *testing.T) {
+	rh := startHost(t, "Sala 12")
+	post(t, rh.app.Self().WSURL, "Ana", "general", "bom dia, turma")
+	path := filepath.Join(t.TempDir(), "t.md")
+	for _, tc := range []struct{ lang, want, not string }{
+		{"pt-BR", "Transcrição exportada em", "Transcript exported"},
+		{"en", "Transcript exported", "Transcrição"},
+	} {
+		s := rh.app.settings.Get()
+		s.Language = tc.lang
+		if err := rh.app.SaveSettings(s); err != nil {
+			t.Fatal(err)
+		}
+		answerDialog(t, path, nil)
+		if _, err := rh.app.ExportTranscript("general", "md"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), tc.want) || strings.Contains(string(b), tc.not) || !strings.Contains(string(b), "bom dia, turma") {
+			t.Errorf("the transcript with the UI in %s:\n%s", tc.lang, b)
+		}
+	}
 }
 
 func TestExportTranscriptRefusals(t *testing.T) {

@@ -23,7 +23,7 @@ func lockDataDir(dataDir string) (release func(), err error) {
 	if err := lockFile(f); err != nil {
 		f.Close()
 		if errors.Is(err, errLocked) {
-			return nil, fmt.Errorf("lanchat is already open with the data dir %s", dataDir)
+			return nil, fmt.Errorf("lanchat is already open with the data dir %s: %w", dataDir, errLocked)
 		}
 		return nil, fmt.Errorf("data dir lock: %w", err)
 	}

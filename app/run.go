@@ -62,10 +62,24 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	log := cfg.Logger
 	release, err := lockDataDir(cfg.DataDir)
+	if errors.Is(err, errLocked) {
+		// Another copy has this data dir: its window comes to the front instead.
+		rerr := askRaise(cfg.DataDir)
+		if rerr == nil {
+			log.Info("lanchat is already open with this data dir; its window was brought to the front", "data_dir", cfg.DataDir)
+			return nil
+		}
+		log.Warn("the open lanchat window could not be brought to the front", "err", rerr)
+	}
 	if err != nil {
 		return err
 	}
 	defer release()
+	raiser, err := listenRaise(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer raiser.close()
 	settings, err := loadSettings(cfg.DataDir)
 	if err != nil {
 		log.Warn("settings unreadable; using the defaults", "err", err)
@@ -76,6 +90,10 @@ func Run(ctx context.Context, opt Options) error {
 	named := cfg.Name != "" || settings.Get().HostName != ""
 	if cfg.Name == "" {
 		cfg.Name = cmp.Or(settings.Get().HostName, settings.Get().Name)
+	}
+	// A new host names its default rooms in the UI's language (unless --lang said).
+	if cfg.Language == "" {
+		cfg.Language = settings.Get().Language
 	}
 	// File limits saved in the app apply unless the command line set them.
 	if cfg.Files.MaxFile == 0 {
@@ -113,6 +131,20 @@ func Run(ctx context.Context, opt Options) error {
 	defer stopWatch()
 	started := make(chan struct{})
 	closed := make(chan struct{})
+	// A second copy started on this data dir brings this window to the front.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		raiser.serve(watchCtx, func() {
+			log.Info("a second copy of lanchat was started with this data dir; bringing the window to the front")
+			select {
+			case <-started:
+				runtime.WindowUnminimise(a.context())
+				runtime.WindowShow(a.context())
+			default: // the window is about to open anyway
+			}
+		})
+	}()
 	// Quit the window when ctx ends or the host fails on its own.
 	wg.Add(1)
 	go func() {

@@ -37,6 +37,7 @@ type desktop struct {
 	win     uint32
 	id      string // the host id
 	listed  time.Duration
+	notes   *notificationServer // the desktop notifications it showed
 }
 
 // Two desktop apps, each in its own namespace of a LAN, find each other
@@ -51,7 +52,8 @@ func TestTwoDesktopsChat(t *testing.T) {
 	a := &desktop{host: lan.AddHost("deska", 1)}
 	b := &desktop{host: lan.AddHost("deskb", 2)}
 	for _, d := range []*desktop{a, b} {
-		busAddr, _ := startSessionBus(t, d.host)
+		var busAddr string
+		busAddr, d.notes = startSessionBus(t, d.host)
 		d.display, d.app, d.dataDir = startDesktop(t, d.host, bin, []string{"DBUS_SESSION_BUS_ADDRESS=" + busAddr},
 			"--name", d.host.Name)
 	}
@@ -93,10 +95,11 @@ func TestTwoDesktopsChat(t *testing.T) {
 
 	// Beto opens Ana's host from the rail with the keyboard: a click on the
 	// rail's empty margin takes the focus off the composer, then Tab goes
-	// to "This computer", Tab to the one host on the network, Enter opens it.
+	// to "This computer" (the rail's hosts are one Tab stop), the Down
+	// arrow to the one host on the network, Enter opens it.
 	settle(t, b)
 	clickAt(t, b, 4, 4)
-	xdo(t, b.display, "key", "--delay", "80", "Tab", "Tab", "Return")
+	xdo(t, b.display, "key", "--delay", "80", "Tab", "Down", "Return")
 	obs.mustSee(t, "Beto in the lobby of "+a.host.Name, inLobby("Beto"))
 	checkPinnedRelay(t, b, a)
 
@@ -119,6 +122,37 @@ func TestTwoDesktopsChat(t *testing.T) {
 		return f.Type == "message" && f.From.Name == "Beto" && len(f.Attachments) == 1 &&
 			f.Attachments[0].ID == hex.EncodeToString(sum[:]) && f.Attachments[0].Type == "image/png" && f.Attachments[0].Thumb != ""
 	})
+
+	// Ana, the host, announces from her window: F6 twice takes her from
+	// her composer to the rooms column, five Tabs to its announcement form
+	// (past "open a room", "new room" and its checkbox), Enter sends. Beto,
+	// a member of her host in his own window, in the background, gets a
+	// desktop notification; the observer on her host gets the frame. Each
+	// try is another announcement, as the focus change reaches Beto's page
+	// on its own time.
+	if err := unfocus(b.display); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, a)
+	xdo(t, a.display, "windowfocus", "--sync", strconv.Itoa(int(a.win)))
+	xdo(t, a.display, "key", "--delay", "80", "F6", "F6", "Tab", "Tab", "Tab", "Tab", "Tab")
+	var note notification
+	for deadline, n := time.Now().Add(wait), 0; note.App == ""; n++ {
+		text := fmt.Sprintf("Prova na sexta (%d)", n)
+		xdo(t, a.display, "type", "--delay", "30", text)
+		xdo(t, a.display, "key", "Return")
+		obs.mustSee(t, "Ana's announcement", func(f wire) bool { return f.Type == "announcement" && f.From.Name == "Ana" && f.Text == text })
+		select {
+		case note = <-b.notes.got:
+		case <-time.After(time.Second):
+			if time.Now().After(deadline) {
+				t.Fatal("an announcement showed Beto no desktop notification")
+			}
+		}
+	}
+	if note.App != "lanchat" || !strings.Contains(note.Summary, "Announcement from Ana") || !strings.HasPrefix(note.Body, "Prova na sexta (") {
+		t.Errorf("notification %+v, want lanchat's of Ana's announcement", note)
+	}
 
 	// Both windows show the conversation.
 	for _, s := range []struct {

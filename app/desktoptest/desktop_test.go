@@ -186,14 +186,33 @@ func TestDesktopQuitsOnSignal(t *testing.T) {
 	win := waitWindow(t, display, app)
 	waitRendered(t, display, win, filepath.Join(t.TempDir(), "shot.png"))
 
-	// A second window on the same data dir (the same host id) is refused.
+	// A second copy on the same data dir (the same host id) opens no window
+	// of its own: it brings the open one to the front and exits 0. The
+	// window is hidden first (unmapped: Xvfb has no window manager to
+	// minimise it), and the first copy shows it again.
+	xdo(t, display, "windowunmap", "--sync", strconv.Itoa(int(win)))
+	if visibleWindow(display, win) {
+		t.Fatal("the window is still visible after unmapping it")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	second := desk.Command(ctx, bin, "--data-dir", dataDir)
 	second.Env = append(os.Environ(), "DISPLAY=:"+strconv.Itoa(display), "NO_AT_BRIDGE=1")
-	if out, err := second.CombinedOutput(); err == nil || !strings.Contains(string(out), "already open") {
+	if out, err := second.CombinedOutput(); err != nil || !strings.Contains(string(out), "brought to the front") {
 		t.Errorf("a second app on the same data dir: %v: %s", err, out)
 	}
+	if !strings.Contains(app.Stderr(), "a second copy of lanchat was started with this data dir") {
+		t.Errorf("the first app did not hear of the second; its stderr:\n%s", app.Stderr())
+	}
+	for deadline := time.Now().Add(wait); !visibleWindow(display, win); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first window was not brought back to the front")
+		}
+	}
+	if w := waitWindow(t, display, app); w != win {
+		t.Errorf("the visible window is %d, not the first one (%d)", w, win)
+	}
+	waitRendered(t, display, win, filepath.Join(t.TempDir(), "raised.png"))
 
 	d := websocket.Dialer{NetDialContext: other.DialContext, HandshakeTimeout: 10 * time.Second}
 	ws := joinURL(t, d, fmt.Sprintf("ws://%s:47900/ws", desk.IP))
@@ -355,6 +374,14 @@ func waitWindow(t *testing.T, display int, app *nstest.Proc) uint32 {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// visibleWindow reports whether win is a visible lanchat window on display.
+func visibleWindow(display int, win uint32) bool {
+	cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "lanchat$")
+	cmd.Env = append(os.Environ(), "DISPLAY=:"+strconv.Itoa(display))
+	out, _ := cmd.Output()
+	return slices.Contains(strings.Fields(string(out)), strconv.Itoa(int(win)))
 }
 
 // frame is what a screenshot of the window shows.

@@ -43,6 +43,10 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 		return h.setJoinCodeLocked(f.Name)
 	case protocol.ActionSetUploads:
 		return h.setUploadsLocked(f.Name)
+	case protocol.ActionPin:
+		return h.pinLocked(me, f)
+	case protocol.ActionAnnounce:
+		return h.announceLocked(me, f.Text)
 	}
 	return protocol.Errorf(protocol.CodeBadControl, "unknown action %q", f.Action).WithRef(ref)
 }
@@ -62,12 +66,12 @@ func (h *Hub) userRoomLocked(name string) (*room, *protocol.Problem) {
 func (h *Hub) updateRoomLocked(r *room, change func(*StoredRoom)) *protocol.Problem {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	sr := StoredRoom{Key: r.key, Name: r.name, LastSeq: r.lastSeq, Topic: r.topic, Flags: r.flags}
+	sr := r.storedLocked()
 	change(&sr)
 	if err := h.cfg.Store.SaveRoom(sr); err != nil {
 		return h.internal(err, "the change could not be stored").WithRef(r.name)
 	}
-	r.name, r.topic, r.flags = sr.Name, sr.Topic, sr.Flags
+	r.name, r.topic, r.flags, r.pinned = sr.Name, sr.Topic, sr.Flags, sr.Pinned
 	return nil
 }
 
@@ -254,6 +258,7 @@ func (c *Conn) deleteMessage(f protocol.Control) *protocol.Problem {
 		return h.internal(err, "the message could not be deleted").WithRef(f.Action)
 	}
 	h.fanoutLocked(r, NewOut(protocol.Deleted{Room: r.name, Seq: f.Seq, ID: target.ID, By: st.public}), nil)
+	h.unpinDeletedLocked(r, f.Seq)
 	if len(target.Attachments) > 0 && h.cfg.Files != nil {
 		h.cfg.Files.Released()
 	}

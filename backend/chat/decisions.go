@@ -120,6 +120,8 @@ func (h *Hub) decided(d Decision, live bool) {
 				h.applyActionLocked(m, protocol.ActionCohost, d.On)
 			}
 		}
+	case DecideAnnouncements:
+		h.announcedLocked(d.Value, live)
 	case DecideJoinCode:
 		if h.joinCode != d.Value {
 			h.joinCode = d.Value

@@ -24,14 +24,38 @@ import (
 // Lobby is the room every member is in and cannot leave.
 const Lobby = "lobby"
 
-// DefaultRooms are the rooms a host has besides the lobby unless configured.
+// DefaultRooms are the rooms a host has besides the lobby unless configured,
+// by their store key. A new host names them in its language (RoomNames);
+// the keys stay the same whatever the language, so a host whose language
+// changes later keeps its rooms and makes no new ones.
 var DefaultRooms = []string{"general", "projects", "random"}
+
+// RoomNames are the names a new host gives the default rooms, per language.
+var RoomNames = map[string]map[string]string{
+	"pt-BR": {"general": "conversa", "projects": "projetos", "random": "bate-papo"},
+}
+
+// defaultRoomName is the name of default room key in language lang ("pt",
+// "pt-BR", "pt_BR.UTF-8" are Portuguese), or the key itself.
+func defaultRoomName(key, lang string) string {
+	l := strings.ToLower(lang)
+	if l == "pt" || strings.HasPrefix(l, "pt-") || strings.HasPrefix(l, "pt_") {
+		if n := RoomNames["pt-BR"][key]; n != "" {
+			return n
+		}
+	}
+	return key
+}
 
 // Config sets up a Hub. Zero fields take the defaults noted.
 type Config struct {
 	HostID   string
 	HostName string
 	Rooms    []string // besides the lobby; default DefaultRooms
+	// Language names the default rooms of a new host ("pt-BR": conversa,
+	// projetos, bate-papo); it changes no room that exists. It is also the
+	// language of the host's transcripts.
+	Language string
 
 	HistoryOnJoin  int           // messages a joiner gets; default 100
 	ResumeMax      int           // most missed messages sent on resume; default 5000
@@ -85,11 +109,13 @@ type Config struct {
 	Files   Files
 	MaxFile int64
 	Uploads string
+
+	defaultRooms bool // Rooms are DefaultRooms (see Language)
 }
 
 func (c *Config) defaults() {
 	if c.Rooms == nil {
-		c.Rooms = DefaultRooms
+		c.Rooms, c.defaultRooms = DefaultRooms, true
 	}
 	def := func(v *int, d int) {
 		if *v <= 0 {
@@ -158,6 +184,10 @@ type Hub struct {
 	bannedIDs map[string]bool       // by identity
 	bannedDev map[string]bool       // by device
 
+	// announcements are the newest announcements (see announce.go),
+	// oldest first, at most protocol.MaxAnnouncements.
+	announcements []protocol.Announcement
+
 	joins     []joinJob     // joins decided under mu, finished by unlock
 	roomsList throttle      // the rooms list pushed to every member
 	unwatch   []func()      // stop the RoomFeed and Decisions watches (each once)
@@ -185,6 +215,7 @@ type room struct {
 	joining map[*Member]bool
 	flags   RoomFlags
 	topic   string
+	pinned  *protocol.Message // see announce.go; guarded by mu
 
 	presence []protocol.PresenceChange // not yet sent, one per member
 	counted  bool                      // the count changed since the last presence frame
@@ -252,7 +283,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		if sr.Closed {
 			continue
 		}
-		h.addRoomLocked(sr.Key, sr.Name, sr.LastSeq, sr.Flags, sr.Topic)
+		h.addRoomLocked(sr.Key, sr.Name, sr.LastSeq, sr.Flags, sr.Topic).pinned = sr.Pinned
 	}
 	for _, name := range append([]string{Lobby}, cfg.Rooms...) {
 		clean, p := protocol.CleanRoom(name)
@@ -262,6 +293,15 @@ func NewHub(cfg Config) (*Hub, error) {
 		key := protocol.RoomKey(clean)
 		if known[key] {
 			continue
+		}
+		if cfg.defaultRooms {
+			// named in the host's language, keyed as always
+			if clean, p = protocol.CleanRoom(defaultRoomName(key, cfg.Language)); p != nil {
+				return nil, p
+			}
+			if _, clash := h.rooms[protocol.RoomKey(clean)]; clash {
+				continue // a room of that name exists already
+			}
 		}
 		if err := cfg.Store.SaveRoom(StoredRoom{Key: key, Name: clean}); err != nil {
 			return nil, err
@@ -445,6 +485,8 @@ func (h *Hub) ConnectFrom(hello protocol.Hello, addr string, sink Sink) (*Conn, 
 		GoneRooms: gone,
 		Boxes:     h.boxesLocked(),
 		FilesKey:  h.filesKeyOf(m),
+
+		Announcements: slices.Clone(h.announcements),
 	}))
 	slices.Sort(want[1:])
 	if resumeSession {

@@ -72,7 +72,7 @@ func (h *Hub) finishJoin(job joinJob) {
 		return // left meanwhile
 	}
 	j := protocol.Joined{Room: r.name, LastSeq: r.lastSeq, Epoch: h.cfg.Store.Epoch(),
-		Members: r.listLocked(m), Count: len(r.members), Partial: r.large}
+		Members: r.listLocked(m), Count: len(r.members), Partial: r.large, Pinned: r.pinnedIn(r.name)}
 	var hist []protocol.Message
 	var first uint64
 	var err error

@@ -49,7 +49,7 @@ func (h *Hub) roomChanged(sr StoredRoom) {
 	}
 	switch {
 	case r == nil && !sr.Closed:
-		h.addRoomLocked(sr.Key, sr.Name, sr.LastSeq, sr.Flags, sr.Topic)
+		h.addRoomLocked(sr.Key, sr.Name, sr.LastSeq, sr.Flags, sr.Topic).pinned = sr.Pinned
 		h.broadcastRoomsLocked()
 	case r == nil:
 	case sr.Closed:
@@ -61,6 +61,10 @@ func (h *Hub) roomChanged(sr StoredRoom) {
 		old := r.name
 		changed := r.flags != sr.Flags || r.topic != sr.Topic
 		r.name, r.flags, r.topic = sr.Name, sr.Flags, sr.Topic
+		if !samePin(r.pinned, sr.Pinned) {
+			r.pinned = sr.Pinned
+			h.fanoutLocked(r, NewOut(protocol.Pinned{Room: r.name, Message: r.pinnedIn(r.name)}), nil)
+		}
 		r.mu.Unlock()
 		if oldKey := protocol.RoomKey(old); oldKey != newKey || old != sr.Name {
 			h.renamedLocked(r, old, oldKey, newKey)

@@ -45,6 +45,9 @@ type StoredRoom struct {
 	Topic   string
 	Flags   RoomFlags
 	Closed  bool
+	// Pinned is the message pinned at the top of the room, as it was
+	// when pinned; nil when nothing is.
+	Pinned *protocol.Message
 }
 
 // RoomFlags are the room's moderation settings.

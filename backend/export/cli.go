@@ -28,6 +28,7 @@ func Main(args []string, defaultDataDir string, stdout, stderr io.Writer) int {
 	title := fs.String("title", "lanchat transcript", "the transcript's title")
 	private := fs.Bool("private", false, "include private conversations in a whole-host export")
 	utc := fs.Bool("utc", false, "show times in UTC instead of local time")
+	lang := fs.String("lang", "en", "the language of the transcript's own words: en or pt-BR")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: lanchat export [--data-dir DIR] [--room ROOM] [--format md|html|json|zip] [--out FILE]")
 		fs.PrintDefaults()
@@ -56,7 +57,7 @@ func Main(args []string, defaultDataDir string, stdout, stderr io.Writer) int {
 	if *utc {
 		loc = time.UTC
 	}
-	err := run(*dataDir, Options{Room: *room, Private: *private}, Transcript{Title: *title, Exported: time.Now()}, f, loc, *out, stdout)
+	err := run(*dataDir, Options{Room: *room, Private: *private}, Transcript{Title: *title, Exported: time.Now(), Language: *lang}, f, loc, *out, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "lanchat export:", err)
 		return 1

@@ -53,6 +53,10 @@ func (f Format) Extension() string { return "." + string(f) }
 type Transcript struct {
 	Title    string    // e.g. the host's name; default "lanchat"
 	Exported time.Time // when the transcript was made
+	// Language is the language of the transcript's own words in the
+	// Markdown and HTML formats: "pt-BR" (any "pt…") for Portuguese,
+	// anything else for English. JSON has none.
+	Language string
 	Rooms    []Room
 	// Files opens a message's file by its id, for the zip format; nil when
 	// the files are not at hand (the zip then lists them only).
@@ -97,7 +101,9 @@ func Collect(s chat.Store, o Options) ([]Room, error) {
 	var out []Room
 	for _, sr := range stored {
 		private := isPrivate(sr.Key)
-		if o.Room != "" && sr.Key != protocol.RoomKey(o.Room) {
+		// A room is named by its name now, or by its store key (which a
+		// rename or a localised default room name does not change).
+		if o.Room != "" && sr.Key != protocol.RoomKey(o.Room) && protocol.RoomKey(sr.Name) != protocol.RoomKey(o.Room) {
 			continue
 		}
 		if o.Room == "" && private && !o.Private {
@@ -219,35 +225,11 @@ func byDay(msgs []protocol.Message, loc *time.Location) []day {
 	return out
 }
 
-// Pieces of text shared by the human-readable formats.
+// Layouts shared by the human-readable formats; their words are in words.go.
 const (
-	dateLayout    = "Monday, 2 January 2006"
-	clockLayout   = "15:04:05"
-	stampLayout   = "2006-01-02 15:04 MST"
-	deletedText   = "message deleted"
-	truncatedNote = "Earlier messages (before #%d) are no longer kept by the host."
+	clockLayout = "15:04:05"
+	stampLayout = "2006-01-02 15:04 MST"
 )
-
-func roomLabel(r Room) string {
-	label := r.Name
-	if r.Private {
-		label = "private conversation"
-		if len(r.People) > 0 {
-			label += ": " + strings.Join(r.People, ", ")
-		}
-	}
-	if r.Closed {
-		label += " (closed)"
-	}
-	return label
-}
-
-func countLabel(n int) string {
-	if n == 1 {
-		return "1 message"
-	}
-	return fmt.Sprintf("%d messages", n)
-}
 
 func truncated(r Room) bool { return r.FirstKept > 1 || (r.FirstKept == 0 && r.LastSeq > 0) }
 

@@ -380,3 +380,64 @@ func TestZipHasTheFiles(t *testing.T) {
 		t.Fatal("no JSON transcript in the zip")
 	}
 }
+
+// TestPortuguese: a transcript in Portuguese (the host's or the desktop
+// UI's language) has its own words in Portuguese, its dates in Brazilian
+// form and the lobby as "Geral"; names and messages are as they were.
+func TestPortuguese(t *testing.T) {
+	tr := sample()
+	tr.Language = "pt-BR"
+	tr.Rooms = append([]Room{{Name: "lobby", LastSeq: 1, FirstKept: 1, Messages: []protocol.Message{message("lobby", 1, host, 0, "Bom dia, turma")}}}, tr.Rooms...)
+	for _, f := range []Format{Markdown, HTML} {
+		t.Run(string(f), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Write(&b, tr, f, time.UTC); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "transcript.pt-BR"+f.Extension(), b.Bytes())
+			got := b.String()
+			for _, want := range []string{
+				"Transcrição exportada em 2026-11-25 12:00 UTC.",
+				"terça-feira, 24 de novembro de 2026", "quarta-feira, 25 de novembro de 2026",
+				"mensagem apagada", "7 mensagens", "1 mensagem.", "Tema: Databases",
+				"Geral", "(fechada)", "conversa privada: Alice", "antes da nº 8",
+			} {
+				if !strings.Contains(got, want) {
+					t.Errorf("%s: no %q", f, want)
+				}
+			}
+			for _, english := range []string{"Transcript exported", "message deleted", "messages", "Topic:", "Tuesday", "November", "(closed)", "private conversation"} {
+				if strings.Contains(got, english) {
+					t.Errorf("%s: English left: %q", f, english)
+				}
+			}
+			if f == HTML && !strings.Contains(got, `<html lang="pt-BR">`) {
+				t.Error("the HTML page does not say it is in Portuguese")
+			}
+		})
+	}
+	if w := wordsFor("pt"); w.Lang != "pt-BR" {
+		t.Errorf("pt: %s", w.Lang)
+	}
+	if w := wordsFor("fr-FR"); w.Lang != "en" {
+		t.Errorf("fr-FR falls back to %s", w.Lang)
+	}
+}
+
+// A room whose name is not its store key (renamed, or a default room named
+// in the host's language) is exported by its name or by its key.
+func TestCollectByNameOrKey(t *testing.T) {
+	s := chat.NewMemoryStore(100)
+	if err := s.SaveRoom(chat.StoredRoom{Key: "general", Name: "conversa"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Append("general", message("conversa", 0, alice, 0, "oi")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Conversa", "general"} {
+		rooms, err := Collect(s, Options{Room: name})
+		if err != nil || len(rooms) != 1 || rooms[0].Name != "conversa" || len(rooms[0].Messages) != 1 {
+			t.Errorf("Collect(%q): %+v, %v", name, rooms, err)
+		}
+	}
+}

@@ -16,24 +16,25 @@ import (
 // even a file edited later cannot run code when opened. html/template escapes
 // every value for its context.
 var page = template.Must(template.New("transcript").Funcs(template.FuncMap{
-	"days":        func(r Room, loc *time.Location) []day { return byDay(r.Messages, loc) },
-	"date":        func(t time.Time) string { return t.Format(dateLayout) },
-	"clock":       func(ms int64, loc *time.Location) string { return time.UnixMilli(ms).In(loc).Format(clockLayout) },
-	"iso":         func(ms int64, loc *time.Location) string { return time.UnixMilli(ms).In(loc).Format(time.RFC3339) },
-	"stamp":       func(t time.Time, loc *time.Location) string { return t.In(loc).Format(stampLayout) },
-	"label":       roomLabel,
-	"count":       countLabel,
-	"deleted":     deleted,
-	"truncated":   truncated,
-	"note":        func(r Room) string { return fmt.Sprintf(truncatedNote, truncatedFrom(r)) },
-	"deletedText": func() string { return deletedText },
-	"filePath":    filePath,
-	"fileSize":    files.HumanSize,
+	"days":      func(r Room, loc *time.Location) []day { return byDay(r.Messages, loc) },
+	"date":      func(w words, t time.Time) string { return w.date(t) },
+	"clock":     func(ms int64, loc *time.Location) string { return time.UnixMilli(ms).In(loc).Format(clockLayout) },
+	"iso":       func(ms int64, loc *time.Location) string { return time.UnixMilli(ms).In(loc).Format(time.RFC3339) },
+	"stamp":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format(stampLayout) },
+	"label":     func(w words, r Room) string { return w.roomLabel(r) },
+	"count":     func(w words, n int) string { return w.count(n) },
+	"deleted":   deleted,
+	"truncated": truncated,
+	"note":      func(w words, r Room) string { return fmt.Sprintf(w.truncatedNote, truncatedFrom(r)) },
+	"exported":  func(w words, stamp string) string { return fmt.Sprintf(w.exported, stamp) },
+	"topic":     func(w words, topic string) string { return fmt.Sprintf(w.topic, topic) },
+	"filePath":  filePath,
+	"fileSize":  files.HumanSize,
 	"anchor": func(r Room, m protocol.Message) string {
 		return fmt.Sprintf("%s-%d", strings.ReplaceAll(protocol.RoomKey(r.Name), " ", "-"), m.Seq)
 	},
 }).Parse(`<!doctype html>
-<html lang="en">
+<html lang="{{.W.Lang}}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -54,21 +55,21 @@ h3 { font-size: 0.95rem; color: #5b6670; margin: 1.5rem 0 0.5rem; }
 </head>
 <body>
 <h1>{{.T.Title}}</h1>
-<p class="note">Transcript exported {{stamp .T.Exported .Loc}}.</p>
+<p class="note">{{exported .W (stamp .T.Exported .Loc)}}</p>
 {{- range $r := .T.Rooms}}
 <section>
-<h2>{{label $r}}</h2>
+<h2>{{label $.W $r}}</h2>
 {{- if $r.Topic}}
-<p>Topic: {{$r.Topic}}</p>
+<p>{{topic $.W $r.Topic}}</p>
 {{- end}}
-<p class="note">{{count (len $r.Messages)}}.{{if truncated $r}} {{note $r}}{{end}}</p>
+<p class="note">{{count $.W (len $r.Messages)}}.{{if truncated $r}} {{note $.W $r}}{{end}}</p>
 {{- range days $r $.Loc}}
-<h3>{{date .Date}}</h3>
+<h3>{{date $.W .Date}}</h3>
 {{- range .Messages}}
 <div class="msg" id="{{anchor $r .}}">
 <div class="meta"><span class="who">{{.From.Name}}</span> · <time datetime="{{iso .TS $.Loc}}">{{clock .TS $.Loc}}</time> · #{{.Seq}}</div>
 {{- if deleted .}}
-<p class="text deleted">{{deletedText}}</p>
+<p class="text deleted">{{$.W.Deleted}}</p>
 {{- else}}
 {{- if .Text}}
 <p class="text">{{.Text}}</p>
@@ -94,5 +95,6 @@ func writeHTML(w io.Writer, t Transcript, loc *time.Location) error {
 	return page.Execute(w, struct {
 		T   Transcript
 		Loc *time.Location
-	}{t, loc})
+		W   words
+	}{t, loc, wordsFor(t.Language)})
 }

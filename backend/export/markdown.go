@@ -12,24 +12,25 @@ import (
 
 func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
 	b := bufio.NewWriter(w)
+	wd := wordsFor(t.Language)
 	fmt.Fprintf(b, "# %s\n\n", mdEscape(t.Title))
-	fmt.Fprintf(b, "Transcript exported %s.\n", t.Exported.In(loc).Format(stampLayout))
+	fmt.Fprintf(b, wd.exported+"\n", t.Exported.In(loc).Format(stampLayout))
 	for _, r := range t.Rooms {
-		fmt.Fprintf(b, "\n## %s\n\n", mdEscape(roomLabel(r)))
+		fmt.Fprintf(b, "\n## %s\n\n", mdEscape(wd.roomLabel(r)))
 		if r.Topic != "" {
-			fmt.Fprintf(b, "Topic: %s\n\n", mdEscape(r.Topic))
+			fmt.Fprintf(b, wd.topic+"\n\n", mdEscape(r.Topic))
 		}
-		fmt.Fprintf(b, "%s.\n", countLabel(len(r.Messages)))
+		fmt.Fprintf(b, "%s.\n", wd.count(len(r.Messages)))
 		if truncated(r) {
-			fmt.Fprintf(b, "\n"+truncatedNote+"\n", truncatedFrom(r))
+			fmt.Fprintf(b, "\n"+wd.truncatedNote+"\n", truncatedFrom(r))
 		}
 		for _, d := range byDay(r.Messages, loc) {
-			fmt.Fprintf(b, "\n### %s\n", d.Date.Format(dateLayout))
+			fmt.Fprintf(b, "\n### %s\n", wd.date(d.Date))
 			for _, m := range d.Messages {
 				ts := time.UnixMilli(m.TS).In(loc).Format(clockLayout)
 				fmt.Fprintf(b, "\n**%s** · %s · #%d\n", mdEscape(m.From.Name), ts, m.Seq)
 				if deleted(m) {
-					fmt.Fprintf(b, "> _%s_\n", deletedText)
+					fmt.Fprintf(b, "> _%s_\n", wd.Deleted)
 					continue
 				}
 				if m.Text != "" {

@@ -28,10 +28,14 @@ import (
 
 // Config describes a host.
 type Config struct {
-	Addr        string   // listen address; default ":47800"
-	Name        string   // display name; default the machine's hostname
-	DataDir     string   // where the host id (and history) live; default the user config dir
-	Rooms       []string // rooms besides the lobby; default chat.DefaultRooms
+	Addr    string   // listen address; default ":47800"
+	Name    string   // display name; default the machine's hostname
+	DataDir string   // where the host id (and history) live; default the user config dir
+	Rooms   []string // rooms besides the lobby; default chat.DefaultRooms
+	// Language is the host's language ("en", "pt-BR"): the names a new
+	// host gives its default rooms, and the words of its transcripts. The
+	// desktop app sets its UI language.
+	Language    string
 	AllowCreate bool
 	History     int // messages a joiner gets
 	MaxText     int
@@ -134,6 +138,9 @@ func New(cfg Config) (*Host, error) {
 	hc := cfg.Hub
 	hc.HostID, hc.HostName = id, cfg.Name
 	hc.HostToken = cfg.HostToken
+	if hc.Language == "" {
+		hc.Language = cfg.Language
+	}
 	if cfg.Rooms != nil {
 		hc.Rooms = cfg.Rooms
 	}

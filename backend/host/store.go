@@ -52,14 +52,21 @@ func (h *Host) closeHistory(err *error) {
 func (h *Host) History() chat.Store { return h.Hub.Config().Store }
 
 // ExportTranscript writes the transcript of room (empty: every public room)
-// in format f, with times in the local time zone. The desktop app's save
-// dialog uses it; `lanchat export` does the same from a data dir.
+// in format f, with times in the local time zone, in the host's language.
+// `lanchat export` does the same from a data dir.
 func (h *Host) ExportTranscript(w io.Writer, room string, f export.Format) error {
+	return h.ExportTranscriptIn(w, room, f, h.Hub.Config().Language)
+}
+
+// ExportTranscriptIn is ExportTranscript with the transcript's words in
+// language lang ("pt-BR", "en"): the desktop app's save dialog uses it with
+// the UI's language.
+func (h *Host) ExportTranscriptIn(w io.Writer, room string, f export.Format, lang string) error {
 	rooms, err := export.Collect(h.History(), export.Options{Room: room})
 	if err != nil {
 		return err
 	}
-	t := export.Transcript{Title: h.Hub.HostName(), Exported: time.Now(), Rooms: rooms}
+	t := export.Transcript{Title: h.Hub.HostName(), Exported: time.Now(), Rooms: rooms, Language: lang}
 	if h.Files != nil {
 		t.Files = h.Files.Open
 	}

@@ -27,6 +27,7 @@ const (
 	ActionCohost      = "cohost"        // member, flag (host only)
 	ActionSetJoinCode = "set_join_code" // name: the code, "" for none (host only)
 	ActionSetUploads  = "set_uploads"   // name: UploadsEveryone, UploadsHosts or UploadsNobody (host only)
+	// ActionPin and ActionAnnounce are in announce.go.
 )
 
 // Control asks the host to act. Ref is echoed in the error if refused.
@@ -39,6 +40,8 @@ type Control struct {
 	Seconds int    `json:"seconds,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Flag    bool   `json:"flag,omitempty"`
+	// Text is an announcement's text (ActionAnnounce).
+	Text string `json:"text,omitempty"`
 }
 
 // DM opens (or reopens) the private conversation with a member of this

@@ -20,6 +20,7 @@ func u64(v uint64) *uint64 { return &v }
 
 var alice = Member{ID: "m-3f2a9c1b7d4e", Name: "Alice"}
 var bob = Member{ID: "m-8c01d2e3f4a5", Name: "Bob"}
+var teacher = Member{ID: "m-0a1b2c3d4e5f", Name: "Teacher", Role: RoleHost}
 
 // examples are the frames shown in docs/protocol.md, by the label of their block.
 var examples = map[string]Frame{
@@ -62,6 +63,11 @@ var examples = map[string]Frame{
 			{ID: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Name: "lista 3.pdf", Size: 482113, Type: "application/octet-stream"},
 			{ID: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752", Name: "quadro.jpg", Size: 2315220, Type: "image/jpeg", Width: 3024, Height: 4032,
 				Thumb: "fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13"}}},
+	"control-pin":      Control{Action: ActionPin, Room: "lobby", Seq: 12, Flag: true},
+	"control-announce": Control{Action: ActionAnnounce, Text: "Prova na sexta: tragam calculadora"},
+	"pinned": Pinned{Room: "lobby", By: &teacher, Message: &Message{Type: TypeMessage, Room: "lobby", Seq: 12, ID: "c3d4e5f6a7b8c9d0", From: teacher,
+		Text: "Prova na sexta: tragam calculadora", TS: 1764067300000, ClientID: "c-0193a801"}},
+	"announcement": Announcement{ID: "7e1f2a3b4c5d6e7f", From: teacher, Text: "Intervalo de 10 minutos", TS: 1764067320000},
 	"limits": LimitsUpdate{Limits: Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000,
 		MaxFile: 104857600, Uploads: UploadsHosts, Search: true}},
 	"search": Search{Query: "avaliacao prova"},

@@ -87,6 +87,10 @@ type Welcome struct {
 	// UploadPath and FilePath). It is good for as long as the member is
 	// connected, and changes with the session.
 	FilesKey string `json:"files_key,omitempty"`
+	// Announcements are the host's newest announcements (at most
+	// MaxAnnouncements), oldest first, for a member who was not there when
+	// they were made.
+	Announcements []Announcement `json:"announcements,omitempty"`
 }
 
 // HostInfo names the host a client is connected to.
@@ -171,6 +175,9 @@ type Joined struct {
 	// and the member itself, and Partial is true.
 	Count   int  `json:"count"`
 	Partial bool `json:"partial,omitempty"`
+	// Pinned is the message pinned at the top of the room, if any, as it
+	// was when pinned (see Pinned).
+	Pinned *Message `json:"pinned,omitempty"`
 }
 
 // Leave asks to leave a room. The lobby cannot be left.

@@ -129,7 +129,11 @@ func (s *socket) Send(o *chat.Out) {
 			return
 		}
 		s.setCurrent(chat.Lobby)
-	case protocol.Rooms, protocol.Error:
+	case protocol.Pinned:
+		if !s.sees(f.Room) {
+			return
+		}
+	case protocol.Rooms, protocol.Error, protocol.Announcement:
 	default: // joined, left, typing: the course page has no use for them
 		return
 	}

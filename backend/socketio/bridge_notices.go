@@ -44,6 +44,15 @@ func (s *socket) translate(o *chat.Out, private bool) [][]byte {
 		return one(eventPacket("message", fmt.Sprintf("A sala %s agora se chama %s.", f.Room, f.Name)))
 	case protocol.Closed:
 		return one(eventPacket("message", fmt.Sprintf("A sala %s foi fechada; você voltou ao Lobby.", f.Room)))
+	case protocol.Announcement:
+		return encoded(o, func() [][]byte {
+			return [][]byte{eventPacket("message", fmt.Sprintf("📢 Aviso de %s: %s", f.From.Name, f.Text))}
+		})
+	case protocol.Pinned:
+		if f.Message == nil {
+			return one(eventPacket("message", "A mensagem fixada nesta sala foi removida."))
+		}
+		return one(eventPacket("message", fmt.Sprintf("📌 Mensagem fixada: %s: %s", f.Message.From.Name, f.Message.Text)))
 	case protocol.Error:
 		return one(errorEvent(&protocol.Problem{Code: f.Code, Message: f.Message, Ref: f.Ref}))
 	}

@@ -205,3 +205,46 @@ func TestFilesAsLines(t *testing.T) {
 		t.Errorf("a message of files alone: %q", got)
 	}
 }
+
+// TestAnnouncementsAndPinsAsLines: an announcement reaches the course page
+// whatever room it is in, as a Portuguese line; a pin of its room is a line
+// too, another room's is not.
+func TestAnnouncementsAndPinsAsLines(t *testing.T) {
+	hub, err := chat.NewHub(chat.Config{HostID: "h", HostName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	srv := New(Config{Hub: hub})
+	defer srv.cancel()
+	ss := newSession(srv, "sid", transportPolling)
+	s := ss.sock
+	s.setCurrent("general")
+	prof := protocol.Member{ID: "m-p", Name: "Prof. Ana", Role: protocol.RoleHost}
+	pin := protocol.Message{Room: "general", Seq: 3, From: prof, Text: "prova na sexta"}
+	tests := []struct {
+		f    protocol.Frame
+		want []string
+	}{
+		{protocol.Announcement{ID: "a1", From: prof, Text: "intervalo de 10 minutos"}, []string{"📢 Aviso de Prof. Ana: intervalo de 10 minutos"}},
+		{protocol.Pinned{Room: "General", Message: &pin, By: &prof}, []string{"📌 Mensagem fixada: Prof. Ana: prova na sexta"}},
+		{protocol.Pinned{Room: "random", Message: &pin, By: &prof}, nil},
+		{protocol.Pinned{Room: "general"}, []string{"A mensagem fixada nesta sala foi removida."}},
+	}
+	for i, tt := range tests {
+		s.Send(chat.NewOut(tt.f))
+		var got []string
+		for _, it := range ss.queue.Take(nil, 1<<20) {
+			for _, pkt := range s.translate(it.out, it.private) {
+				got = append(got, string(pkt))
+			}
+		}
+		var want []string
+		for _, line := range tt.want {
+			want = append(want, string(eventPacket("message", line)))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("case %d: packets %q, want %q", i, got, want)
+		}
+	}
+}

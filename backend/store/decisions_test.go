@@ -65,3 +65,27 @@ func TestJoinCodeIsKept(t *testing.T) {
 		t.Fatalf("after the code was removed, replayed %+v", got)
 	}
 }
+
+// The announcements are kept across a reopen: the newest list set wins.
+func TestAnnouncementsAreKept(t *testing.T) {
+	s, path := openTemp(t, Options{})
+	for _, v := range []string{`[{"id":"a1","text":"one"}]`, `[{"id":"a1","text":"one"},{"id":"a2","text":"two"}]`} {
+		if err := s.Decide(chat.Decision{Kind: chat.DecideAnnouncements, Value: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got []chat.Decision
+	s.WatchDecisions(func(d chat.Decision, live bool) { got = append(got, d) })()
+	want := []chat.Decision{{Kind: chat.DecideAnnouncements, Value: `[{"id":"a1","text":"one"},{"id":"a2","text":"two"}]`}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("replayed %+v, want %+v", got, want)
+	}
+}

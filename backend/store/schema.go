@@ -87,6 +87,11 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, deleted ON messages BEG
 		WHERE new.deleted = 0 AND coalesce(json_extract(new.body, '$.text'), '') != '';
 END;
 `,
+	// v5: a room's pinned message, as the protocol.Message JSON it had
+	// when pinned; NULL when nothing is pinned.
+	`
+ALTER TABLE rooms ADD COLUMN pinned TEXT;
+`,
 }
 
 // deletedOf and recipientOf are the SQL expressions deriving the v2 columns

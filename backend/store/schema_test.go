@@ -60,7 +60,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 4 {
+	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 5 {
 		t.Fatalf("version %d, SchemaVersion %d", v, SchemaVersion)
 	}
 	schema := schemaOf(t, path)
@@ -69,6 +69,9 @@ func TestMigrateFromEmpty(t *testing.T) {
 		if !slices.ContainsFunc(schema, func(s string) bool { return strings.HasPrefix(s, want+":") }) {
 			t.Errorf("schema lacks %s:\n%s", want, strings.Join(schema, "\n"))
 		}
+	}
+	if !slices.ContainsFunc(schema, func(s string) bool { return strings.HasPrefix(s, "table rooms:") && strings.Contains(s, "pinned TEXT") }) {
+		t.Errorf("rooms has no pinned column:\n%s", strings.Join(schema, "\n"))
 	}
 	// Opening again changes nothing.
 	s, err := Open(path, Options{})

@@ -315,7 +315,7 @@ func (s *Store) Close() error {
 func (s *Store) Rooms() ([]chat.StoredRoom, error) {
 	rows, err := s.read.Query(`
 SELECT key, name, max(last_seq, coalesce((SELECT max(seq) FROM messages m WHERE m.room = r.key), 0)),
-       topic, flags, closed
+       topic, flags, closed, pinned
 FROM rooms r ORDER BY rowid`)
 	if err != nil {
 		return nil, err
@@ -325,11 +325,18 @@ FROM rooms r ORDER BY rowid`)
 	for rows.Next() {
 		var r chat.StoredRoom
 		var flags string
-		if err := rows.Scan(&r.Key, &r.Name, &r.LastSeq, &r.Topic, &flags, &r.Closed); err != nil {
+		var pinned sql.NullString
+		if err := rows.Scan(&r.Key, &r.Name, &r.LastSeq, &r.Topic, &flags, &r.Closed, &pinned); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(flags), &r.Flags); err != nil {
 			return nil, fmt.Errorf("room %q flags: %w", r.Key, err)
+		}
+		if pinned.Valid {
+			r.Pinned = new(protocol.Message)
+			if err := json.Unmarshal([]byte(pinned.String), r.Pinned); err != nil {
+				return nil, fmt.Errorf("room %q pinned message: %w", r.Key, err)
+			}
 		}
 		out = append(out, r)
 	}
@@ -346,8 +353,16 @@ func (s *Store) SaveRoom(r chat.StoredRoom) error {
 	if err != nil {
 		return err
 	}
+	var pinned sql.NullString
+	if r.Pinned != nil {
+		b, err := json.Marshal(r.Pinned)
+		if err != nil {
+			return err
+		}
+		pinned = sql.NullString{String: string(b), Valid: true}
+	}
 	return s.do(func(st *writeStmts) error {
-		_, err := st.saveRoom.Exec(r.Key, r.Name, r.LastSeq, r.Topic, string(flags), r.Closed)
+		_, err := st.saveRoom.Exec(r.Key, r.Name, r.LastSeq, r.Topic, string(flags), r.Closed, pinned)
 		return err
 	})
 }

@@ -43,9 +43,9 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		{&w.byClientID, `SELECT body FROM messages WHERE room = ? AND client_id = ?`},
 		{&w.markDeleted, `UPDATE messages SET body = json_remove(json_set(body, '$.deleted', json('true'), '$.text', ''), '$.attachments'), deleted = 1
 			WHERE room = ? AND seq = ?`},
-		{&w.saveRoom, `INSERT INTO rooms (key, name, last_seq, topic, flags, closed) VALUES (?, ?, ?, ?, ?, ?)
+		{&w.saveRoom, `INSERT INTO rooms (key, name, last_seq, topic, flags, closed, pinned) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET name = excluded.name, last_seq = max(rooms.last_seq, excluded.last_seq),
-			topic = excluded.topic, flags = excluded.flags, closed = excluded.closed`},
+			topic = excluded.topic, flags = excluded.flags, closed = excluded.closed, pinned = excluded.pinned`},
 		{&w.pruneOld, `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE ts < ? LIMIT ?)`},
 		{&w.pruneRoom, `DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE room = ? AND seq <= ? ORDER BY seq LIMIT ?)`},
 		{&w.setMeta, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`},

@@ -216,12 +216,16 @@ test('Enter sends, Shift+Enter starts a new line, and the characters are counted
 test('the keyboard alone reaches a room and sends', async () => {
   const { bruno } = users;
   const page = bruno.page;
+  // Tab reaches the room list (one stop), the arrows the room in it
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-room'));
   let found = false;
   for (let i = 0; i < 40 && !found; i++) {
     await page.keyboard.press('Tab');
-    found = await page.evaluate(() => document.activeElement?.getAttribute('data-room') === 'projects');
+    found = !!(await focused());
   }
-  assert.ok(found, 'Tab reaches the projects room');
+  assert.ok(found, 'Tab reaches the room list');
+  for (let i = 0; i < 5 && (await focused()) !== 'projects'; i++) await page.keyboard.press('ArrowDown');
+  assert.equal(await focused(), 'projects', 'the arrows reach the projects room');
   await page.keyboard.press('Enter');
   await page.locator('button[data-room=projects][aria-current=true]').waitFor();
   await page.waitForFunction(() => document.activeElement?.id === 'composer');

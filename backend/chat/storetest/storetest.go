@@ -326,14 +326,23 @@ var cases = []struct {
 			t.Fatal(err)
 		}
 		AppendN(t, s, "news", 1, 2)
+		pin := Msg("news", 2, "c-2", "exam on friday")
 		want := chat.StoredRoom{Key: "news", Name: "News", LastSeq: 2, Topic: "today", Closed: true,
-			Flags: chat.RoomFlags{Locked: true, Announcements: true, SlowSeconds: 30}}
+			Flags: chat.RoomFlags{Locked: true, Announcements: true, SlowSeconds: 30}, Pinned: &pin}
 		if err := s.SaveRoom(want); err != nil {
 			t.Fatal(err)
 		}
 		rooms, _ := s.Rooms()
-		if len(rooms) != 1 || rooms[0] != want {
+		if len(rooms) != 1 || !reflect.DeepEqual(rooms[0], want) {
 			t.Fatalf("rooms = %+v, want %+v", rooms, want)
+		}
+		// Unpinned, it stays unpinned.
+		want.Pinned = nil
+		if err := s.SaveRoom(want); err != nil {
+			t.Fatal(err)
+		}
+		if rooms, _ := s.Rooms(); len(rooms) != 1 || rooms[0].Pinned != nil {
+			t.Fatalf("rooms after unpinning = %+v", rooms)
 		}
 	}},
 	{"save room never lowers the last seq", func(t *testing.T, s chat.Store) {

@@ -27,10 +27,12 @@ type roomRecord struct {
 	Flags   chat.RoomFlags `json:"flags"`
 	Closed  bool           `json:"closed,omitempty"`
 	Order   uint64         `json:"order,omitempty"`
+	// Pinned is the room's pinned message, if any.
+	Pinned *protocol.Message `json:"pinned,omitempty"`
 }
 
 func (r roomRecord) room() chat.StoredRoom {
-	return chat.StoredRoom{Key: r.Key, Name: r.Name, LastSeq: r.LastSeq, Topic: r.Topic, Flags: r.Flags, Closed: r.Closed}
+	return chat.StoredRoom{Key: r.Key, Name: r.Name, LastSeq: r.LastSeq, Topic: r.Topic, Flags: r.Flags, Closed: r.Closed, Pinned: r.Pinned}
 }
 
 // SaveRoom creates or updates a room. It never lowers the room's last seq.
@@ -57,7 +59,7 @@ func (s *Store) SaveRoom(r chat.StoredRoom) error {
 			case <-time.After(time.Duration(min(try, 10)) * 5 * time.Millisecond):
 			}
 		}
-		rec := roomRecord{Key: r.Key, Name: r.Name, LastSeq: r.LastSeq, Topic: r.Topic, Flags: r.Flags, Closed: r.Closed}
+		rec := roomRecord{Key: r.Key, Name: r.Name, LastSeq: r.LastSeq, Topic: r.Topic, Flags: r.Flags, Closed: r.Closed, Pinned: r.Pinned}
 		e, err := kvGet(ctx, s.rooms, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			b, _ := json.Marshal(rec)

@@ -26,6 +26,7 @@ import {
   PROTOCOL_VERSION,
   roomKey,
   utf8Length,
+  type Announcement,
   type ClientFrame,
   type Control,
   type ErrorFrame,
@@ -48,6 +49,8 @@ export { mentions };
 
 /** Errors without a ref that answer a search of ours. */
 const SEARCH_REFUSALS: ReadonlySet<string> = new Set(['bad_query', 'search_off', 'rate_limited', 'internal']);
+/** How many of the host's announcements a client keeps (the host keeps as many). */
+const MAX_ANNOUNCEMENTS = 3;
 
 /** Errors that name a room we asked to join (or create, or open a conversation in): that join is off. */
 const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden', 'room_exists', 'too_many_rooms', 'no_such_member']);
@@ -83,6 +86,9 @@ export class LanchatClient {
   private searching?: SearchState;
   /** the message to bring into view */
   private focus?: Focus;
+  /** the host's announcements we know of, oldest first, and how many the user has not dismissed */
+  private announcements: Announcement[] = [];
+  private unseenAnnouncements = 0;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -276,6 +282,27 @@ export class LanchatClient {
   /** control sends a host action (host and co-host only; others get "forbidden"). */
   control(action: string, fields: Omit<Control, 'type' | 'action'> = {}): void {
     if (this.isOnline()) this.transmit({ type: 'control', action, ...fields });
+  }
+
+  /** pin pins message seq at the top of a room, or unpins what is pinned there (seq undefined); host and co-hosts only. */
+  pin(roomName: string, seq?: number): void {
+    this.control('pin', seq === undefined ? { room: roomName } : { room: roomName, seq, flag: true });
+  }
+
+  /** announce sends text to every member of the host (host and co-hosts only); an error code when it cannot go at all. */
+  announce(text: string): string | undefined {
+    if (!text.trim()) return 'empty_text';
+    if (this.limits && utf8Length(text) > this.limits.max_text) return 'text_too_long';
+    if (!this.isOnline()) return 'offline';
+    this.control('announce', { text });
+    return undefined;
+  }
+
+  /** seenAnnouncements: the user saw (dismissed) the announcements so far; the badge clears. */
+  seenAnnouncements(): void {
+    if (!this.unseenAnnouncements) return;
+    this.unseenAnnouncements = 0;
+    this.changed();
   }
 
   /** dm opens the private conversation with a member; it becomes the active room when it arrives. */
@@ -543,6 +570,13 @@ export class LanchatClient {
         return this.onSearchResults(f);
       case 'history':
         return this.onHistory(f);
+      case 'pinned': {
+        const r = this.rooms.find(f.room);
+        if (r) this.rooms.pin(r, f.message);
+        return;
+      }
+      case 'announcement':
+        return this.announced([f]);
       case 'host': {
         // the host was renamed: the same host (its id), a new name
         if (this.host && f.host?.id === this.host.id && typeof f.host.name === 'string') {
@@ -601,6 +635,7 @@ export class LanchatClient {
     this.session = w.session;
     this.limits = w.limits;
     this.filesKey = typeof w.files_key === 'string' && w.files_key ? w.files_key : undefined;
+    if (Array.isArray(w.announcements)) this.announced(w.announcements);
     this.rooms.list(w.rooms ?? []);
     for (const name of w.gone_rooms ?? []) {
       const r = this.rooms.find(name);
@@ -744,6 +779,26 @@ export class LanchatClient {
     this.emit({ type: 'error', code: e.code, ref: e.ref, message: e.message });
   }
 
+  /**
+   * announced takes announcements (live, or a welcome's): those new to us
+   * (by id) are kept, the newest few, and count as unseen (unless ours); the newest of
+   * them is told to the listeners (one notification for a welcome's few).
+   * One seen before (a reconnect's welcome) is neither kept twice nor told.
+   */
+  private announced(list: Announcement[]): void {
+    let newest: Announcement | undefined;
+    for (const a of list) {
+      if (!a || typeof a.id !== 'string' || typeof a.text !== 'string' || this.announcements.some((x) => x.id === a.id)) continue;
+      this.announcements = [...this.announcements, a].slice(-MAX_ANNOUNCEMENTS);
+      // our own is news to everyone else, not to us
+      if (!this.mine(a.from?.id ?? '')) this.unseenAnnouncements = Math.min(this.unseenAnnouncements + 1, MAX_ANNOUNCEMENTS);
+      newest = a;
+    }
+    if (!newest) return;
+    this.changed();
+    this.emit({ type: 'announcement', announcement: newest });
+  }
+
   /** markGone: the host says the room does not exist. A room that never did goes without a notice, and the user goes back to where they were. */
   private markGone(r: Room): void {
     const was = inRoom(r) || r.known || r.entries.length > 0;
@@ -789,6 +844,8 @@ export class LanchatClient {
       active: this.active,
       search: this.searching,
       focus: this.focus,
+      announcements: this.announcements,
+      unseenAnnouncements: this.unseenAnnouncements,
     };
   }
 }

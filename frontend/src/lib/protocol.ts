@@ -146,6 +146,8 @@ export interface Control {
   seconds?: number;
   name?: string;
   flag?: boolean;
+  /** an announcement's text (action "announce") */
+  text?: string;
 }
 export interface DM {
   type: 'dm';
@@ -191,6 +193,8 @@ export interface Welcome {
   boxes?: string[];
   /** the member's key for uploads and downloads, new with each session; absent when the host takes no files */
   files_key?: string;
+  /** the host's newest announcements (at most three), oldest first */
+  announcements?: Announcement[];
 }
 export interface Joined {
   type: 'joined';
@@ -206,6 +210,8 @@ export interface Joined {
   count?: number;
   /** a large room: members holds only the hosts, co-hosts and the joiner */
   partial?: boolean;
+  /** the message pinned at the top of the room, if any */
+  pinned?: Message;
 }
 export interface Left {
   type: 'left';
@@ -326,6 +332,21 @@ export interface LimitsUpdate {
   type: 'limits';
   limits: Limits;
 }
+/** pinned: what is pinned at the top of a room now (no message: nothing) */
+export interface Pinned {
+  type: 'pinned';
+  room: string;
+  message?: Message;
+  by?: Member;
+}
+/** announcement: the host's word to every member, whatever rooms they are in */
+export interface Announcement {
+  type: 'announcement';
+  id: string;
+  from: Member;
+  text: string;
+  ts: number;
+}
 export type ServerFrame =
   | Welcome
   | Joined
@@ -344,7 +365,9 @@ export type ServerFrame =
   | LimitsUpdate
   | MembersList
   | SearchResults
-  | HistoryAnswer;
+  | HistoryAnswer
+  | Pinned
+  | Announcement;
 
 // Error codes (docs/protocol.md, "Error codes"). The UI has words for each.
 export const ERROR_CODES = [

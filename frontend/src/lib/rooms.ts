@@ -12,6 +12,7 @@ import {
   type Joined,
   type Member,
   type MembersList,
+  type Message,
   type Presence,
   type PresenceChange,
   type RoomInfo,
@@ -74,6 +75,8 @@ export interface Room {
   announcements?: boolean;
   /** slow mode: guests post at most once per this many seconds (0: off) */
   slowSeconds: number;
+  /** the message pinned at the top of the room (joined and pinned frames) */
+  pinned?: Message;
   members: Member[];
   /** a private conversation: the other person's name, as last seen in it */
   withName?: string;
@@ -376,6 +379,13 @@ export class Rooms {
     r.count = typeof j.count === 'number' ? j.count : r.members.length;
     r.large = !!j.partial;
     if (!r.large) r.search = undefined;
+    r.pinned = j.pinned && typeof j.pinned === 'object' ? j.pinned : undefined;
+    this.touch(r);
+  }
+
+  /** pin takes what is pinned at the top of the room now (undefined: nothing). */
+  pin(r: Room, m: Message | undefined): void {
+    r.pinned = m && typeof m === 'object' ? m : undefined;
     this.touch(r);
   }
 
@@ -520,6 +530,7 @@ export class Rooms {
         locked: r.locked,
         announcements: r.announcements,
         slowSeconds: r.slowSeconds,
+        pinned: r.pinned,
         private: isPrivate(r.name),
         with: r.withName,
         listed: r.listed,

@@ -2,7 +2,7 @@
 // the parts of the platform it uses (a WebSocket, timers), so tests can hand
 // it fakes. client.ts re-exports all of them.
 
-import type { Attachment, Limits, Member, SearchHit, Uploads } from './protocol';
+import type { Announcement, Attachment, Limits, Member, Message, SearchHit, Uploads } from './protocol';
 
 /** The parts of a WebSocket the client uses, so tests can hand it a fake. */
 export interface SocketLike {
@@ -118,6 +118,8 @@ export interface RoomView {
   announcements?: boolean;
   /** slow mode: guests post at most once per this many seconds (0: off) */
   slowSeconds: number;
+  /** the message pinned at the top of the room */
+  pinned?: Message;
   /** a private conversation (its name starts with "@") */
   private: boolean;
   /** a private conversation: the other person's name (undefined until they have been seen in it) */
@@ -177,6 +179,10 @@ export interface ClientState {
   search?: SearchState;
   /** the message to bring into view, until the view says it did (LanchatClient.focused) */
   focus?: Focus;
+  /** the host's announcements we know of, oldest first (the newest few) */
+  announcements: Announcement[];
+  /** how many of them arrived since the user last dismissed them */
+  unseenAnnouncements: number;
 }
 
 export interface ClientOptions {
@@ -203,4 +209,6 @@ export type ClientEvent =
   | { type: 'error'; code: string; ref?: string; message: string }
   /** the host stored one of our messages (its ack came, or it was found in history) */
   | { type: 'sent'; room: string; clientId: string }
-  | { type: 'status'; status: Status };
+  | { type: 'status'; status: Status }
+  /** the host announced something to everyone (live, or new to us in a welcome) */
+  | { type: 'announcement'; announcement: Announcement };

@@ -32,6 +32,11 @@ export function canDelete(me: Member | undefined, m: MessageEntry): boolean {
   return isModerator(me) || (m.own && m.from.id === me.id);
 }
 
+/** canPin: moderators pin a stored, not deleted message of a listed room (not a private conversation). */
+export function canPin(me: Member | undefined, room: Pick<RoomView, 'private'>, m: MessageEntry): boolean {
+  return isModerator(me) && !room.private && !m.deleted && m.seq !== undefined && m.state === 'sent';
+}
+
 /** What me may do to target from the member list. */
 export interface MemberActions {
   mute: boolean;

@@ -328,6 +328,18 @@ export class Hosts {
       this.toast(this.deps.errorText(e.code, e.ref));
       return;
     }
+    if (e.type === 'announcement') {
+      const a = e.announcement;
+      if (a.from.id === get(s.state).me?.id) {
+        this.toast(this.deps.tr('announce.sent'), 'info'); // our own: it went out
+        return;
+      }
+      const text = a.text.slice(0, 200);
+      this.toast(this.deps.tr('toast.announcement', { name: a.from.name, host: s.entry.name, text }), 'info');
+      const focused = this.deps.focused ? this.deps.focused() : true;
+      if (!focused) this.deps.bridge.notify(this.deps.tr('notify.announcement', { name: a.from.name, host: s.entry.name }), text);
+      return;
+    }
     if (e.type === 'message') {
       const st = get(s.state);
       const me = st.me?.name;
@@ -353,7 +365,7 @@ export function windowTitle(unread: number, where?: string): string {
   return (unread > 0 ? `(${unread}) ` : '') + (where ? `${where} — ` : '') + 'lanchat';
 }
 
-/** totalUnread sums a host's unread messages. */
+/** totalUnread sums a host's unread messages and the announcements not seen yet. */
 export function totalUnread(st: ClientState): number {
-  return st.rooms.reduce((n, r) => n + r.unread, 0);
+  return st.rooms.reduce((n, r) => n + r.unread, st.unseenAnnouncements ?? 0);
 }
