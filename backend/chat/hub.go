@@ -85,6 +85,12 @@ type Config struct {
 	Files   Files
 	MaxFile int64
 	Uploads string
+
+	// EditSeconds is how long an author may edit a message at first:
+	// default protocol.DefaultEditLimit, negative for no edits. Polls says
+	// who may post polls at first (default protocol.PollsHosts).
+	EditSeconds int
+	Polls       string
 }
 
 func (c *Config) defaults() {
@@ -109,6 +115,15 @@ func (c *Config) defaults() {
 	if c.Uploads == "" {
 		c.Uploads = protocol.UploadsEveryone
 	}
+	switch {
+	case c.EditSeconds == 0:
+		c.EditSeconds = protocol.DefaultEditLimit
+	case c.EditSeconds < 0:
+		c.EditSeconds = 0
+	}
+	if c.Polls != protocol.PollsEveryone {
+		c.Polls = protocol.PollsHosts
+	}
 	if c.JoinFailWindow <= 0 {
 		c.JoinFailWindow = time.Minute
 	}
@@ -132,17 +147,19 @@ func (c *Config) defaults() {
 type Hub struct {
 	cfg Config
 
-	mu       sync.Mutex
-	rooms    map[string]*room // by RoomKey
-	order    []string         // room keys, lobby first
-	members  map[string]*Member
-	remote   map[string]*Member // other boxes' members in some room (see roster.go)
-	names    map[string]*Member // by NameKey, local and remote
-	sessions map[string]*Member // by session token
-	fileKeys map[string]*Member // by files key
-	uploads  string             // who may upload (protocol.Uploads…)
-	maxFile  int64              // the largest file, as clients hear it
-	closed   bool
+	mu          sync.Mutex
+	rooms       map[string]*room // by RoomKey
+	order       []string         // room keys, lobby first
+	members     map[string]*Member
+	remote      map[string]*Member // other boxes' members in some room (see roster.go)
+	names       map[string]*Member // by NameKey, local and remote
+	sessions    map[string]*Member // by session token
+	fileKeys    map[string]*Member // by files key
+	uploads     string             // who may upload (protocol.Uploads…)
+	maxFile     int64              // the largest file, as clients hear it
+	editSeconds int                // how long authors may edit (0: no edits)
+	polls       string             // who may post polls (protocol.Polls…)
+	closed      bool
 
 	// hostRoleKey is the NameKey of the name the host role last connected
 	// under. It stays reserved for the hub's lifetime, not only while that
@@ -220,22 +237,24 @@ var ErrClosed = errors.New("chat: hub closed")
 func NewHub(cfg Config) (*Hub, error) {
 	cfg.defaults()
 	h := &Hub{
-		cfg:       cfg,
-		rooms:     map[string]*room{},
-		members:   map[string]*Member{},
-		remote:    map[string]*Member{},
-		names:     map[string]*Member{},
-		sessions:  map[string]*Member{},
-		fileKeys:  map[string]*Member{},
-		uploads:   cfg.Uploads,
-		maxFile:   cfg.MaxFile,
-		joinCode:  cfg.JoinCode,
-		hostName:  cfg.HostName,
-		joinFails: map[string]*failCount{},
-		cohosts:   map[string]bool{},
-		mutes:     map[string]bool{},
-		bannedIDs: map[string]bool{},
-		bannedDev: map[string]bool{},
+		cfg:         cfg,
+		rooms:       map[string]*room{},
+		members:     map[string]*Member{},
+		remote:      map[string]*Member{},
+		names:       map[string]*Member{},
+		sessions:    map[string]*Member{},
+		fileKeys:    map[string]*Member{},
+		uploads:     cfg.Uploads,
+		editSeconds: cfg.EditSeconds,
+		polls:       cfg.Polls,
+		maxFile:     cfg.MaxFile,
+		joinCode:    cfg.JoinCode,
+		hostName:    cfg.HostName,
+		joinFails:   map[string]*failCount{},
+		cohosts:     map[string]bool{},
+		mutes:       map[string]bool{},
+		bannedIDs:   map[string]bool{},
+		bannedDev:   map[string]bool{},
 	}
 	stored, err := cfg.Store.Rooms()
 	if err != nil {
@@ -294,6 +313,7 @@ func (h *Hub) limitsLocked() protocol.Limits {
 		History: c.HistoryOnJoin, TypingMillis: int(c.TypingInterval / time.Millisecond),
 		PingSeconds: c.PingSeconds, CanCreateRooms: c.AllowCreate,
 		JoinCode: h.joinCode != "", FullList: c.FullList,
+		EditSeconds: h.editSeconds, Polls: h.polls,
 	}
 	if c.Files != nil {
 		l.MaxFile, l.Uploads = h.maxFile, h.uploads
@@ -547,6 +567,16 @@ func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
 		return c.openDM(f)
 	case protocol.MembersQuery:
 		return c.members(f)
+	case protocol.React:
+		return c.react(f)
+	case protocol.Edit:
+		return c.edit(f)
+	case protocol.Poll:
+		return c.poll(f)
+	case protocol.Vote:
+		return c.vote(f)
+	case protocol.ClosePoll:
+		return c.closePoll(f)
 	case protocol.Hello:
 		return protocol.Errorf(protocol.CodeAlreadyHello, "hello was already received on this connection")
 	}

@@ -27,6 +27,8 @@ const (
 	ActionCohost      = "cohost"        // member, flag (host only)
 	ActionSetJoinCode = "set_join_code" // name: the code, "" for none (host only)
 	ActionSetUploads  = "set_uploads"   // name: UploadsEveryone, UploadsHosts or UploadsNobody (host only)
+	ActionSetEdit     = "set_edit"      // seconds: how long authors may edit (0: no edits; host only)
+	ActionSetPolls    = "set_polls"     // name: PollsHosts or PollsEveryone (host only)
 )
 
 // Control asks the host to act. Ref is echoed in the error if refused.

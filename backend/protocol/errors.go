@@ -43,7 +43,11 @@ const (
 	CodeNoSuchFile        = "no_such_file" // an attachment that is not a finished upload of this member
 	CodeUploadsOff        = "uploads_off"  // the host does not take files from this member
 	CodeFileTooLarge      = "file_too_large"
-	CodeFilesFull         = "files_full" // the host's space for files is used up
+	CodeFilesFull         = "files_full"   // the host's space for files is used up
+	CodeBadReaction       = "bad_reaction" // a reaction that is not one emoji
+	CodeBadPoll           = "bad_poll"     // a poll without 2–6 options, or a vote for no option
+	CodeEditExpired       = "edit_expired" // the time to edit that message is over
+	CodePollClosed        = "poll_closed"  // a vote in a closed poll
 )
 
 // Codes lists every error code, in the order docs/protocol.md gives them.
@@ -57,6 +61,7 @@ var Codes = []string{
 	CodeMuted, CodeRoomLocked, CodeSlowMode, CodeKicked, CodeBanned,
 	CodeNoSuchMember, CodeNoSuchMessage, CodeBadControl,
 	CodeNoSuchFile, CodeUploadsOff, CodeFileTooLarge, CodeFilesFull,
+	CodeBadReaction, CodeBadPoll, CodeEditExpired, CodePollClosed,
 }
 
 // Problem is a refusal with a stable code. It is an error, and it becomes an

@@ -66,6 +66,33 @@ var examples = map[string]Frame{
 		MaxFile: 104857600, Uploads: UploadsHosts}},
 }
 
+func intp(v int) *int { return &v }
+
+var teacher = Member{ID: "m-0a1b2c3d4e5f", Name: "Teacher", Role: RoleHost}
+
+func init() {
+	for k, v := range map[string]Frame{
+		"send-reply": Send{Room: "general", ClientID: "c-0193a7f4", Text: "I have them", ReplyTo: 8},
+		"message-reply": Message{Room: "general", Seq: 12, ID: "0c1d2e3f4a5b6c7d", From: alice, Text: "I have them", TS: 1764067250000, ClientID: "c-0193a7f4",
+			ReplyTo: 8, ReplyFrom: &Member{ID: bob.ID, Name: bob.Name}},
+		"react":    React{Room: "general", ClientID: "c-0193a7f5", Target: 12, Emoji: "👍"},
+		"reaction": Message{Type: TypeReaction, Room: "general", Seq: 13, ID: "1d2e3f4a5b6c7d8e", From: bob, TS: 1764067255000, ClientID: "c-9a01", Target: 12, Emoji: "👍"},
+		"edit":     Edit{Room: "general", ClientID: "c-0193a7f6", Target: 12, Text: "I have them, on the shelf"},
+		"edited": Message{Type: TypeEdited, Room: "general", Seq: 14, ID: "2e3f4a5b6c7d8e9f", From: alice, Text: "I have them, on the shelf", TS: 1764067260000,
+			ClientID: "c-0193a7f6", Target: 12},
+		"poll": Poll{Room: "general", ClientID: "c-77a0", Text: "Test on Friday or Monday?", Options: []string{"Friday", "Monday"}},
+		"poll-event": Message{Type: TypePoll, Room: "general", Seq: 15, ID: "3f4a5b6c7d8e9fa0", From: teacher, Text: "Test on Friday or Monday?", TS: 1764067270000,
+			ClientID: "c-77a0", Options: []string{"Friday", "Monday"}},
+		"vote":       Vote{Room: "general", ClientID: "c-0193a7f7", Target: 15, Option: 1},
+		"vote-event": Message{Type: TypeVote, Room: "general", Seq: 16, ID: "4a5b6c7d8e9fa0b1", From: alice, TS: 1764067275000, ClientID: "c-0193a7f7", Target: 15, Option: intp(1)},
+		"close_poll": ClosePoll{Room: "general", ClientID: "c-77a1", Target: 15},
+		"poll_closed": Message{Type: TypePollClosed, Room: "general", Seq: 17, ID: "5b6c7d8e9fa0b1c2", From: teacher, TS: 1764067290000, ClientID: "c-77a1", Target: 15,
+			Counts: []int{9, 14}},
+	} {
+		examples[k] = v
+	}
+}
+
 var blockRE = regexp.MustCompile("(?s)```json frame=([a-z_-]+)\n(.*?)```")
 
 func render(t *testing.T, f Frame) string {
