@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"lanchat/backend/chat"
 	"lanchat/backend/files"
 	"lanchat/backend/protocol"
 )
@@ -23,13 +24,20 @@ var page = template.Must(template.New("transcript").Funcs(template.FuncMap{
 	"stamp":       func(t time.Time, loc *time.Location) string { return t.In(loc).Format(stampLayout) },
 	"label":       roomLabel,
 	"count":       countLabel,
-	"deleted":     deleted,
+	"shown":       shownCount,
+	"deleted":     func(m chat.Folded) bool { return deleted(m.Message) },
+	"reply":       replyLabel,
+	"reactions":   reactionsLabel,
+	"isPoll":      isPoll,
+	"pollLabel":   pollLabel,
+	"options":     pollOptions,
+	"votes":       votesLabel,
 	"truncated":   truncated,
 	"note":        func(r Room) string { return fmt.Sprintf(truncatedNote, truncatedFrom(r)) },
 	"deletedText": func() string { return deletedText },
 	"filePath":    filePath,
 	"fileSize":    files.HumanSize,
-	"anchor": func(r Room, m protocol.Message) string {
+	"anchor": func(r Room, m chat.Folded) string {
 		return fmt.Sprintf("%s-%d", strings.ReplaceAll(protocol.RoomKey(r.Name), " ", "-"), m.Seq)
 	},
 }).Parse(`<!doctype html>
@@ -61,17 +69,33 @@ h3 { font-size: 0.95rem; color: #5b6670; margin: 1.5rem 0 0.5rem; }
 {{- if $r.Topic}}
 <p>Topic: {{$r.Topic}}</p>
 {{- end}}
-<p class="note">{{count (len $r.Messages)}}.{{if truncated $r}} {{note $r}}{{end}}</p>
+<p class="note">{{count (shown $r.Messages)}}.{{if truncated $r}} {{note $r}}{{end}}</p>
 {{- range days $r $.Loc}}
 <h3>{{date .Date}}</h3>
 {{- range .Messages}}
 <div class="msg" id="{{anchor $r .}}">
-<div class="meta"><span class="who">{{.From.Name}}</span> · <time datetime="{{iso .TS $.Loc}}">{{clock .TS $.Loc}}</time> · #{{.Seq}}</div>
+<div class="meta"><span class="who">{{.From.Name}}</span> · <time datetime="{{iso .TS $.Loc}}">{{clock .TS $.Loc}}</time> · #{{.Seq}}{{if and .Edited (not (deleted .))}} · (edited){{end}}</div>
+{{- with reply .}}
+<p class="meta reply">↪ {{.}}</p>
+{{- end}}
 {{- if deleted .}}
 <p class="text deleted">{{deletedText}}</p>
 {{- else}}
+{{- if isPoll .}}
+<p class="meta">{{pollLabel .}}</p>
+{{- end}}
 {{- if .Text}}
 <p class="text">{{.Text}}</p>
+{{- end}}
+{{- if isPoll .}}
+<ul class="files">
+{{- range options .}}
+<li>{{.Text}} <span class="meta">{{votes .Votes}}</span></li>
+{{- end}}
+</ul>
+{{- end}}
+{{- with reactions .}}
+<p class="meta">{{.}}</p>
 {{- end}}
 {{- if .Attachments}}
 <ul class="files">

@@ -19,7 +19,7 @@ func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
 		if r.Topic != "" {
 			fmt.Fprintf(b, "Topic: %s\n\n", mdEscape(r.Topic))
 		}
-		fmt.Fprintf(b, "%s.\n", countLabel(len(r.Messages)))
+		fmt.Fprintf(b, "%s.\n", countLabel(shownCount(r.Messages)))
 		if truncated(r) {
 			fmt.Fprintf(b, "\n"+truncatedNote+"\n", truncatedFrom(r))
 		}
@@ -27,13 +27,29 @@ func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
 			fmt.Fprintf(b, "\n### %s\n", d.Date.Format(dateLayout))
 			for _, m := range d.Messages {
 				ts := time.UnixMilli(m.TS).In(loc).Format(clockLayout)
-				fmt.Fprintf(b, "\n**%s** · %s · #%d\n", mdEscape(m.From.Name), ts, m.Seq)
-				if deleted(m) {
+				edited := ""
+				if m.Edited && !deleted(m.Message) {
+					edited = " · (edited)"
+				}
+				fmt.Fprintf(b, "\n**%s** · %s · #%d%s\n", mdEscape(m.From.Name), ts, m.Seq, edited)
+				if l := replyLabel(m); l != "" {
+					fmt.Fprintf(b, "> ↪ _%s_\n", mdEscape(l))
+				}
+				if deleted(m.Message) {
 					fmt.Fprintf(b, "> _%s_\n", deletedText)
 					continue
 				}
+				if isPoll(m) {
+					fmt.Fprintf(b, "> **%s:**\n", pollLabel(m))
+				}
 				if m.Text != "" {
 					mdQuote(b, m.Text)
+				}
+				for _, o := range pollOptions(m) {
+					fmt.Fprintf(b, "> - %s: %s\n", mdEscape(o.Text), votesLabel(o.Votes))
+				}
+				if l := reactionsLabel(m); l != "" {
+					fmt.Fprintf(b, "> %s\n", mdEscape(l))
 				}
 				for _, a := range m.Attachments {
 					fmt.Fprintf(b, "> 📎 [%s](%s) (%s)\n", mdEscape(a.Name), fileHref(a), files.HumanSize(a.Size))
