@@ -205,3 +205,50 @@ func TestFilesAsLines(t *testing.T) {
 		t.Errorf("a message of files alone: %q", got)
 	}
 }
+
+// TestConversationsAsLines: the course page sees replies, polls, a poll's
+// result and edits as lines in its Portuguese, and reactions and votes not
+// at all.
+func TestConversationsAsLines(t *testing.T) {
+	hub, err := chat.NewHub(chat.Config{HostID: "h", HostName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	srv := New(Config{Hub: hub})
+	defer srv.cancel()
+	ss := newSession(srv, "sid", transportPolling)
+	s := ss.sock
+	s.Send(chat.NewOut(protocol.Welcome{Member: protocol.Member{ID: "ana", Name: "Ana"}}))
+	s.setCurrent("general")
+	one := 1
+	ana, prof := protocol.Member{ID: "a", Name: "Ana"}, protocol.Member{ID: "p", Name: "Prof"}
+	tests := []struct {
+		m    protocol.Message
+		want string
+	}{
+		{protocol.Message{Type: protocol.TypeMessage, Room: "general", From: ana, Text: "eu tenho", ReplyTo: 3, ReplyFrom: &prof}, "Ana (em resposta a Prof): eu tenho"},
+		{protocol.Message{Type: protocol.TypePoll, Room: "general", From: prof, Text: "Prova na sexta?", Options: []string{"sim", "não"}},
+			"Prof abriu uma enquete: Prova na sexta? — 1) sim; 2) não (vote no app do lanchat)"},
+		{protocol.Message{Type: protocol.TypeReaction, Room: "general", From: ana, Target: 3, Emoji: "👍"}, ""},
+		{protocol.Message{Type: protocol.TypeVote, Room: "general", From: ana, Target: 4, Option: &one}, ""},
+		{protocol.Message{Type: protocol.TypePollClosed, Room: "general", From: prof, Target: 4, Counts: []int{1, 0}}, "Prof encerrou a enquete. Resultado: 1) 1 voto; 2) 0 votos"},
+		{protocol.Message{Type: protocol.TypeEdited, Room: "general", From: ana, Target: 5, Text: "eu tenho, sim"}, "Ana corrigiu uma mensagem: eu tenho, sim"},
+	}
+	for i, tt := range tests {
+		s.Send(chat.NewOut(tt.m))
+		var got []string
+		for _, it := range ss.queue.Take(nil, 1<<20) {
+			for _, pkt := range s.translate(it.out, it.private) {
+				got = append(got, string(pkt))
+			}
+		}
+		var want []string
+		if tt.want != "" {
+			want = []string{string(eventPacket("message", tt.want))}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("case %d: packets %q, want %q", i, got, want)
+		}
+	}
+}
