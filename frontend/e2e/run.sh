@@ -52,4 +52,4 @@ ip -n "$ns" link set lan1 up
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
 
 ip netns exec "$ns" env LANCHAT_BIN="$bin" E2E_OUT="$out" E2E_TMP="$work" \
-  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs frontend/e2e/controls.test.mjs frontend/e2e/course.test.mjs frontend/e2e/members.test.mjs frontend/e2e/failover.test.mjs frontend/e2e/https.test.mjs frontend/e2e/links.test.mjs frontend/e2e/firstrun.test.mjs frontend/e2e/numbers.test.mjs frontend/e2e/roster.test.mjs frontend/e2e/scrolling.test.mjs frontend/e2e/phone.test.mjs frontend/e2e/textsize.test.mjs frontend/e2e/files.test.mjs
+  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/chat.test.mjs frontend/e2e/controls.test.mjs frontend/e2e/course.test.mjs frontend/e2e/members.test.mjs frontend/e2e/failover.test.mjs frontend/e2e/https.test.mjs frontend/e2e/links.test.mjs frontend/e2e/firstrun.test.mjs frontend/e2e/numbers.test.mjs frontend/e2e/roster.test.mjs frontend/e2e/scrolling.test.mjs frontend/e2e/phone.test.mjs frontend/e2e/textsize.test.mjs frontend/e2e/files.test.mjs frontend/e2e/conversations.test.mjs
