@@ -247,3 +247,28 @@ test('a poll between two people: live results, one vote each, closed by the host
   assert.deepEqual(await counts(u.bruno), ['0', '2']);
   await waitAttr(optionOf(u.bruno, 1), 'aria-pressed', 'true');
 });
+
+test('the host lets everyone post polls and turns edits off, from the session card', async () => {
+  await send(u.ana, 'no edits soon');
+  const mine = message(u.ana, 'no edits soon');
+  await mine.locator('xpath=self::*[@data-state="sent"]').waitFor();
+  await mine.hover();
+  await mine.getByRole('button', { name: 'Edit your message' }).waitFor();
+  const tp = u.teacher.page;
+  await tp.getByRole('button', { name: 'Session card' }).click();
+  const card = tp.locator('[data-testid=session-card]');
+  const polls = card.getByLabel('Who may post polls');
+  assert.equal(await polls.inputValue(), 'hosts');
+  const edits = card.getByLabel('Members may edit their messages');
+  assert.equal(await edits.inputValue(), '900', 'the default: 15 minutes');
+  await polls.selectOption('everyone');
+  await edits.selectOption('0');
+  await tp.keyboard.press('Escape');
+  await card.waitFor({ state: 'detached' });
+  // Ana may post a poll now, and edit nothing: the button goes from the message she could edit
+  await u.ana.page.getByRole('button', { name: 'New poll' }).waitFor();
+  await u.bruno.page.getByRole('button', { name: 'Nova enquete' }).waitFor();
+  await mine.hover();
+  await mine.getByRole('button', { name: 'Edit your message' }).waitFor({ state: 'detached' });
+  await mine.getByRole('button', { name: 'React', exact: true }).waitFor();
+});

@@ -380,4 +380,11 @@ export const en = {
   'error.bad_poll': 'A poll needs 2 to 6 different options.',
   'error.edit_expired': 'That message can no longer be edited.',
   'error.poll_closed': 'That poll is closed.',
+  'conv.polls.who': 'Who may post polls',
+  'conv.polls.hosts': 'Only the host and co-hosts',
+  'conv.polls.everyone': 'Everyone',
+  'conv.editWho': 'Members may edit their messages',
+  'conv.editOff': 'Not at all',
+  'conv.editFor.one': 'For {n} minute',
+  'conv.editFor.other': 'For {n} minutes',
 } as const;

@@ -382,4 +382,11 @@ export const ptBR: Record<keyof typeof en, string> = {
   'error.bad_poll': 'Uma enquete precisa de 2 a 6 opções diferentes.',
   'error.edit_expired': 'Essa mensagem não pode mais ser editada.',
   'error.poll_closed': 'Essa enquete está encerrada.',
+  'conv.polls.who': 'Quem pode criar enquetes',
+  'conv.polls.hosts': 'Só o anfitrião e os coanfitriões',
+  'conv.polls.everyone': 'Todos',
+  'conv.editWho': 'Os participantes podem editar suas mensagens',
+  'conv.editOff': 'Nunca',
+  'conv.editFor.one': 'Por {n} minuto',
+  'conv.editFor.other': 'Por {n} minutos',
 };
