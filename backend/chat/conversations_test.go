@@ -317,3 +317,67 @@ func TestFoldIgnoresOthersEditsAndLateVotes(t *testing.T) {
 		t.Fatalf("folded %+v", f)
 	}
 }
+
+// Conversations across boxes of a cluster (hubs sharing a store and its
+// feed, as the JetStream store does, without its optional readers):
+// reactions, votes and a poll's closing from members of either box reach
+// every member in the one seq order, and fold the same everywhere.
+func TestConversationsAcrossHubs(t *testing.T) {
+	shared := newSharedStore()
+	store := struct {
+		Store
+		Feed
+	}{shared, shared}
+	var hubs []*Hub
+	for range 2 {
+		h, err := NewHub(Config{HostID: "box", HostToken: "secret", Store: store, Feed: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		hubs = append(hubs, h)
+	}
+	host, hs := connectHost(t, hubs[0])
+	ana, as := connect(t, hubs[0], "Ana")
+	bruno, bs := connect(t, hubs[1], "Bruno")
+	m := mustAck(t, ana, as, protocol.Send{Room: "lobby", ClientID: "m", Text: "who has finished?"})
+	p := mustAck(t, host, hs, protocol.Poll{Room: "lobby", ClientID: "p", Text: "Friday?", Options: []string{"yes", "no"}})
+	// Bruno's box learns of the poll through the feed; his vote needs it delivered there.
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	lobby := func(s *fakeSink) []protocol.Message {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var out []protocol.Message
+		for _, f := range s.frames {
+			if m, ok := f.(protocol.Message); ok && m.Room == "lobby" {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	waitFor("the poll on Bruno's box", func() bool { return len(lobby(bs)) >= 2 })
+	mustAck(t, bruno, bs, protocol.React{Room: "lobby", ClientID: "r", Target: m.Seq, Emoji: "✅"})
+	mustAck(t, bruno, bs, protocol.Vote{Room: "lobby", ClientID: "v1", Target: p.Seq, Option: 0})
+	mustAck(t, bruno, bs, protocol.Vote{Room: "lobby", ClientID: "v2", Target: p.Seq, Option: 1})
+	waitFor("the votes on the host's box", func() bool { return len(lobby(hs)) >= 5 })
+	mustAck(t, host, hs, protocol.ClosePoll{Room: "lobby", ClientID: "c", Target: p.Seq})
+	waitFor("everything everywhere", func() bool { return len(lobby(as)) == 6 && len(lobby(bs)) == 6 })
+	refused(t, bruno, protocol.Vote{Room: "lobby", ClientID: "v3", Target: p.Seq, Option: 0}, protocol.CodePollClosed)
+	for _, s := range []*fakeSink{hs, as, bs} {
+		got := lobby(s)
+		if !slices.Equal(seqsOf(got), []uint64{1, 2, 3, 4, 5, 6}) {
+			t.Fatalf("seqs %v", seqsOf(got))
+		}
+		f := Fold(got)
+		if len(f) != 2 || len(f[0].Reactions) != 1 || !slices.Equal(f[1].Votes, []int{0, 1}) || !f[1].Closed {
+			t.Fatalf("folded %+v", f)
+		}
+	}
+}
