@@ -128,7 +128,7 @@ func (c *killClient) matches(n int, m protocol.Message) bool {
 	}
 	return m.Text == c.text(n)
 }
-func (c *killClient) text(n int) string     { return fmt.Sprintf("%s says %d", c.name, n) }
+func (c *killClient) text(n int) string { return fmt.Sprintf("%s says %d", c.name, n) }
 
 func (c *killClient) fail(format string, args ...any) {
 	if c.failed == "" {
