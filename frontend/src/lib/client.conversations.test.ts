@@ -26,6 +26,17 @@ describe('conversations', () => {
     expect(messages(client, 'lobby')[1]).toMatchObject({ replyTo: 1, state: 'sent', seq: 2 });
   });
 
+  it('sends a reply with files once they are up, with its reply_to', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    s.push(joined('lobby', [msg('lobby', 1, 'send me the handout')], 1));
+    const { clientId } = client.sendFiles('lobby', 'here', [{ name: 'a.pdf', size: 3, type: 'application/pdf' }], 1);
+    expect(s.of('send')).toEqual([]); // held while the file uploads
+    expect(messages(client, 'lobby')[1]).toMatchObject({ replyTo: 1, replyFrom: { name: 'Bob' } });
+    client.releaseFiles(clientId!, ['up-1']);
+    expect(s.of('send')).toEqual([{ type: 'send', room: 'lobby', client_id: clientId, text: 'here', attachments: ['up-1'], reply_to: 1 }]);
+  });
+
   it('applies events live and from history in seq order, with no gap for the events’ seqs', () => {
     const { client, sockets } = setup();
     const s = online(client, sockets);

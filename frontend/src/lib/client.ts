@@ -203,13 +203,15 @@ export class LanchatClient {
     if (!text.trim()) return { error: 'empty_text' };
     if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    let reply: { seq: number; from?: Member } | undefined;
-    if (replyTo) {
-      const key = r.bySeq.get(replyTo);
-      const orig = r.entries.find((e) => e.kind === 'message' && e.key === key);
-      reply = { seq: replyTo, from: orig?.kind === 'message' ? { id: orig.from.id, name: orig.from.name } : undefined };
-    }
-    return { clientId: this.outbox.add(r, text, this.me ?? { id: '', name: this.name }, undefined, reply) };
+    return { clientId: this.outbox.add(r, text, this.me ?? { id: '', name: this.name }, undefined, this.replyOf(r, replyTo)) };
+  }
+
+  /** replyOf is what a reply to seq shows at once: the seq and, when we have the original, its author. */
+  private replyOf(r: Room, seq: number | undefined): { seq: number; from?: Member } | undefined {
+    if (!seq) return undefined;
+    const key = r.bySeq.get(seq);
+    const orig = r.entries.find((e) => e.kind === 'message' && e.key === key);
+    return { seq, from: orig?.kind === 'message' ? { id: orig.from.id, name: orig.from.name } : undefined };
   }
 
   /** react adds (or with remove, takes back) our reaction emoji to message seq of a room. */
@@ -274,12 +276,12 @@ export class LanchatClient {
    * returns its client_id, or an error code when it cannot be sent at all.
    * text may be empty.
    */
-  sendFiles(roomName: string, text: string, files: LocalFile[]): { clientId?: string; error?: string } {
-    if (!files.length) return this.send(roomName, text);
+  sendFiles(roomName: string, text: string, files: LocalFile[], replyTo?: number): { clientId?: string; error?: string } {
+    if (!files.length) return this.send(roomName, text, replyTo);
     if (files.length > MAX_ATTACHMENTS) return { error: 'too_many_files' };
     if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.me ?? { id: '', name: this.name }, files) };
+    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.me ?? { id: '', name: this.name }, files, this.replyOf(r, replyTo)) };
   }
 
   /** releaseFiles sends a held message with the ids of its finished uploads. */
