@@ -381,3 +381,22 @@ func TestConversationsAcrossHubs(t *testing.T) {
 		}
 	}
 }
+
+// Ownership follows the identity: Ana back on a new connection (the same
+// name on the same device, after the host dropped her session) still edits
+// and closes what she posted; Bia under another device does not.
+func TestOwnershipFollowsIdentity(t *testing.T) {
+	h, _ := newTestHub(t, Config{Polls: protocol.PollsEveryone})
+	ana, as := connect(t, h, "Ana")
+	m := mustAck(t, ana, as, protocol.Send{Room: "lobby", ClientID: "m", Text: "draft"})
+	p := mustAck(t, ana, as, protocol.Poll{Room: "lobby", ClientID: "p", Text: "?", Options: []string{"a", "b"}})
+	ana.Disconnect()
+	again, as2 := connect(t, h, "Ana")
+	if again.member.id != ana.member.id {
+		t.Fatalf("Ana's id changed: %s, then %s", ana.member.id, again.member.id)
+	}
+	mustAck(t, again, as2, protocol.Edit{Room: "lobby", ClientID: "e", Target: m.Seq, Text: "final"})
+	mustAck(t, again, as2, protocol.ClosePoll{Room: "lobby", ClientID: "c", Target: p.Seq})
+	bia, _ := connect(t, h, "Bia")
+	refused(t, bia, protocol.Edit{Room: "lobby", ClientID: "e2", Target: m.Seq, Text: "mine"}, protocol.CodeForbidden)
+}
