@@ -27,7 +27,7 @@ var examples = map[string]Frame{
 		Resume: &Resume{Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9", Rooms: map[string]uint64{"lobby": 41, "general": 7, "robotics": 3}}},
 	"welcome": Welcome{Version: 1, Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "lab-pc-3"}, Member: alice,
 		Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9",
-		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000, MaxFile: 104857600, Uploads: UploadsEveryone},
+		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000, MaxFile: 104857600, Uploads: UploadsEveryone, EditSeconds: 900, Polls: PollsHosts},
 		Rooms:   []RoomInfo{{Name: "lobby", Members: 2}, {Name: "general", Members: 1}, {Name: "projects"}, {Name: "random"}},
 		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}, Boxes: []string{"http://10.0.0.2:47800/"}, FilesKey: "4be1f0c29d7a3e58b6c0d2f4a1e3c5b7"},
 	"join":  Join{Room: "general", Since: u64(7)},
@@ -63,7 +63,7 @@ var examples = map[string]Frame{
 			{ID: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752", Name: "quadro.jpg", Size: 2315220, Type: "image/jpeg", Width: 3024, Height: 4032,
 				Thumb: "fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13"}}},
 	"limits": LimitsUpdate{Limits: Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000,
-		MaxFile: 104857600, Uploads: UploadsHosts}},
+		MaxFile: 104857600, Uploads: UploadsHosts, EditSeconds: 900, Polls: PollsEveryone}},
 }
 
 func intp(v int) *int { return &v }
