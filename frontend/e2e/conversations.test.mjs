@@ -272,3 +272,41 @@ test('the host lets everyone post polls and turns edits off, from the session ca
   await mine.getByRole('button', { name: 'Edit your message' }).waitFor({ state: 'detached' });
   await mine.getByRole('button', { name: 'React', exact: true }).waitFor();
 });
+
+test('a host kill -9 and the reconnect keep replies, reactions, edits and votes, none doubled; a reaction made while it was down goes out once', async () => {
+  // The teacher's page has had everything since the start; Ana's since her reload (the host sends 5 on joining).
+  const finished = (x) => message(x, 'Who has finished?');
+  const chips = (x) => finished(x).locator('[data-testid=reaction]').evaluateAll((els) => els.map((e) => `${e.dataset.emoji}${e.dataset.count}`));
+  assert.deepEqual(await chips(u.teacher), ['👍1', '🎉1']);
+  await killServer(server);
+  for (const x of [u.teacher, u.ana]) await x.page.locator('[data-testid=conn-status][data-status=waiting]').waitFor();
+  // Ana reacts while the host is down: it waits, and goes out after the reconnect
+  await finished(u.ana).hover();
+  await finished(u.ana).getByRole('button', { name: 'React', exact: true }).click();
+  await finished(u.ana).getByRole('button', { name: 'React with ❤️' }).click();
+
+  server = await harness.startServer({
+    addr: ADDR,
+    name: 'Sala 21',
+    data: DATA,
+    rooms: 'general',
+    extra: ['--host-token-file', TOKEN_FILE, '--history', '5'],
+    log: 'server-conversations.log',
+  });
+  for (const x of [u.teacher, u.ana, u.bruno]) await online(x);
+  await waitAttr(finished(u.teacher).locator('[data-testid=reaction][data-emoji="❤️"]'), 'data-count', '1');
+  for (const x of [u.teacher, u.ana]) {
+    await waitAttr(finished(x).locator('[data-testid=reaction][data-emoji="❤️"]'), 'data-count', '1');
+    assert.deepEqual(await chips(x), ['👍1', '🎉1', '❤️1'], `${x.name}: every reaction once`);
+    await message(x, 'the test is on Friday').locator('[data-testid=edited]').waitFor();
+    const poll = x.page.locator('[data-testid=poll]').first();
+    assert.deepEqual(await poll.locator('[data-testid=poll-count]').allTextContents(), ['0', '2'], `${x.name}: the votes`);
+    assert.equal(await poll.getAttribute('data-closed'), 'true');
+    const seqs = await x.page.locator('[data-testid=message][data-seq]').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+    assert.equal(new Set(seqs).size, seqs.length, `${x.name}: no message twice`);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${x.name}: in seq order`);
+  }
+  await message(u.teacher, 'eu tenho').locator('[data-testid=quote] .tombstone').waitFor();
+  // Bruno's page resumed too: what it had is there once
+  assert.equal(await message(u.bruno, 'no edits soon').count(), 1);
+});
