@@ -147,19 +147,22 @@ func (c *Config) defaults() {
 type Hub struct {
 	cfg Config
 
-	mu          sync.Mutex
-	rooms       map[string]*room // by RoomKey
-	order       []string         // room keys, lobby first
-	members     map[string]*Member
-	remote      map[string]*Member // other boxes' members in some room (see roster.go)
-	names       map[string]*Member // by NameKey, local and remote
-	sessions    map[string]*Member // by session token
-	fileKeys    map[string]*Member // by files key
-	uploads     string             // who may upload (protocol.Uploads…)
-	maxFile     int64              // the largest file, as clients hear it
-	editSeconds int                // how long authors may edit (0: no edits)
-	polls       string             // who may post polls (protocol.Polls…)
-	closed      bool
+	mu       sync.Mutex
+	rooms    map[string]*room // by RoomKey
+	order    []string         // room keys, lobby first
+	members  map[string]*Member
+	remote   map[string]*Member // other boxes' members in some room (see roster.go)
+	names    map[string]*Member // by NameKey, local and remote
+	sessions map[string]*Member // by session token
+	fileKeys map[string]*Member // by files key
+	uploads  string             // who may upload (protocol.Uploads…)
+	maxFile  int64              // the largest file, as clients hear it
+	closed   bool
+
+	// conversations: how long authors may edit (0: no edits) and who
+	// may post polls (protocol.Polls…); guarded by mu
+	editSeconds int
+	polls       string
 
 	// hostRoleKey is the NameKey of the name the host role last connected
 	// under. It stays reserved for the hub's lifetime, not only while that
@@ -237,25 +240,24 @@ var ErrClosed = errors.New("chat: hub closed")
 func NewHub(cfg Config) (*Hub, error) {
 	cfg.defaults()
 	h := &Hub{
-		cfg:         cfg,
-		rooms:       map[string]*room{},
-		members:     map[string]*Member{},
-		remote:      map[string]*Member{},
-		names:       map[string]*Member{},
-		sessions:    map[string]*Member{},
-		fileKeys:    map[string]*Member{},
-		uploads:     cfg.Uploads,
-		editSeconds: cfg.EditSeconds,
-		polls:       cfg.Polls,
-		maxFile:     cfg.MaxFile,
-		joinCode:    cfg.JoinCode,
-		hostName:    cfg.HostName,
-		joinFails:   map[string]*failCount{},
-		cohosts:     map[string]bool{},
-		mutes:       map[string]bool{},
-		bannedIDs:   map[string]bool{},
-		bannedDev:   map[string]bool{},
+		cfg:       cfg,
+		rooms:     map[string]*room{},
+		members:   map[string]*Member{},
+		remote:    map[string]*Member{},
+		names:     map[string]*Member{},
+		sessions:  map[string]*Member{},
+		fileKeys:  map[string]*Member{},
+		uploads:   cfg.Uploads,
+		maxFile:   cfg.MaxFile,
+		joinCode:  cfg.JoinCode,
+		hostName:  cfg.HostName,
+		joinFails: map[string]*failCount{},
+		cohosts:   map[string]bool{},
+		mutes:     map[string]bool{},
+		bannedIDs: map[string]bool{},
+		bannedDev: map[string]bool{},
 	}
+	h.editSeconds, h.polls = cfg.EditSeconds, cfg.Polls
 	stored, err := cfg.Store.Rooms()
 	if err != nil {
 		return nil, err
