@@ -20,6 +20,7 @@ import (
 	"lanchat/backend/discovery"
 	"lanchat/backend/export"
 	"lanchat/backend/host"
+	"lanchat/backend/protocol"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=…".
@@ -56,6 +57,24 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 	fs.IntVar(&cfg.FullList, "full-list", 1000, "rooms with more members than this send member counts and let members search the list, instead of sending everyone the whole list")
 	host.HistoryFlags(fs, &cfg.Store)
 	host.FilesFlags(fs, &cfg.Files)
+	fs.Func("edit-minutes", "how long members may edit their own messages, in minutes (default 15; 0: no edits)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 7*24*60 {
+			return fmt.Errorf("%q: say 0 to 10080 minutes", s)
+		}
+		cfg.Hub.EditSeconds = n * 60
+		if n == 0 {
+			cfg.Hub.EditSeconds = -1 // none, not the default
+		}
+		return nil
+	})
+	fs.Func("polls", "who may post polls: hosts (default) or everyone", func(s string) error {
+		if s != protocol.PollsHosts && s != protocol.PollsEveryone {
+			return fmt.Errorf("%q: say hosts or everyone", s)
+		}
+		cfg.Hub.Polls = s
+		return nil
+	})
 	cfg.Discovery = true
 	fs.Func("iface", "advertise and browse on this interface only (repeatable; default: every LAN interface)", func(s string) error {
 		cfg.Ifaces = append(cfg.Ifaces, s)

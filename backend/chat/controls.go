@@ -24,7 +24,8 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 	if !me.isHost() {
 		return protocol.Errorf(protocol.CodeForbidden, "only the host can do that").WithRef(ref)
 	}
-	hostOnly := f.Action == protocol.ActionCohost || f.Action == protocol.ActionSetJoinCode || f.Action == protocol.ActionSetUploads
+	hostOnly := f.Action == protocol.ActionCohost || f.Action == protocol.ActionSetJoinCode || f.Action == protocol.ActionSetUploads ||
+		f.Action == protocol.ActionSetEdit || f.Action == protocol.ActionSetPolls
 	if hostOnly && me.role != protocol.RoleHost {
 		return protocol.Errorf(protocol.CodeForbidden, "only the host (not a co-host) can do that").WithRef(ref)
 	}
@@ -47,6 +48,10 @@ func (c *Conn) control(f protocol.Control) *protocol.Problem {
 		return h.pinLocked(me, f)
 	case protocol.ActionAnnounce:
 		return h.announceLocked(me, f.Text)
+	case protocol.ActionSetEdit:
+		return h.setEditLocked(f.Seconds)
+	case protocol.ActionSetPolls:
+		return h.setPollsLocked(f.Name)
 	}
 	return protocol.Errorf(protocol.CodeBadControl, "unknown action %q", f.Action).WithRef(ref)
 }
@@ -241,7 +246,7 @@ func (c *Conn) deleteMessage(f protocol.Control) *protocol.Problem {
 		if err != nil {
 			return h.internal(err, "the message could not be read").WithRef(f.Action)
 		}
-		if len(msgs) == 1 && msgs[0].Seq == f.Seq {
+		if len(msgs) == 1 && msgs[0].Seq == f.Seq && !protocol.IsEvent(msgs[0].FrameType()) {
 			target = msgs[0]
 		}
 	}

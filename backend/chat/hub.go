@@ -111,6 +111,11 @@ type Config struct {
 	Uploads string
 
 	defaultRooms bool // Rooms are DefaultRooms (see Language)
+	// EditSeconds is how long an author may edit a message at first:
+	// default protocol.DefaultEditLimit, negative for no edits. Polls says
+	// who may post polls at first (default protocol.PollsHosts).
+	EditSeconds int
+	Polls       string
 }
 
 func (c *Config) defaults() {
@@ -134,6 +139,15 @@ func (c *Config) defaults() {
 	def(&c.FullList, 1000)
 	if c.Uploads == "" {
 		c.Uploads = protocol.UploadsEveryone
+	}
+	switch {
+	case c.EditSeconds == 0:
+		c.EditSeconds = protocol.DefaultEditLimit
+	case c.EditSeconds < 0:
+		c.EditSeconds = 0
+	}
+	if c.Polls != protocol.PollsEveryone {
+		c.Polls = protocol.PollsHosts
 	}
 	if c.JoinFailWindow <= 0 {
 		c.JoinFailWindow = time.Minute
@@ -169,6 +183,11 @@ type Hub struct {
 	uploads  string             // who may upload (protocol.Uploads…)
 	maxFile  int64              // the largest file, as clients hear it
 	closed   bool
+
+	// conversations: how long authors may edit (0: no edits) and who
+	// may post polls (protocol.Polls…); guarded by mu
+	editSeconds int
+	polls       string
 
 	// hostRoleKey is the NameKey of the name the host role last connected
 	// under. It stays reserved for the hub's lifetime, not only while that
@@ -273,6 +292,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		bannedDev: map[string]bool{},
 		searching: make(chan struct{}, maxSearches),
 	}
+	h.editSeconds, h.polls = cfg.EditSeconds, cfg.Polls
 	stored, err := cfg.Store.Rooms()
 	if err != nil {
 		return nil, err
@@ -339,6 +359,7 @@ func (h *Hub) limitsLocked() protocol.Limits {
 		History: c.HistoryOnJoin, TypingMillis: int(c.TypingInterval / time.Millisecond),
 		PingSeconds: c.PingSeconds, CanCreateRooms: c.AllowCreate,
 		JoinCode: h.joinCode != "", FullList: c.FullList,
+		EditSeconds: h.editSeconds, Polls: h.polls,
 	}
 	if c.Files != nil {
 		l.MaxFile, l.Uploads = h.maxFile, h.uploads
@@ -599,6 +620,16 @@ func (c *Conn) Handle(f protocol.Frame) *protocol.Problem {
 		return c.search(f)
 	case protocol.HistoryQuery:
 		return c.history(f)
+	case protocol.React:
+		return c.react(f)
+	case protocol.Edit:
+		return c.edit(f)
+	case protocol.Poll:
+		return c.poll(f)
+	case protocol.Vote:
+		return c.vote(f)
+	case protocol.ClosePoll:
+		return c.closePoll(f)
 	case protocol.Hello:
 		return protocol.Errorf(protocol.CodeAlreadyHello, "hello was already received on this connection")
 	}

@@ -22,7 +22,8 @@ func (c *Conn) memberRoom(name string) (*room, memberState, *protocol.Problem) {
 	if !slices.Contains(c.member.rooms, key) || c.member.conn.Load() != c {
 		return nil, memberState{}, protocol.Errorf(protocol.CodeNotInRoom, "join %q before writing there", name).WithRef(name)
 	}
-	return h.rooms[key], memberState{host: c.member.isHost(), muted: c.member.muted, public: c.member.public()}, nil
+	return h.rooms[key], memberState{host: c.member.isHost(), muted: c.member.muted, public: c.member.public(),
+		editSeconds: h.editSeconds, polls: h.polls}, nil
 }
 
 // memberState is a member's standing, read under the hub lock.
@@ -30,6 +31,9 @@ type memberState struct {
 	host   bool
 	muted  bool
 	public protocol.Member
+	// the host's settings for conversations now
+	editSeconds int
+	polls       string
 }
 
 // allow takes one token from the member's rate limiter.
@@ -71,32 +75,46 @@ func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 	}
 	h := c.hub
 	now := h.cfg.Now()
-	if p := c.mayPost(r, st, now); p != nil {
+	msg := protocol.Message{Type: protocol.TypeMessage, Text: f.Text, Attachments: files}
+	if f.ReplyTo != 0 {
+		orig, p := h.target(r, f.ReplyTo)
+		if p != nil {
+			return protocol.Ack{}, p.WithRef(f.ClientID)
+		}
+		msg.ReplyTo, msg.ReplyFrom = orig.Seq, &protocol.Member{ID: orig.From.ID, Name: orig.From.Name}
+	}
+	if p := c.mayPost(r, st, now, postWords); p != nil {
 		return protocol.Ack{}, p.WithRef(f.ClientID)
 	}
-	// The store hands out the seq and commits this message together with
-	// others (of this room too): the room's lock is not held meanwhile.
-	msg, dup, err := h.cfg.Store.Append(r.key, protocol.Message{
-		Type:        protocol.TypeMessage,
-		ID:          randomHex(8),
-		From:        st.public,
-		Text:        f.Text,
-		TS:          now.UnixMilli(),
-		Attachments: files,
-		ClientID:    f.ClientID,
+	return c.post(r, st, msg, f.ClientID, now, func() {
+		if len(files) > 0 {
+			h.cfg.Files.Attached(f.Attachments)
+		}
 	})
+}
+
+// post stores msg (a message or an event) as the room's next, after
+// mayPost counted it in r.appending, then acks it and delivers it in seq
+// order. The store hands out the seq and commits it together with others
+// (of this room too): the room's lock is not held meanwhile. A client_id
+// the room already has gets the original ack and nothing is stored.
+// stored runs once the new message has its seq, before it goes out.
+func (c *Conn) post(r *room, st memberState, msg protocol.Message, clientID string, now time.Time, stored func()) (protocol.Ack, *protocol.Problem) {
+	h := c.hub
+	msg.ID, msg.From, msg.TS, msg.ClientID = randomHex(8), st.public, now.UnixMilli(), clientID
+	msg, dup, err := h.cfg.Store.Append(r.key, msg)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.appending--
 	defer r.stored.Broadcast()
 	if err != nil {
-		return protocol.Ack{}, h.internal(err, "the message could not be stored; try again").WithRef(f.ClientID)
+		return protocol.Ack{}, h.internal(err, "the message could not be stored; try again").WithRef(clientID)
 	}
-	ack := protocol.Ack{ClientID: f.ClientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}
+	ack := protocol.Ack{ClientID: clientID, Room: r.name, Seq: msg.Seq, ID: msg.ID, TS: msg.TS}
 	if dup {
 		if protocol.NameKey(msg.From.Name) != protocol.NameKey(st.public.Name) {
 			// Another member's message: never ack it for this one, never drop theirs.
-			return protocol.Ack{}, protocol.Errorf(protocol.CodeBadClientID, "that client_id is taken by another message; use a new one").WithRef(f.ClientID)
+			return protocol.Ack{}, protocol.Errorf(protocol.CodeBadClientID, "that client_id is taken by another message; use a new one").WithRef(clientID)
 		}
 		c.sink.Send(NewOut(ack))
 		return ack, nil
@@ -107,9 +125,11 @@ func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 	} else {
 		r.deliverInOrderLocked(msg.Seq)
 	}
-	r.lastSend[c.member] = now
-	if len(files) > 0 {
-		h.cfg.Files.Attached(f.Attachments)
+	if msg.FrameType() == protocol.TypeMessage || msg.FrameType() == protocol.TypePoll {
+		r.lastSend[c.member] = now
+	}
+	if stored != nil {
+		stored()
 	}
 	msg.Room = r.name
 	ack.Room = r.name
@@ -123,9 +143,19 @@ func (c *Conn) send(f protocol.Send) (protocol.Ack, *protocol.Problem) {
 	return ack, nil
 }
 
-// mayPost checks the member may write in the room now: mute, lock, slow
-// mode and the rate limit.
-func (c *Conn) mayPost(r *room, st memberState, now time.Time) *protocol.Problem {
+// What a member posts, for mayPost: words (a message, a poll) follow the
+// lock and slow mode, an edit the lock only, a reaction, a vote or a poll's
+// closing neither.
+const (
+	postWords = iota
+	postEdit
+	postMark
+)
+
+// mayPost checks the member may write in the room now: mute, lock and slow
+// mode (as kind says) and the rate limit. On success the room counts one
+// more append in flight, which post ends.
+func (c *Conn) mayPost(r *room, st memberState, now time.Time, kind int) *protocol.Problem {
 	h := c.hub
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -133,10 +163,10 @@ func (c *Conn) mayPost(r *room, st memberState, now time.Time) *protocol.Problem
 		if st.muted {
 			return protocol.Errorf(protocol.CodeMuted, "the host has muted you")
 		}
-		if r.flags.Locked || r.flags.Announcements {
+		if kind != postMark && (r.flags.Locked || r.flags.Announcements) {
 			return protocol.Errorf(protocol.CodeRoomLocked, "only the host posts in %q", r.name)
 		}
-		if slow := time.Duration(r.flags.SlowSeconds) * time.Second; slow > 0 {
+		if slow := time.Duration(r.flags.SlowSeconds) * time.Second; slow > 0 && kind == postWords {
 			if last, ok := r.lastSend[c.member]; ok && now.Sub(last) < slow {
 				wait := (slow - now.Sub(last) + time.Second - 1) / time.Second
 				return protocol.Errorf(protocol.CodeSlowMode, "slow mode: wait %d s before writing again in %q", int(wait), r.name)

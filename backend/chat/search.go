@@ -276,12 +276,29 @@ func (c *Conn) search(f protocol.Search) *protocol.Problem {
 		if len(found) > protocol.SearchResultsMax {
 			found, res.More = found[:protocol.SearchResultsMax], true
 		}
+		type at struct {
+			room string
+			seq  uint64
+		}
+		seen := map[at]bool{}
 		for _, fd := range found {
 			m := fd.Message
 			if m.Deleted || names[fd.Room] == "" {
 				continue // the store's answer is checked, not trusted
 			}
-			res.Results = append(res.Results, protocol.SearchHit{Room: names[fd.Room], Seq: m.Seq, ID: m.ID,
+			seq := m.Seq
+			switch m.FrameType() {
+			case protocol.TypeMessage, protocol.TypePoll:
+			case protocol.TypeEdited:
+				seq = m.Target // an edit's words are found in the message it edits
+			default:
+				continue // other events carry no words of their own
+			}
+			if seen[at{fd.Room, seq}] {
+				continue // the message and its edit: one result
+			}
+			seen[at{fd.Room, seq}] = true
+			res.Results = append(res.Results, protocol.SearchHit{Room: names[fd.Room], Seq: seq, ID: m.ID,
 				From: m.From, TS: m.TS, Snippet: Snippet(m.Text, terms)})
 		}
 	}

@@ -169,9 +169,6 @@ func TestSearchRefusals(t *testing.T) {
 	}
 }
 
-// plainStore is a Store that cannot search (as a cluster's shared store).
-type plainStore struct{ Store }
-
 func TestSearchOff(t *testing.T) {
 	h, _ := newTestHub(t, Config{Store: plainStore{NewMemoryStore(10)}})
 	if h.Limits().Search {
@@ -353,4 +350,27 @@ func FuzzSnippet(f *testing.F) {
 			t.Fatalf("snippet of %d bytes: %+v", n, parts)
 		}
 	})
+}
+
+// An edit's words find the message it edits; a reaction is never a result.
+func TestSearchFindsEditsAtTheirMessage(t *testing.T) {
+	h, _ := newTestHub(t, Config{})
+	ana, as := connect(t, h, "Ana")
+	bruno, bs := connect(t, h, "Bruno")
+	join(t, ana, "general")
+	join(t, bruno, "general")
+	seq := say(t, ana, "general", "g1", "a prova é na sexta")
+	if p := ana.Handle(protocol.Edit{Room: "general", ClientID: "e1", Target: seq, Text: "a prova é na segunda"}); p != nil {
+		t.Fatal(p)
+	}
+	if p := bruno.Handle(protocol.React{Room: "general", ClientID: "r1", Target: seq, Emoji: "👍"}); p != nil {
+		t.Fatal(p)
+	}
+	take[protocol.SearchResults](as)
+	if got, want := searchFor(t, bruno, bs, "segunda"), []string{"general/1"}; !slices.Equal(got, want) {
+		t.Errorf("the edited word found %v, want %v", got, want)
+	}
+	if got, want := searchFor(t, bruno, bs, "prova"), []string{"general/1"}; !slices.Equal(got, want) {
+		t.Errorf("found %v, want %v: the message and its edit are one result", got, want)
+	}
 }

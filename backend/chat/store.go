@@ -32,6 +32,8 @@ type Store interface {
 	// MarkDeleted turns message seq of room into a tombstone: Deleted set,
 	// Text emptied. Since and Last return it that way from then on.
 	MarkDeleted(room string, seq uint64) error
+	// (MarkDeleted also masks the text of the message's edits, and a
+	// poll's options.)
 	// Epoch names this store's history: random when the history was
 	// created, the same for as long as it is kept.
 	Epoch() string
@@ -194,8 +196,38 @@ func (s *MemoryStore) MarkDeleted(room string, seq uint64) error {
 		return nil
 	}
 	m := &mr.msgs[seq-first]
-	m.Deleted, m.Text, m.Attachments = true, "", nil
+	m.Deleted, m.Text, m.Attachments, m.Options = true, "", nil, nil
+	for i := range mr.msgs[seq-first:] {
+		if e := &mr.msgs[int(seq-first)+i]; e.Target == seq && e.FrameType() == protocol.TypeEdited {
+			e.Deleted, e.Text = true, "" // its edits go with it
+		}
+	}
 	return nil
+}
+
+// EventsOf returns the events acting on message target of room, oldest first.
+func (s *MemoryStore) EventsOf(room string, target uint64) ([]protocol.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []protocol.Message
+	for _, m := range s.room(room).msgs {
+		if m.Target == target && m.Seq > target && protocol.IsEvent(m.FrameType()) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// ByClientID returns the message of room kept under clientID, if any.
+func (s *MemoryStore) ByClientID(room, clientID string) (protocol.Message, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mr := s.room(room)
+	seq, ok := mr.byClient[clientID]
+	if !ok {
+		return protocol.Message{}, false, nil
+	}
+	return mr.msgs[seq-s.firstKept(mr)], true, nil
 }
 
 // Referenced lists the ids of the files and thumbnails kept messages use.

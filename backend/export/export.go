@@ -209,12 +209,14 @@ func fileHref(a protocol.Attachment) string {
 // day groups a room's messages by calendar day in loc.
 type day struct {
 	Date     time.Time
-	Messages []protocol.Message
+	Messages []chat.Folded
 }
 
+// byDay groups the messages of a room's log as they are now (edited,
+// reacted to, voted on: chat.Fold) by day.
 func byDay(msgs []protocol.Message, loc *time.Location) []day {
 	var out []day
-	for _, m := range msgs {
+	for _, m := range chat.Fold(msgs) {
 		t := time.UnixMilli(m.TS).In(loc)
 		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 		if len(out) == 0 || !out[len(out)-1].Date.Equal(d) {
@@ -230,6 +232,43 @@ const (
 	clockLayout = "15:04:05"
 	stampLayout = "2006-01-02 15:04 MST"
 )
+
+// shownCount is how many messages (and polls) a room's log holds, its
+// events left out.
+func shownCount(msgs []protocol.Message) int { return len(chat.Fold(msgs)) }
+
+// reactionsLabel lists a message's reactions with their count and people.
+func reactionsLabel(m chat.Folded) string {
+	var parts []string
+	for _, r := range m.Reactions {
+		var names []string
+		for _, p := range r.Members {
+			names = append(names, p.Name)
+		}
+		parts = append(parts, fmt.Sprintf("%s %d (%s)", r.Emoji, len(r.Members), strings.Join(names, ", ")))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// pollOption is one answer of a poll with its votes.
+type pollOption struct {
+	Text  string
+	Votes int
+}
+
+func pollOptions(m chat.Folded) []pollOption {
+	var out []pollOption
+	for i, o := range m.Options {
+		n := 0
+		if i < len(m.Votes) {
+			n = m.Votes[i]
+		}
+		out = append(out, pollOption{o, n})
+	}
+	return out
+}
+
+func isPoll(m chat.Folded) bool { return m.FrameType() == protocol.TypePoll }
 
 func truncated(r Room) bool { return r.FirstKept > 1 || (r.FirstKept == 0 && r.LastSeq > 0) }
 

@@ -62,10 +62,76 @@ func sample() Transcript {
 		Rooms: []Room{
 			{Name: "general", Topic: "Databases & <b>durability</b>", LastSeq: 7, FirstKept: 1, Messages: general},
 			{Name: "News", Closed: true, LastSeq: 9, FirstKept: 8, Messages: news},
+			{Name: "class", LastSeq: 10, FirstKept: 1, Messages: conversation()},
 			{Name: "random", LastSeq: 0},
 			{Name: "@5d1c9e2a7b3f-a2b4c6d8e0f1", Private: true, People: []string{"Alice", "Bob <script>"}, LastSeq: 1, FirstKept: 1,
 				Messages: []protocol.Message{message("@5d1c9e2a7b3f-a2b4c6d8e0f1", 1, alice, time.Minute, "see you after class")}},
 		},
+	}
+}
+
+// conversation is a room's log with a poll, votes (one changed) and its
+// closing, an edited message with reactions, a reply, and a deleted
+// message with an edit.
+func conversation() []protocol.Message {
+	ev := func(typ string, seq uint64, from protocol.Member, target uint64) protocol.Message {
+		m := message("class", seq, from, time.Duration(seq)*time.Minute, "")
+		m.Type, m.Target = typ, target
+		return m
+	}
+	zero, one := 0, 1
+	poll := message("class", 1, host, time.Minute, "Exam on Friday or Monday?")
+	poll.Type, poll.Options = protocol.TypePoll, []string{"Friday", "Monday <b>"}
+	v1, v2, v3 := ev(protocol.TypeVote, 2, alice, 1), ev(protocol.TypeVote, 3, bob, 1), ev(protocol.TypeVote, 4, alice, 1)
+	v1.Option, v2.Option, v3.Option = &zero, &one, &one
+	closed := ev(protocol.TypePollClosed, 5, host, 1)
+	closed.Counts = []int{0, 2}
+	edit := ev(protocol.TypeEdited, 7, alice, 6)
+	edit.Text = "the test is on Monday"
+	r1, r2 := ev(protocol.TypeReaction, 8, bob, 6), ev(protocol.TypeReaction, 9, host, 6)
+	r1.Emoji, r2.Emoji = "👍", "👍"
+	reply := message("class", 10, bob, 10*time.Minute, "thanks")
+	reply.ReplyTo, reply.ReplyFrom = 6, &protocol.Member{ID: alice.ID, Name: alice.Name}
+	gone := message("class", 11, bob, 11*time.Minute, "")
+	gone.Deleted = true
+	goneEdit := ev(protocol.TypeEdited, 12, bob, 11)
+	goneEdit.Deleted = true
+	return []protocol.Message{poll, v1, v2, v3, closed, message("class", 6, alice, 6*time.Minute, "the tset is on Monday"), edit, r1, r2, reply, gone, goneEdit}
+}
+
+// TestConversationsExported: a transcript shows each message as it is
+// now: its last text marked edited, its reactions, a poll's result, the
+// message a reply answers; never an edit's or a vote's own line.
+func TestConversationsExported(t *testing.T) {
+	tr := Transcript{Title: "t", Exported: t0, Rooms: []Room{{Name: "class", LastSeq: 12, FirstKept: 1, Messages: conversation()}}}
+	var md, js bytes.Buffer
+	if err := Write(&md, tr, Markdown, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"4 messages.", "#6 · (edited)", "> the test is on Monday", "> 👍 2 (Bob \\<script\\>, Teacher)", "> - Friday: 0 votes",
+		"> - Monday \\<b\\>: 2 votes", "Poll (closed)", "replying to Alice (\\#6)"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the Markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	if strings.Contains(md.String(), "tset") || strings.Contains(md.String(), "#7") {
+		t.Errorf("the Markdown shows an edit's text or line:\n%s", md.String())
+	}
+	if err := Write(&js, tr, JSON, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Rooms []struct {
+			Messages []chat.Folded `json:"messages"`
+		} `json:"rooms"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	ms := out.Rooms[0].Messages
+	if len(ms) != 4 || !ms[0].Closed || !slices.Equal(ms[0].Votes, []int{0, 2}) || !ms[1].Edited || ms[1].Text != "the test is on Monday" ||
+		len(ms[1].Reactions) != 1 || ms[2].ReplyTo != 6 || !ms[3].Deleted {
+		t.Fatalf("the JSON says %+v", ms)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"lanchat/backend/chat"
 	"lanchat/backend/files"
 	"lanchat/backend/protocol"
 )
@@ -23,14 +24,21 @@ var page = template.Must(template.New("transcript").Funcs(template.FuncMap{
 	"stamp":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format(stampLayout) },
 	"label":     func(w words, r Room) string { return w.roomLabel(r) },
 	"count":     func(w words, n int) string { return w.count(n) },
-	"deleted":   deleted,
+	"shown":     shownCount,
+	"deleted":   func(m chat.Folded) bool { return deleted(m.Message) },
+	"reply":     func(w words, m chat.Folded) string { return w.reply(m) },
+	"reactions": reactionsLabel,
+	"isPoll":    isPoll,
+	"pollLabel": func(w words, m chat.Folded) string { return w.poll(m) },
+	"options":   pollOptions,
+	"votes":     func(w words, n int) string { return w.votes(n) },
 	"truncated": truncated,
 	"note":      func(w words, r Room) string { return fmt.Sprintf(w.truncatedNote, truncatedFrom(r)) },
 	"exported":  func(w words, stamp string) string { return fmt.Sprintf(w.exported, stamp) },
 	"topic":     func(w words, topic string) string { return fmt.Sprintf(w.topic, topic) },
 	"filePath":  filePath,
 	"fileSize":  files.HumanSize,
-	"anchor": func(r Room, m protocol.Message) string {
+	"anchor": func(r Room, m chat.Folded) string {
 		return fmt.Sprintf("%s-%d", strings.ReplaceAll(protocol.RoomKey(r.Name), " ", "-"), m.Seq)
 	},
 }).Parse(`<!doctype html>
@@ -62,17 +70,33 @@ h3 { font-size: 0.95rem; color: #5b6670; margin: 1.5rem 0 0.5rem; }
 {{- if $r.Topic}}
 <p>{{topic $.W $r.Topic}}</p>
 {{- end}}
-<p class="note">{{count $.W (len $r.Messages)}}.{{if truncated $r}} {{note $.W $r}}{{end}}</p>
+<p class="note">{{count $.W (shown $r.Messages)}}.{{if truncated $r}} {{note $.W $r}}{{end}}</p>
 {{- range days $r $.Loc}}
 <h3>{{date $.W .Date}}</h3>
 {{- range .Messages}}
 <div class="msg" id="{{anchor $r .}}">
-<div class="meta"><span class="who">{{.From.Name}}</span> · <time datetime="{{iso .TS $.Loc}}">{{clock .TS $.Loc}}</time> · #{{.Seq}}</div>
+<div class="meta"><span class="who">{{.From.Name}}</span> · <time datetime="{{iso .TS $.Loc}}">{{clock .TS $.Loc}}</time> · #{{.Seq}}{{if and .Edited (not (deleted .))}}{{$.W.Edited}}{{end}}</div>
+{{- with reply $.W .}}
+<p class="meta reply">↪ {{.}}</p>
+{{- end}}
 {{- if deleted .}}
 <p class="text deleted">{{$.W.Deleted}}</p>
 {{- else}}
+{{- if isPoll .}}
+<p class="meta">{{pollLabel $.W .}}</p>
+{{- end}}
 {{- if .Text}}
 <p class="text">{{.Text}}</p>
+{{- end}}
+{{- if isPoll .}}
+<ul class="files">
+{{- range options .}}
+<li>{{.Text}} <span class="meta">{{votes $.W .Votes}}</span></li>
+{{- end}}
+</ul>
+{{- end}}
+{{- with reactions .}}
+<p class="meta">{{.}}</p>
 {{- end}}
 {{- if .Attachments}}
 <ul class="files">

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"lanchat/backend/protocol"
+	"lanchat/backend/chat"
 )
 
 // jsonTranscript is the JSON format: messages exactly as the protocol
@@ -19,14 +19,14 @@ type jsonTranscript struct {
 }
 
 type jsonRoom struct {
-	Name      string             `json:"name"`
-	Topic     string             `json:"topic,omitempty"`
-	Closed    bool               `json:"closed,omitempty"`
-	Private   bool               `json:"private,omitempty"`
-	People    []string           `json:"people,omitempty"`
-	LastSeq   uint64             `json:"last_seq"`
-	FirstKept uint64             `json:"first_kept,omitempty"`
-	Messages  []protocol.Message `json:"messages"`
+	Name      string        `json:"name"`
+	Topic     string        `json:"topic,omitempty"`
+	Closed    bool          `json:"closed,omitempty"`
+	Private   bool          `json:"private,omitempty"`
+	People    []string      `json:"people,omitempty"`
+	LastSeq   uint64        `json:"last_seq"`
+	FirstKept uint64        `json:"first_kept,omitempty"`
+	Messages  []chat.Folded `json:"messages"`
 }
 
 // JSONFormatName identifies lanchat transcripts in their "format" field.
@@ -36,9 +36,9 @@ func writeJSON(w io.Writer, t Transcript, loc *time.Location) error {
 	out := jsonTranscript{Format: JSONFormatName, Version: 1, Title: t.Title,
 		Exported: t.Exported.In(loc).Format(time.RFC3339), Rooms: []jsonRoom{}}
 	for _, r := range t.Rooms {
-		msgs := r.Messages
+		msgs := chat.Fold(r.Messages)
 		if msgs == nil {
-			msgs = []protocol.Message{}
+			msgs = []chat.Folded{}
 		}
 		out.Rooms = append(out.Rooms, jsonRoom{Name: r.Name, Topic: r.Topic, Closed: r.Closed, Private: r.Private, People: r.People,
 			LastSeq: r.LastSeq, FirstKept: r.FirstKept, Messages: msgs})

@@ -20,7 +20,7 @@ func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
 		if r.Topic != "" {
 			fmt.Fprintf(b, wd.topic+"\n\n", mdEscape(r.Topic))
 		}
-		fmt.Fprintf(b, "%s.\n", wd.count(len(r.Messages)))
+		fmt.Fprintf(b, "%s.\n", wd.count(shownCount(r.Messages)))
 		if truncated(r) {
 			fmt.Fprintf(b, "\n"+wd.truncatedNote+"\n", truncatedFrom(r))
 		}
@@ -28,13 +28,29 @@ func writeMarkdown(w io.Writer, t Transcript, loc *time.Location) error {
 			fmt.Fprintf(b, "\n### %s\n", wd.date(d.Date))
 			for _, m := range d.Messages {
 				ts := time.UnixMilli(m.TS).In(loc).Format(clockLayout)
-				fmt.Fprintf(b, "\n**%s** · %s · #%d\n", mdEscape(m.From.Name), ts, m.Seq)
-				if deleted(m) {
+				edited := ""
+				if m.Edited && !deleted(m.Message) {
+					edited = wd.Edited
+				}
+				fmt.Fprintf(b, "\n**%s** · %s · #%d%s\n", mdEscape(m.From.Name), ts, m.Seq, edited)
+				if l := wd.reply(m); l != "" {
+					fmt.Fprintf(b, "> ↪ _%s_\n", mdEscape(l))
+				}
+				if deleted(m.Message) {
 					fmt.Fprintf(b, "> _%s_\n", wd.Deleted)
 					continue
 				}
+				if isPoll(m) {
+					fmt.Fprintf(b, "> **%s:**\n", wd.poll(m))
+				}
 				if m.Text != "" {
 					mdQuote(b, m.Text)
+				}
+				for _, o := range pollOptions(m) {
+					fmt.Fprintf(b, "> - %s: %s\n", mdEscape(o.Text), wd.votes(o.Votes))
+				}
+				if l := reactionsLabel(m); l != "" {
+					fmt.Fprintf(b, "> %s\n", mdEscape(l))
 				}
 				for _, a := range m.Attachments {
 					fmt.Fprintf(b, "> 📎 [%s](%s) (%s)\n", mdEscape(a.Name), fileHref(a), files.HumanSize(a.Size))

@@ -26,6 +26,13 @@ type words struct {
 	oneMessage    string
 	messages      string // takes the count
 	lobby         string // the lobby's label
+	Edited        string // after an edited message's seq
+	replyingTo    string // takes the original's author and seq
+	aMessage      string // the author of a reply's original, when unknown
+	pollOpen      string
+	pollClosed    string
+	oneVote       string
+	votesN        string // takes the count
 	weekdays      [7]string
 	months        [12]string
 	dateLayout    string // weekday, day, month, year (see date)
@@ -42,6 +49,13 @@ var english = words{
 	oneMessage:    "1 message",
 	messages:      "%d messages",
 	lobby:         "lobby",
+	Edited:        " · (edited)",
+	replyingTo:    "replying to %s (#%d)",
+	aMessage:      "a message",
+	pollOpen:      "Poll (open)",
+	pollClosed:    "Poll (closed)",
+	oneVote:       "1 vote",
+	votesN:        "%d votes",
 	dateLayout:    "%[1]s, %[2]d %[3]s %[4]d",
 	weekdays:      [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
 	months: [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -59,6 +73,13 @@ var portuguese = words{
 	oneMessage:    "1 mensagem",
 	messages:      "%d mensagens",
 	lobby:         "Geral",
+	Edited:        " · (editada)",
+	replyingTo:    "em resposta a %s (nº %d)",
+	aMessage:      "uma mensagem",
+	pollOpen:      "Enquete (aberta)",
+	pollClosed:    "Enquete (encerrada)",
+	oneVote:       "1 voto",
+	votesN:        "%d votos",
 	dateLayout:    "%[1]s, %[2]d de %[3]s de %[4]d",
 	weekdays:      [7]string{"domingo", "segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado"},
 	months: [12]string{"janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro",
@@ -101,4 +122,32 @@ func (w words) count(n int) string {
 		return w.oneMessage
 	}
 	return fmt.Sprintf(w.messages, n)
+}
+
+// reply says which message a reply answers ("" for a message that is not
+// a reply).
+func (w words) reply(m chat.Folded) string {
+	if m.ReplyTo == 0 {
+		return ""
+	}
+	who := w.aMessage
+	if m.ReplyFrom != nil {
+		who = m.ReplyFrom.Name
+	}
+	return fmt.Sprintf(w.replyingTo, who, m.ReplyTo)
+}
+
+// poll heads a poll: open or closed.
+func (w words) poll(m chat.Folded) string {
+	if m.Closed {
+		return w.pollClosed
+	}
+	return w.pollOpen
+}
+
+func (w words) votes(n int) string {
+	if n == 1 {
+		return w.oneVote
+	}
+	return fmt.Sprintf(w.votesN, n)
 }

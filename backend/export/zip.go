@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"lanchat/backend/protocol"
 )
 
 // writeZip writes transcript.html and transcript.json, and each file the
@@ -29,7 +31,7 @@ func writeZip(w io.Writer, t Transcript, loc *time.Location) error {
 	var missing []string
 	for _, r := range t.Rooms {
 		for _, m := range r.Messages {
-			if deleted(m) {
+			if deleted(m) || protocol.IsEvent(m.FrameType()) {
 				continue
 			}
 			for _, a := range m.Attachments {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"lanchat/backend/protocol"
 )
 
 func span(a, b uint64) []uint64 {
@@ -89,6 +91,44 @@ func TestClusterOneRoom(t *testing.T) {
 	_ = cs[0].send(map[string]any{"type": "search", "query": "Ana"})
 	if f, ok := cs[0].waitFor(10*time.Second, func(f frame) bool { return f.Type == "error" || f.Type == "search_results" }); !ok || f.Code != "search_off" {
 		t.Errorf("search on a box: %+v", f)
+	}
+
+	// Conversation events are the room's log too: a reaction from a member
+	// of each box and an edit reach every box in the one seq order.
+	var anaFirst uint64
+	for _, m := range cs[0].messages("general") {
+		if m.From.Name == "Ana" && anaFirst == 0 {
+			anaFirst = m.Seq
+		}
+	}
+	for i, c := range cs {
+		_ = c.send(map[string]any{"type": "react", "room": "general", "client_id": fmt.Sprintf("r-%d", i), "target": anaFirst, "emoji": "👍"})
+		if f, ok := c.waitFor(30*time.Second, func(f frame) bool {
+			return (f.Type == "ack" || f.Type == "error") && (f.ClientID == fmt.Sprintf("r-%d", i) || f.Ref == fmt.Sprintf("r-%d", i))
+		}); !ok || f.Type != "ack" {
+			t.Fatalf("%s: reaction: %+v", c.name, f)
+		}
+	}
+	_ = cs[0].send(map[string]any{"type": "edit", "room": "general", "client_id": "e-0", "target": anaFirst, "text": "Ana, edited"})
+	for _, c := range cs {
+		if !c.waitSeqs("general", total+4, 30*time.Second) {
+			t.Fatalf("%s got %d of %d log entries", c.name, len(c.seqs("general")), total+4)
+		}
+		if got := c.seqs("general"); !slices.Equal(got, span(1, total+4)) {
+			t.Fatalf("%s saw seqs %v, want 1..%d once each, in order", c.name, got, total+4)
+		}
+		var reactions, edits int
+		for _, m := range c.messages("general") {
+			switch {
+			case m.Type == protocol.TypeReaction && m.Target == anaFirst && m.Emoji == "👍":
+				reactions++
+			case m.Type == protocol.TypeEdited && m.Target == anaFirst && m.Text == "Ana, edited":
+				edits++
+			}
+		}
+		if reactions != 3 || edits != 1 {
+			t.Fatalf("%s saw %d reactions and %d edits of Ana's message %d, want 3 and 1", c.name, reactions, edits, anaFirst)
+		}
 	}
 
 	// A welcome names the other boxes, and a box takes the WebSocket of a

@@ -54,6 +54,8 @@ type frame struct {
 	FilesKey string   `json:"files_key"`
 	Member   member   `json:"member"`
 	Deleted  bool     `json:"deleted"`
+	Target   uint64   `json:"target"`
+	Emoji    string   `json:"emoji"`
 	Limits   struct {
 		Uploads string `json:"uploads"`
 		MaxFile int64  `json:"max_file"`
@@ -182,15 +184,21 @@ func (c *wsClient) waitFor(d time.Duration, pred func(frame) bool) (frame, bool)
 	}
 }
 
-// seqs lists the seqs of room's messages received, live and in history, in
-// the order they came.
+// inLog: a frame of this type is an entry of a room's log (a message, a
+// poll, or an event acting on one), numbered by the room's seq.
+func inLog(typ string) bool {
+	return typ == protocol.TypeMessage || typ == protocol.TypePoll || protocol.IsEvent(typ)
+}
+
+// seqs lists the seqs of room's log (messages and conversation events)
+// received, live and in history, in the order they came.
 func (c *wsClient) seqs(room string) []uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []uint64
 	for _, f := range c.frames {
 		switch {
-		case f.Type == "message" && f.Room == room:
+		case inLog(f.Type) && f.Room == room:
 			out = append(out, f.Seq)
 		case f.Type == "joined" && f.Room == room:
 			for _, m := range f.History {
@@ -201,14 +209,14 @@ func (c *wsClient) seqs(room string) []uint64 {
 	return out
 }
 
-// messages lists room's messages (live and in history) in arrival order.
+// messages lists room's log (live and in history) in arrival order.
 func (c *wsClient) messages(room string) []frame {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []frame
 	for _, f := range c.frames {
 		switch {
-		case f.Type == "message" && f.Room == room:
+		case inLog(f.Type) && f.Room == room:
 			out = append(out, f)
 		case f.Type == "joined" && f.Room == room:
 			out = append(out, f.History...)

@@ -28,6 +28,8 @@ const (
 	ActionSetJoinCode = "set_join_code" // name: the code, "" for none (host only)
 	ActionSetUploads  = "set_uploads"   // name: UploadsEveryone, UploadsHosts or UploadsNobody (host only)
 	// ActionPin and ActionAnnounce are in announce.go.
+	ActionSetEdit  = "set_edit"  // seconds: how long authors may edit (0: no edits; host only)
+	ActionSetPolls = "set_polls" // name: PollsHosts or PollsEveryone (host only)
 )
 
 // Control asks the host to act. Ref is echoed in the error if refused.

@@ -43,9 +43,13 @@ const (
 	CodeNoSuchFile        = "no_such_file" // an attachment that is not a finished upload of this member
 	CodeUploadsOff        = "uploads_off"  // the host does not take files from this member
 	CodeFileTooLarge      = "file_too_large"
-	CodeFilesFull         = "files_full" // the host's space for files is used up
-	CodeBadQuery          = "bad_query"  // a search that is blank or too long, or a history query without a seq
-	CodeSearchOff         = "search_off" // this host cannot search messages (a cluster box)
+	CodeFilesFull         = "files_full"   // the host's space for files is used up
+	CodeBadQuery          = "bad_query"    // a search that is blank or too long, or a history query without a seq
+	CodeSearchOff         = "search_off"   // this host cannot search messages (a cluster box)
+	CodeBadReaction       = "bad_reaction" // a reaction that is not one emoji
+	CodeBadPoll           = "bad_poll"     // a poll without 2–6 options, or a vote for no option
+	CodeEditExpired       = "edit_expired" // the time to edit that message is over
+	CodePollClosed        = "poll_closed"  // a vote in a closed poll
 )
 
 // Codes lists every error code, in the order docs/protocol.md gives them.
@@ -60,6 +64,7 @@ var Codes = []string{
 	CodeNoSuchMember, CodeNoSuchMessage, CodeBadControl,
 	CodeNoSuchFile, CodeUploadsOff, CodeFileTooLarge, CodeFilesFull,
 	CodeBadQuery, CodeSearchOff,
+	CodeBadReaction, CodeBadPoll, CodeEditExpired, CodePollClosed,
 }
 
 // Problem is a refusal with a stable code. It is an error, and it becomes an

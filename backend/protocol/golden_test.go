@@ -28,7 +28,7 @@ var examples = map[string]Frame{
 		Resume: &Resume{Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9", Rooms: map[string]uint64{"lobby": 41, "general": 7, "robotics": 3}}},
 	"welcome": Welcome{Version: 1, Host: HostInfo{ID: "bec7a456eb2fe88e", Name: "lab-pc-3"}, Member: alice,
 		Session: "9b2f4c8e1a7d3f60b5e2c4a8d1f3e7b9",
-		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000, MaxFile: 104857600, Uploads: UploadsEveryone, Search: true},
+		Limits:  Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000, MaxFile: 104857600, Uploads: UploadsEveryone, Search: true, EditSeconds: 900, Polls: PollsHosts},
 		Rooms:   []RoomInfo{{Name: "lobby", Members: 2}, {Name: "general", Members: 1}, {Name: "projects"}, {Name: "random"}},
 		Epoch:   "6f1d0c3b9a2e4857", GoneRooms: []string{"robotics"}, Boxes: []string{"http://10.0.0.2:47800/"}, FilesKey: "4be1f0c29d7a3e58b6c0d2f4a1e3c5b7"},
 	"join":  Join{Room: "general", Since: u64(7)},
@@ -69,7 +69,7 @@ var examples = map[string]Frame{
 		Text: "Prova na sexta: tragam calculadora", TS: 1764067300000, ClientID: "c-0193a801"}},
 	"announcement": Announcement{ID: "7e1f2a3b4c5d6e7f", From: teacher, Text: "Intervalo de 10 minutos", TS: 1764067320000},
 	"limits": LimitsUpdate{Limits: Limits{MaxText: 4096, MaxFrame: 65536, RatePerSecond: 10, RateBurst: 20, History: 100, TypingMillis: 2000, PingSeconds: 20, FullList: 1000,
-		MaxFile: 104857600, Uploads: UploadsHosts, Search: true}},
+		MaxFile: 104857600, Uploads: UploadsHosts, Search: true, EditSeconds: 900, Polls: PollsEveryone}},
 	"search": Search{Query: "avaliacao prova"},
 	"search_results": SearchResults{Query: "avaliacao prova", Results: []SearchHit{
 		{Room: "general", Seq: 42, ID: "c3d4e5f6a7b8c9d0", From: bob, TS: 1764153000000, Snippet: []SnippetPart{
@@ -80,6 +80,31 @@ var examples = map[string]Frame{
 	"history-answer": History{Room: "general", Before: 10, FirstKept: 8, Messages: []Message{
 		{Type: TypeMessage, Room: "general", Seq: 8, ID: "5d1c9e2a7b3f4c60", From: bob, Text: "who has the slides?", TS: 1764067200000, ClientID: "c-71ad"},
 		{Type: TypeMessage, Room: "general", Seq: 9, ID: "a2b4c6d8e0f13579", From: bob, Text: "found them", TS: 1764067215000, ClientID: "c-71ae"}}},
+}
+
+func intp(v int) *int { return &v }
+
+func init() {
+	for k, v := range map[string]Frame{
+		"send-reply": Send{Room: "general", ClientID: "c-0193a7f4", Text: "I have them", ReplyTo: 8},
+		"message-reply": Message{Room: "general", Seq: 12, ID: "0c1d2e3f4a5b6c7d", From: alice, Text: "I have them", TS: 1764067250000, ClientID: "c-0193a7f4",
+			ReplyTo: 8, ReplyFrom: &Member{ID: bob.ID, Name: bob.Name}},
+		"react":    React{Room: "general", ClientID: "c-0193a7f5", Target: 12, Emoji: "👍"},
+		"reaction": Message{Type: TypeReaction, Room: "general", Seq: 13, ID: "1d2e3f4a5b6c7d8e", From: bob, TS: 1764067255000, ClientID: "c-9a01", Target: 12, Emoji: "👍"},
+		"edit":     Edit{Room: "general", ClientID: "c-0193a7f6", Target: 12, Text: "I have them, on the shelf"},
+		"edited": Message{Type: TypeEdited, Room: "general", Seq: 14, ID: "2e3f4a5b6c7d8e9f", From: alice, Text: "I have them, on the shelf", TS: 1764067260000,
+			ClientID: "c-0193a7f6", Target: 12},
+		"poll": Poll{Room: "general", ClientID: "c-77a0", Text: "Test on Friday or Monday?", Options: []string{"Friday", "Monday"}},
+		"poll-event": Message{Type: TypePoll, Room: "general", Seq: 15, ID: "3f4a5b6c7d8e9fa0", From: teacher, Text: "Test on Friday or Monday?", TS: 1764067270000,
+			ClientID: "c-77a0", Options: []string{"Friday", "Monday"}},
+		"vote":       Vote{Room: "general", ClientID: "c-0193a7f7", Target: 15, Option: 1},
+		"vote-event": Message{Type: TypeVote, Room: "general", Seq: 16, ID: "4a5b6c7d8e9fa0b1", From: alice, TS: 1764067275000, ClientID: "c-0193a7f7", Target: 15, Option: intp(1)},
+		"close_poll": ClosePoll{Room: "general", ClientID: "c-77a1", Target: 15},
+		"poll_closed": Message{Type: TypePollClosed, Room: "general", Seq: 17, ID: "5b6c7d8e9fa0b1c2", From: teacher, TS: 1764067290000, ClientID: "c-77a1", Target: 15,
+			Counts: []int{9, 14}},
+	} {
+		examples[k] = v
+	}
 }
 
 var blockRE = regexp.MustCompile("(?s)```json frame=([a-z_-]+)\n(.*?)```")

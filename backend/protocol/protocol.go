@@ -134,6 +134,11 @@ type Limits struct {
 	Uploads string `json:"uploads,omitempty"`
 	// Search is true when the host answers search frames.
 	Search bool `json:"search,omitempty"`
+	// EditSeconds is how long after sending a member may edit a message
+	// (0: not at all); Polls says who may post polls (PollsHosts or
+	// PollsEveryone).
+	EditSeconds int    `json:"edit_seconds"`
+	Polls       string `json:"polls"`
 }
 
 // RoomInfo is one entry of the rooms list.
@@ -203,6 +208,8 @@ type Send struct {
 	// element of each upload's URL), at most MaxAttachments. A message
 	// with attachments may have empty text.
 	Attachments []string `json:"attachments,omitempty"`
+	// ReplyTo is the seq of the message of the same room this one answers.
+	ReplyTo uint64 `json:"reply_to,omitempty"`
 }
 
 // Ack confirms that a Send was accepted (and stored) with its seq.
@@ -230,6 +237,21 @@ type Message struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// Deleted marks a tombstone: the text is gone.
 	Deleted bool `json:"deleted,omitempty"`
+	// ReplyTo is the seq of the message this one answers (a message), and
+	// ReplyFrom that message's author as it was sent.
+	ReplyTo   uint64  `json:"reply_to,omitempty"`
+	ReplyFrom *Member `json:"reply_from,omitempty"`
+	// Target is the seq of the message an event acts on (a reaction, an
+	// edit, a vote, a poll's closing: see IsEvent).
+	Target uint64 `json:"target,omitempty"`
+	// Emoji and Remove are a reaction's.
+	Emoji  string `json:"emoji,omitempty"`
+	Remove bool   `json:"remove,omitempty"`
+	// Options are a poll's answers; Option is a vote's choice (0-based).
+	Options []string `json:"options,omitempty"`
+	Option  *int     `json:"option,omitempty"`
+	// Counts are a closed poll's votes per option (poll_closed).
+	Counts []int `json:"counts,omitempty"`
 }
 
 // Typing from a client says "I am typing in Room"; from the server it says
@@ -293,15 +315,23 @@ type Error struct {
 	Ref     string `json:"ref,omitempty"`
 }
 
-func (Hello) FrameType() string      { return TypeHello }
-func (Welcome) FrameType() string    { return TypeWelcome }
-func (Join) FrameType() string       { return TypeJoin }
-func (Joined) FrameType() string     { return TypeJoined }
-func (Leave) FrameType() string      { return TypeLeave }
-func (Left) FrameType() string       { return TypeLeft }
-func (Send) FrameType() string       { return TypeSend }
-func (Ack) FrameType() string        { return TypeAck }
-func (Message) FrameType() string    { return TypeMessage }
+func (Hello) FrameType() string   { return TypeHello }
+func (Welcome) FrameType() string { return TypeWelcome }
+func (Join) FrameType() string    { return TypeJoin }
+func (Joined) FrameType() string  { return TypeJoined }
+func (Leave) FrameType() string   { return TypeLeave }
+func (Left) FrameType() string    { return TypeLeft }
+func (Send) FrameType() string    { return TypeSend }
+func (Ack) FrameType() string     { return TypeAck }
+
+// FrameType of a message is its Type: a room's log holds messages and the
+// events of conversations (see IsEvent), all carried as Message.
+func (m Message) FrameType() string {
+	if m.Type != "" {
+		return m.Type
+	}
+	return TypeMessage
+}
 func (Typing) FrameType() string     { return TypeTyping }
 func (Presence) FrameType() string   { return TypePresence }
 func (Rooms) FrameType() string      { return TypeRooms }

@@ -149,7 +149,8 @@ func (c *client) next() (string, json.RawMessage, error) {
 
 // expect reads frames until one of type T arrives, skipping the updates
 // that arrive whenever others act (rooms list, presence, typing, member,
-// deleted, renamed, closed) and room messages (a sender gets its own). Any
+// deleted, renamed, closed) and the room's log (messages, polls and their
+// events: a sender gets its own). Any
 // other frame is a failure.
 func expect[T protocol.Frame](c *client) T {
 	c.t.Helper()
@@ -168,7 +169,7 @@ func expect[T protocol.Frame](c *client) T {
 			return v
 		}
 		if typ == protocol.TypeRooms || typ == protocol.TypePresence || typ == protocol.TypeTyping || typ == protocol.TypeMessage || typ == protocol.TypeMember ||
-			typ == protocol.TypeDeleted || typ == protocol.TypeRenamed || typ == protocol.TypeClosed {
+			typ == protocol.TypeDeleted || typ == protocol.TypeRenamed || typ == protocol.TypeClosed || typ == protocol.TypePoll || protocol.IsEvent(typ) {
 			continue
 		}
 		if len(raw) > 300 {

@@ -100,8 +100,8 @@ func (s *socket) Send(o *chat.Out) {
 	private := false
 	switch f := o.Frame.(type) {
 	case protocol.Message:
-		if !s.sees(f.Room) {
-			return
+		if !s.sees(f.Room) || courseLine(f) == "" {
+			return // reactions and votes: the course page does not show them
 		}
 	case protocol.Presence:
 		if !s.sees(f.Room) {

@@ -24,7 +24,7 @@ func (s *socket) translate(o *chat.Out, private bool) [][]byte {
 			return s.fileLines(f) // links carry this member's files key
 		}
 		return encoded(o, func() [][]byte {
-			return [][]byte{eventPacket("message", f.From.Name+": "+f.Text)}
+			return [][]byte{eventPacket("message", courseLine(f))}
 		})
 	case protocol.Presence:
 		encode := func() [][]byte {
@@ -240,4 +240,39 @@ func tamanho(n int64) string {
 		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// courseLine is a message of the room's log as the course page shows it, in
+// its words: messages as "Name: text", replies, polls, edits and a poll's
+// result as readable lines, reactions and votes not at all ("").
+func courseLine(f protocol.Message) string {
+	switch f.FrameType() {
+	case protocol.TypeMessage:
+		if f.ReplyFrom != nil {
+			return fmt.Sprintf("%s (em resposta a %s): %s", f.From.Name, f.ReplyFrom.Name, f.Text)
+		}
+		return f.From.Name + ": " + f.Text
+	case protocol.TypePoll:
+		var opts []string
+		for i, o := range f.Options {
+			opts = append(opts, fmt.Sprintf("%d) %s", i+1, o))
+		}
+		return fmt.Sprintf("%s abriu uma enquete: %s — %s (vote no app do lanchat)", f.From.Name, f.Text, strings.Join(opts, "; "))
+	case protocol.TypePollClosed:
+		var res []string
+		for i, n := range f.Counts {
+			votos := "votos"
+			if n == 1 {
+				votos = "voto"
+			}
+			res = append(res, fmt.Sprintf("%d) %d %s", i+1, n, votos))
+		}
+		return fmt.Sprintf("%s encerrou a enquete. Resultado: %s", f.From.Name, strings.Join(res, "; "))
+	case protocol.TypeEdited:
+		if f.Deleted {
+			return ""
+		}
+		return fmt.Sprintf("%s corrigiu uma mensagem: %s", f.From.Name, f.Text)
+	}
+	return ""
 }

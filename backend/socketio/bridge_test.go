@@ -206,10 +206,11 @@ func TestFilesAsLines(t *testing.T) {
 	}
 }
 
-// TestAnnouncementsAndPinsAsLines: an announcement reaches the course page
-// whatever room it is in, as a Portuguese line; a pin of its room is a line
-// too, another room's is not.
-func TestAnnouncementsAndPinsAsLines(t *testing.T) {
+// TestCourseLines: an announcement reaches the course page whatever room it
+// is in, as a Portuguese line; a pin of its room is a line too, another
+// room's is not. Replies, polls, a poll's result and edits are lines in its
+// Portuguese; reactions and votes are not shown at all.
+func TestCourseLines(t *testing.T) {
 	hub, err := chat.NewHub(chat.Config{HostID: "h", HostName: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -219,17 +220,27 @@ func TestAnnouncementsAndPinsAsLines(t *testing.T) {
 	defer srv.cancel()
 	ss := newSession(srv, "sid", transportPolling)
 	s := ss.sock
+	s.Send(chat.NewOut(protocol.Welcome{Member: protocol.Member{ID: "ana", Name: "Ana"}}))
 	s.setCurrent("general")
-	prof := protocol.Member{ID: "m-p", Name: "Prof. Ana", Role: protocol.RoleHost}
-	pin := protocol.Message{Room: "general", Seq: 3, From: prof, Text: "prova na sexta"}
+	one := 1
+	teacher := protocol.Member{ID: "m-p", Name: "Prof. Ana", Role: protocol.RoleHost}
+	pin := protocol.Message{Room: "general", Seq: 3, From: teacher, Text: "prova na sexta"}
+	ana, prof := protocol.Member{ID: "a", Name: "Ana"}, protocol.Member{ID: "p", Name: "Prof"}
 	tests := []struct {
 		f    protocol.Frame
 		want []string
 	}{
-		{protocol.Announcement{ID: "a1", From: prof, Text: "intervalo de 10 minutos"}, []string{"📢 Aviso de Prof. Ana: intervalo de 10 minutos"}},
-		{protocol.Pinned{Room: "General", Message: &pin, By: &prof}, []string{"📌 Mensagem fixada: Prof. Ana: prova na sexta"}},
-		{protocol.Pinned{Room: "random", Message: &pin, By: &prof}, nil},
+		{protocol.Announcement{ID: "a1", From: teacher, Text: "intervalo de 10 minutos"}, []string{"📢 Aviso de Prof. Ana: intervalo de 10 minutos"}},
+		{protocol.Pinned{Room: "General", Message: &pin, By: &teacher}, []string{"📌 Mensagem fixada: Prof. Ana: prova na sexta"}},
+		{protocol.Pinned{Room: "random", Message: &pin, By: &teacher}, nil},
 		{protocol.Pinned{Room: "general"}, []string{"A mensagem fixada nesta sala foi removida."}},
+		{protocol.Message{Type: protocol.TypeMessage, Room: "general", From: ana, Text: "eu tenho", ReplyTo: 3, ReplyFrom: &prof}, []string{"Ana (em resposta a Prof): eu tenho"}},
+		{protocol.Message{Type: protocol.TypePoll, Room: "general", From: prof, Text: "Prova na sexta?", Options: []string{"sim", "não"}},
+			[]string{"Prof abriu uma enquete: Prova na sexta? — 1) sim; 2) não (vote no app do lanchat)"}},
+		{protocol.Message{Type: protocol.TypeReaction, Room: "general", From: ana, Target: 3, Emoji: "👍"}, nil},
+		{protocol.Message{Type: protocol.TypeVote, Room: "general", From: ana, Target: 4, Option: &one}, nil},
+		{protocol.Message{Type: protocol.TypePollClosed, Room: "general", From: prof, Target: 4, Counts: []int{1, 0}}, []string{"Prof encerrou a enquete. Resultado: 1) 1 voto; 2) 0 votos"}},
+		{protocol.Message{Type: protocol.TypeEdited, Room: "general", From: ana, Target: 5, Text: "eu tenho, sim"}, []string{"Ana corrigiu uma mensagem: eu tenho, sim"}},
 	}
 	for i, tt := range tests {
 		s.Send(chat.NewOut(tt.f))

@@ -27,6 +27,15 @@ type outgoing struct {
 	sent bool // on the current connection
 }
 
+// killOut is what message n of a client is: a message, or (once the client
+// has an acked message and poll to act on) a reaction, an edit or a vote,
+// so the conversation events go through the kills as messages do.
+type killOut struct {
+	kind   string // protocol.TypeMessage, TypePoll, TypeReaction, TypeEdited, TypeVote
+	target uint64
+	option int
+}
+
 // killClient is one member sending to its room. Its fields belong to its run
 // goroutine; the test reads them after run returns (and the atomics before).
 type killClient struct {
@@ -40,7 +49,10 @@ type killClient struct {
 	acked   map[string]ackRec
 	pending []outgoing // not yet acknowledged, in send order
 	next    int        // messages created so far
-	failed  string
+	outs    map[int]killOut
+	// the seq of the client's newest acked message, and of its poll (0: none yet)
+	lastMine, poll uint64
+	failed         string
 
 	nAcked      atomic.Int64
 	connects    atomic.Int32
@@ -64,7 +76,59 @@ func (c *killClient) nextBurst() <-chan struct{} {
 }
 
 func (c *killClient) clientID(n int) string { return fmt.Sprintf("%s-%d", c.name, n) }
-func (c *killClient) text(n int) string     { return fmt.Sprintf("%s says %d", c.name, n) }
+
+// create makes message n: the first a poll, then messages, reactions to
+// and edits of the client's newest acked message, and votes in its poll,
+// in turn (events only once there is something acked to act on).
+func (c *killClient) create() {
+	n := c.next
+	c.next++
+	o := killOut{kind: protocol.TypeMessage}
+	switch {
+	case n == 0:
+		o.kind = protocol.TypePoll
+	case n%4 == 1 && c.lastMine != 0:
+		o = killOut{kind: protocol.TypeReaction, target: c.lastMine}
+	case n%4 == 2 && c.lastMine != 0:
+		o = killOut{kind: protocol.TypeEdited, target: c.lastMine}
+	case n%4 == 3 && c.poll != 0:
+		o = killOut{kind: protocol.TypeVote, target: c.poll, option: n % 3}
+	}
+	c.outs[n] = o
+	c.pending = append(c.pending, outgoing{n: n})
+}
+
+// frame is the client frame of message n.
+func (c *killClient) frame(n int) protocol.Frame {
+	id, o := c.clientID(n), c.outs[n]
+	switch o.kind {
+	case protocol.TypePoll:
+		return protocol.Poll{Type: protocol.TypePoll, Room: c.room, ClientID: id, Text: c.text(n), Options: []string{"a", "b", "c"}}
+	case protocol.TypeReaction:
+		return protocol.React{Type: protocol.TypeReact, Room: c.room, ClientID: id, Target: o.target, Emoji: []string{"👍", "❤️", "😂"}[n%3]}
+	case protocol.TypeEdited:
+		return protocol.Edit{Type: protocol.TypeEdit, Room: c.room, ClientID: id, Target: o.target, Text: c.text(n)}
+	case protocol.TypeVote:
+		return protocol.Vote{Type: protocol.TypeVote, Room: c.room, ClientID: id, Target: o.target, Option: o.option}
+	}
+	return protocol.Send{Type: protocol.TypeSend, Room: c.room, ClientID: id, Text: c.text(n)}
+}
+
+// matches reports whether stored is message n as the client sent it.
+func (c *killClient) matches(n int, m protocol.Message) bool {
+	o := c.outs[n]
+	if m.FrameType() != o.kind || m.Target != o.target || m.From.Name != c.name {
+		return false
+	}
+	switch o.kind {
+	case protocol.TypeReaction:
+		return m.Emoji == []string{"👍", "❤️", "😂"}[n%3]
+	case protocol.TypeVote:
+		return m.Option != nil && *m.Option == o.option
+	}
+	return m.Text == c.text(n)
+}
+func (c *killClient) text(n int) string { return fmt.Sprintf("%s says %d", c.name, n) }
 
 func (c *killClient) fail(format string, args ...any) {
 	if c.failed == "" {
@@ -121,7 +185,9 @@ func (c *killClient) connect(ctx context.Context, first bool) (*websocket.Conn, 
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
-		hello := protocol.Hello{Type: protocol.TypeHello, Version: protocol.Version, Name: c.name}
+		// A device, as the web client sends: the member is the author of its
+		// earlier messages (it edits them) after the host restarted too.
+		hello := protocol.Hello{Type: protocol.TypeHello, Version: protocol.Version, Name: c.name, Device: "d-" + c.name}
 		for i := range c.pending {
 			c.pending[i].sent = false // to resend after the handshake, in order
 		}
@@ -180,8 +246,7 @@ func (c *killClient) converse(ctx context.Context, ws *websocket.Conn, frames <-
 		// Resends and bursts go out at once; new messages at the pace.
 		for i := range c.pending {
 			if !c.pending[i].sent {
-				n := c.pending[i].n
-				if ws.WriteJSON(protocol.Send{Type: protocol.TypeSend, Room: c.room, ClientID: c.clientID(n), Text: c.text(n)}) != nil {
+				if ws.WriteJSON(c.frame(c.pending[i].n)) != nil {
 					return false
 				}
 				c.pending[i].sent = true
@@ -204,13 +269,11 @@ func (c *killClient) converse(ctx context.Context, ws *websocket.Conn, frames <-
 			}
 		case <-tick.C:
 			if !stopping && len(c.pending) < killWindow {
-				c.pending = append(c.pending, outgoing{n: c.next})
-				c.next++
+				c.create()
 			}
 		case <-c.nextBurst():
 			for range killBurst {
-				c.pending = append(c.pending, outgoing{n: c.next})
-				c.next++
+				c.create()
 			}
 			c.burstsTaken++
 			continue // written at the top of the loop, then counted
@@ -256,7 +319,7 @@ func (c *killClient) handle(data []byte) bool {
 			c.fail("after joined, last seq seen %d but the room's is %d", c.lastSeq, j.LastSeq)
 		}
 		return true
-	case protocol.TypeMessage:
+	case protocol.TypeMessage, protocol.TypePoll, protocol.TypeReaction, protocol.TypeEdited, protocol.TypeVote:
 		var m protocol.Message
 		_ = json.Unmarshal(data, &m)
 		if m.Room == c.room {
@@ -275,6 +338,12 @@ func (c *killClient) handle(data []byte) bool {
 		}
 		for i, p := range c.pending {
 			if c.clientID(p.n) == a.ClientID {
+				switch c.outs[p.n].kind {
+				case protocol.TypeMessage:
+					c.lastMine = max(c.lastMine, a.Seq)
+				case protocol.TypePoll:
+					c.poll = a.Seq
+				}
 				c.pending = append(c.pending[:i], c.pending[i+1:]...)
 				break
 			}

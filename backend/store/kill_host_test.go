@@ -80,7 +80,7 @@ func startHost(t *testing.T, bin, dataDir string, port int) *hostProc {
 	t.Helper()
 	out := &lockedBuffer{}
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dataDir,
-		"--no-discovery", "--name", "kill-test")
+		"--no-discovery", "--name", "kill-test", "--polls", "everyone")
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

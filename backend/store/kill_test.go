@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"lanchat/backend/chat"
 	"lanchat/backend/protocol"
 )
 
@@ -54,7 +55,7 @@ func TestKill9MidStream(t *testing.T) {
 		c := &killClient{
 			t: t, url: fmt.Sprintf("ws://127.0.0.1:%d/ws", port),
 			name: fmt.Sprintf("sender-%d", i), room: killRooms[i%len(killRooms)],
-			seen: map[uint64]string{}, acked: map[string]ackRec{},
+			seen: map[uint64]string{}, acked: map[string]ackRec{}, outs: map[int]killOut{},
 		}
 		clients[i] = c
 		ready.Add(1)
@@ -155,6 +156,7 @@ func TestKill9MidStream(t *testing.T) {
 		t.Fatalf("host log:\n%s", srv.log())
 	}
 	var sent, lost int
+	kinds := map[string]int{}
 	for _, room := range killRooms {
 		hist := served[room]
 		byClientID := map[string]protocol.Message{}
@@ -189,9 +191,10 @@ func TestKill9MidStream(t *testing.T) {
 					t.Errorf("%s: acknowledged %s (seq %d) is not in the history", c.name, cid, a.seq)
 					continue
 				}
-				if m.Seq != a.seq || m.ID != a.id || m.Text != c.text(n) || m.From.Name != c.name {
-					t.Errorf("%s: %s acked as seq %d id %s, stored as seq %d id %s %q", c.name, cid, a.seq, a.id, m.Seq, m.ID, m.Text)
+				if m.Seq != a.seq || m.ID != a.id || !c.matches(n, m) {
+					t.Errorf("%s: %s (%+v) acked as seq %d id %s, stored as seq %d id %s: %+v", c.name, cid, c.outs[n], a.seq, a.id, m.Seq, m.ID, m)
 				}
+				kinds[c.outs[n].kind]++
 				if a.seq <= prev {
 					t.Errorf("%s: message %d acked at seq %d, not after seq %d: out of send order", c.name, n, a.seq, prev)
 				}
@@ -212,6 +215,31 @@ func TestKill9MidStream(t *testing.T) {
 		for cid := range byClientID {
 			t.Errorf("room %s: stored message %s was never sent", room, cid)
 		}
+		// The fold of what survived is each client's last word: its
+		// newest edit of a message, its last vote, once.
+		folded := chat.Fold(hist)
+		for _, c := range clients {
+			if c.room != room {
+				continue
+			}
+			lastEdit, lastVote := map[uint64]string{}, -1
+			for n := range c.next {
+				switch o := c.outs[n]; o.kind {
+				case protocol.TypeEdited:
+					lastEdit[o.target] = c.text(n)
+				case protocol.TypeVote:
+					lastVote = o.option
+				}
+			}
+			for _, f := range folded {
+				if want, ok := lastEdit[f.Seq]; ok && (f.Text != want || !f.Edited) {
+					t.Errorf("%s: message %d folds to %q, its last edit was %q", c.name, f.Seq, f.Text, want)
+				}
+				if f.Seq == c.poll && lastVote >= 0 && f.Votes[lastVote] < 1 {
+					t.Errorf("%s: its poll folds to votes %v, its last vote was %d", c.name, f.Votes, lastVote)
+				}
+			}
+		}
 		t.Logf("room %s: %d messages, seq 1..%d", room, len(hist), len(hist))
 	}
 	if sent < 150 {
@@ -221,8 +249,13 @@ func TestKill9MidStream(t *testing.T) {
 	for _, c := range clients {
 		resent, storedUnacked = resent+c.resent, storedUnacked+c.storedUnacked
 	}
-	t.Logf("%d messages sent and acknowledged across 2 kills, %d lost; %d resent after a kill, %d of them already stored",
-		sent, lost, resent, storedUnacked)
+	t.Logf("%d messages sent and acknowledged across 2 kills, %d lost; %d resent after a kill, %d of them already stored; by kind %v",
+		sent, lost, resent, storedUnacked, kinds)
+	for _, k := range []string{protocol.TypeMessage, protocol.TypePoll, protocol.TypeReaction, protocol.TypeEdited, protocol.TypeVote} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s went through the kills", k)
+		}
+	}
 
 	// A clean stop, then the export reads the same history from the data dir.
 	srv.stop(t)
@@ -240,7 +273,7 @@ func TestKill9MidStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range doc.Rooms {
-		if want, ok := served[r.Name]; ok && len(r.Messages) != len(want) {
+		if want, ok := served[r.Name]; ok && len(r.Messages) != len(chat.Fold(want)) {
 			t.Errorf("export of %s has %d messages, the host served %d", r.Name, len(r.Messages), len(want))
 		}
 	}

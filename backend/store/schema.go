@@ -92,6 +92,22 @@ END;
 	`
 ALTER TABLE rooms ADD COLUMN pinned TEXT;
 `,
+	// v6: conversations. target is the seq of the message an event (a
+	// reaction, an edit, a vote, a poll's closing) acts on, derived from
+	// body, so the events of one message are found without reading the
+	// room's log after it, and a deleted message's edits are found to be
+	// masked with it.
+	`
+ALTER TABLE messages ADD COLUMN target INTEGER;
+UPDATE messages SET target = ` + targetOf("body") + `;
+CREATE INDEX messages_target ON messages (room, target) WHERE target IS NOT NULL;
+`,
+}
+
+// targetOf is the SQL expression deriving the v6 column target from a
+// message's JSON body b: the target of an event, NULL for a message.
+func targetOf(b string) string {
+	return `CASE WHEN json_extract(` + b + `, '$.type') IN ('reaction', 'edited', 'vote', 'poll_closed') THEN json_extract(` + b + `, '$.target') END`
 }
 
 // deletedOf and recipientOf are the SQL expressions deriving the v2 columns

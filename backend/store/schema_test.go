@@ -60,12 +60,12 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 5 {
+	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 6 {
 		t.Fatalf("version %d, SchemaVersion %d", v, SchemaVersion)
 	}
 	schema := schemaOf(t, path)
 	for _, want := range []string{"table messages", "table rooms", "index messages_client", "index messages_ts", "index messages_recipient", "table meta",
-		"table messages_fts", "trigger messages_fts_insert", "trigger messages_fts_delete", "trigger messages_fts_update"} {
+		"table messages_fts", "trigger messages_fts_insert", "trigger messages_fts_delete", "trigger messages_fts_update", "index messages_target"} {
 		if !slices.ContainsFunc(schema, func(s string) bool { return strings.HasPrefix(s, want+":") }) {
 			t.Errorf("schema lacks %s:\n%s", want, strings.Join(schema, "\n"))
 		}
@@ -322,5 +322,35 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 	defer s.Close()
 	if got, _, _ := s.Since("general", 0, 10); len(got) != 2 {
 		t.Fatalf("history after failed migration: %v", seqs(got))
+	}
+}
+
+// TestMigrateV3Events: rows a v3 database holds get their target from the
+// stored JSON (an event's, not a message's), so EventsOf finds them.
+func TestMigrateV3Events(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v3.db")
+	_, conn := rawDB(t, path)
+	ctx := context.Background()
+	if err := migrate(ctx, conn, 3); err != nil {
+		t.Fatal(err)
+	}
+	_, err := conn.ExecContext(ctx, `
+INSERT INTO rooms (key, name, last_seq) VALUES ('general', 'general', 3);
+INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body) VALUES
+ ('general', 1, 'a1', 'c-1', 'm-1', 'Alice', 1000, '{"type":"message","room":"general","seq":1,"id":"a1","from":{"id":"m-1","name":"Alice"},"text":"one","ts":1000,"client_id":"c-1"}'),
+ ('general', 2, 'a2', 'c-2', 'm-2', 'Bob', 2000, '{"type":"reaction","room":"general","seq":2,"id":"a2","from":{"id":"m-2","name":"Bob"},"text":"","ts":2000,"client_id":"c-2","target":1,"emoji":"👍"}'),
+ ('general', 3, 'a3', 'c-3', 'm-2', 'Bob', 3000, '{"type":"message","room":"general","seq":3,"id":"a3","from":{"id":"m-2","name":"Bob"},"text":"x","ts":3000,"client_id":"c-3","target":1}');
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs, err := s.EventsOf("general", 1)
+	if err != nil || !slices.Equal(seqs(evs), []uint64{2}) || evs[0].Emoji != "👍" {
+		t.Fatalf("events of 1 after the migration: %+v, %v", evs, err)
 	}
 }

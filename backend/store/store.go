@@ -454,13 +454,28 @@ func scanMessage(row *sql.Row) (m protocol.Message, found bool, err error) {
 }
 
 // MarkDeleted turns message seq of room (its key) into a tombstone: "deleted" set and
-// the text emptied in the stored message, so Since and Last return it that
-// way. A message no longer kept (or never stored) is left alone.
+// the text (and a poll's options) emptied in the stored message, so Since and Last return it that
+// way; its edits lose their text too. A message no longer kept (or never stored) is left alone.
 func (s *Store) MarkDeleted(room string, seq uint64) error {
 	return s.do(func(st *writeStmts) error {
-		_, err := st.markDeleted.Exec(room, seq)
+		if _, err := st.markDeleted.Exec(room, seq); err != nil {
+			return err
+		}
+		_, err := st.markEdits.Exec(room, seq)
 		return err
 	})
+}
+
+// EventsOf returns the events (reactions, edits, votes, a poll's closing)
+// acting on message target of room, oldest first.
+func (s *Store) EventsOf(room string, target uint64) ([]protocol.Message, error) {
+	msgs, _, err := s.query(room, `SELECT body FROM messages WHERE room = ? AND target = ? ORDER BY seq`, target)
+	return msgs, err
+}
+
+// ByClientID returns the message of room kept under clientID, if any.
+func (s *Store) ByClientID(room, clientID string) (protocol.Message, bool, error) {
+	return scanMessage(s.read.QueryRow(`SELECT body FROM messages WHERE room = ? AND client_id = ?`, room, clientID))
 }
 
 // Since returns up to limit messages of room (its key) with seq > after, oldest first,

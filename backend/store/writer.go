@@ -22,6 +22,7 @@ type op struct {
 
 type writeStmts struct {
 	nextSeq, setSeq, insertMsg, byClientID, markDeleted, saveRoom *sql.Stmt
+	markEdits                                                     *sql.Stmt
 	pruneOld, pruneRoom, setMeta                                  *sql.Stmt
 }
 
@@ -38,11 +39,14 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 		// if it is new.
 		{&w.setSeq, `INSERT INTO rooms (key, name, last_seq) VALUES (?1, ?1, ?2)
 			ON CONFLICT (key) DO UPDATE SET last_seq = max(rooms.last_seq, excluded.last_seq)`},
-		{&w.insertMsg, `INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted, recipient)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ` + deletedOf("?8") + `, ` + recipientOf("?8") + `)`},
+		{&w.insertMsg, `INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted, recipient, target)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ` + deletedOf("?8") + `, ` + recipientOf("?8") + `, ` + targetOf("?8") + `)`},
 		{&w.byClientID, `SELECT body FROM messages WHERE room = ? AND client_id = ?`},
-		{&w.markDeleted, `UPDATE messages SET body = json_remove(json_set(body, '$.deleted', json('true'), '$.text', ''), '$.attachments'), deleted = 1
+		{&w.markDeleted, `UPDATE messages SET body = json_remove(json_set(body, '$.deleted', json('true'), '$.text', ''), '$.attachments', '$.options'), deleted = 1
 			WHERE room = ? AND seq = ?`},
+		// A deleted message's edits lose their text with it.
+		{&w.markEdits, `UPDATE messages SET body = json_set(body, '$.deleted', json('true'), '$.text', ''), deleted = 1
+			WHERE room = ? AND target = ? AND json_extract(body, '$.type') = 'edited'`},
 		{&w.saveRoom, `INSERT INTO rooms (key, name, last_seq, topic, flags, closed, pinned) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET name = excluded.name, last_seq = max(rooms.last_seq, excluded.last_seq),
 			topic = excluded.topic, flags = excluded.flags, closed = excluded.closed, pinned = excluded.pinned`},
@@ -60,7 +64,7 @@ func (w *writeStmts) prepare(ctx context.Context, c *sql.Conn) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.nextSeq, w.setSeq, w.insertMsg, w.byClientID, w.markDeleted, w.saveRoom, w.pruneOld, w.pruneRoom, w.setMeta} {
+	for _, st := range []*sql.Stmt{w.nextSeq, w.setSeq, w.insertMsg, w.byClientID, w.markDeleted, w.markEdits, w.saveRoom, w.pruneOld, w.pruneRoom, w.setMeta} {
 		if st != nil {
 			_ = st.Close()
 		}

@@ -357,4 +357,89 @@ var cases = []struct {
 			t.Fatalf("epoch %q", e)
 		}
 	}},
+	{"conversation events keep their fields and their place in the log", func(t *testing.T, s chat.Store) {
+		one := 1
+		msgs := conversation(&one)
+		for i, m := range msgs {
+			got, dup, err := s.Append("general", m)
+			if err != nil || dup || got.Seq != uint64(i+1) {
+				t.Fatalf("append %d: %+v, %v, %v", i, got, dup, err)
+			}
+		}
+		// A resent event is found by its client_id, not stored again.
+		if got, dup, err := s.Append("general", msgs[3]); err != nil || !dup || got.Seq != 4 || got.Emoji != "👍" {
+			t.Fatalf("resent reaction: %+v, %v, %v", got, dup, err)
+		}
+		got, _, err := s.Since("general", 0, 100)
+		if err != nil || len(got) != len(msgs) {
+			t.Fatalf("since: %d, %v", len(got), err)
+		}
+		for i := range msgs {
+			want := msgs[i]
+			want.Seq = uint64(i + 1)
+			if !reflect.DeepEqual(got[i], want) {
+				t.Fatalf("stored %+v\nwant %+v", got[i], want)
+			}
+		}
+		if er, ok := s.(chat.EventReader); ok {
+			evs, err := er.EventsOf("general", 1)
+			if err != nil || !slices.Equal(Seqs(evs), []uint64{3, 4}) {
+				t.Fatalf("events of 1: %v, %v", Seqs(evs), err)
+			}
+			evs, _ = er.EventsOf("general", 2)
+			if !slices.Equal(Seqs(evs), []uint64{5, 6}) {
+				t.Fatalf("events of 2: %v", Seqs(evs))
+			}
+		}
+		if cr, ok := s.(chat.ClientIDReader); ok {
+			m, found, err := cr.ByClientID("general", "c-vote")
+			if err != nil || !found || m.Seq != 5 || m.Option == nil || *m.Option != 1 {
+				t.Fatalf("by client id: %+v, %v, %v", m, found, err)
+			}
+			if _, found, _ := cr.ByClientID("general", "c-none"); found {
+				t.Fatal("found a client id never sent")
+			}
+		}
+	}},
+	{"a deleted message takes its edits' text and a poll its options", func(t *testing.T, s chat.Store) {
+		one := 1
+		for _, m := range conversation(&one) {
+			if _, _, err := s.Append("general", m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.MarkDeleted("general", 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkDeleted("general", 2); err != nil {
+			t.Fatal(err)
+		}
+		got, _, _ := s.Since("general", 0, 100)
+		if !got[0].Deleted || got[0].Text != "" || !got[1].Deleted || got[1].Options != nil || got[1].Text != "" {
+			t.Fatalf("tombstones %+v %+v", got[0], got[1])
+		}
+		if got[2].Text != "" || !got[2].Deleted || got[2].Target != 1 {
+			t.Fatalf("the edit of a deleted message: %+v", got[2])
+		}
+		if got[3].Deleted || got[3].Emoji != "👍" || got[6].Text != "later" || got[6].Deleted {
+			t.Fatalf("other entries changed: %+v %+v", got[3], got[6])
+		}
+	}},
+}
+
+// conversation is a message, a poll, an edit and a reaction of the
+// message, a vote and the closing of the poll, and a message, as the hub
+// appends them.
+func conversation(one *int) []protocol.Message {
+	ana, prof := protocol.Member{ID: "m-a", Name: "Ana"}, protocol.Member{ID: "m-p", Name: "Prof", Role: protocol.RoleHost}
+	ts := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixMilli()
+	return []protocol.Message{
+		{Type: protocol.TypeMessage, ID: "i1", From: ana, Text: "the tset", TS: ts, ClientID: "c-msg"},
+		{Type: protocol.TypePoll, ID: "i2", From: prof, Text: "Friday?", Options: []string{"yes", "no"}, TS: ts + 1, ClientID: "c-poll"},
+		{Type: protocol.TypeEdited, ID: "i3", From: ana, Text: "the test", Target: 1, TS: ts + 2, ClientID: "c-edit"},
+		{Type: protocol.TypeReaction, ID: "i4", From: prof, Emoji: "👍", Target: 1, TS: ts + 3, ClientID: "c-react"},
+		{Type: protocol.TypeVote, ID: "i5", From: ana, Option: one, Target: 2, TS: ts + 4, ClientID: "c-vote"},
+		{Type: protocol.TypePollClosed, ID: "i6", From: prof, Target: 2, Counts: []int{0, 1}, TS: ts + 5, ClientID: "c-close"},
+		{Type: protocol.TypeMessage, ID: "i7", From: prof, Text: "later", ReplyTo: 1, ReplyFrom: &protocol.Member{ID: "m-a", Name: "Ana"}, TS: ts + 6, ClientID: "c-later"},
+	}
 }

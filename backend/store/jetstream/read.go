@@ -99,7 +99,10 @@ func (s *Store) read(room string, pick func(first, last uint64) (from, to uint64
 			return nil, 0, err
 		}
 		if deleted[r.seq] {
-			m.Deleted, m.Text, m.Attachments = true, "", nil
+			m.Deleted, m.Text, m.Attachments, m.Options = true, "", nil, nil
+		}
+		if m.FrameType() == protocol.TypeEdited && deleted[m.Target] {
+			m.Deleted, m.Text = true, "" // a deleted message's edits go with it
 		}
 		out = append(out, m)
 	}
@@ -327,7 +330,7 @@ func (s *Store) getOne(ctx context.Context, room string, seq uint64) (protocol.M
 		return m, false, wrap("read tombstone", err)
 	}
 	if len(tomb.Subjects) > 0 {
-		m.Deleted, m.Text, m.Attachments = true, "", nil
+		m.Deleted, m.Text, m.Attachments, m.Options = true, "", nil, nil
 	}
 	return m, true, nil
 }

@@ -15,6 +15,7 @@
 
 import { browserClock } from './clock';
 import { Connection } from './connection';
+import { mentionsEveryone } from './conversation';
 import { mentions } from './format';
 import { catchUp, oldestSeq, startedOver, take, takeOlder } from './history';
 import { Outbox } from './outbox';
@@ -214,11 +215,74 @@ export class LanchatClient {
    * when the text cannot be sent at all (empty_text, text_too_long). The
    * message shows at once as pending; it goes out when the room is joined.
    */
-  send(roomName: string, text: string): { clientId?: string; error?: string } {
+  send(roomName: string, text: string, replyTo?: number): { clientId?: string; error?: string } {
     if (!text.trim()) return { error: 'empty_text' };
     if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    return { clientId: this.outbox.add(r, text, this.me ?? { id: '', name: this.name }) };
+    return { clientId: this.outbox.add(r, text, this.me ?? { id: '', name: this.name }, undefined, this.replyOf(r, replyTo)) };
+  }
+
+  /** replyOf is what a reply to seq shows at once: the seq and, when we have the original, its author. */
+  private replyOf(r: Room, seq: number | undefined): { seq: number; from?: Member } | undefined {
+    if (!seq) return undefined;
+    const key = r.bySeq.get(seq);
+    const orig = r.entries.find((e) => e.kind === 'message' && e.key === key);
+    return { seq, from: orig?.kind === 'message' ? { id: orig.from.id, name: orig.from.name } : undefined };
+  }
+
+  /** react adds (or with remove, takes back) our reaction emoji to message seq of a room. */
+  react(roomName: string, seq: number, emoji: string, remove = false): string | undefined {
+    const r = this.rooms.find(roomName);
+    if (!r) return undefined;
+    return this.outbox.addEvent(r, remove ? { type: 'react', target: seq, emoji, remove: true } : { type: 'react', target: seq, emoji });
+  }
+
+  /** edit replaces the text of our message seq (within limits.edit_seconds); an error code when it cannot go. */
+  edit(roomName: string, seq: number, text: string): { clientId?: string; error?: string } {
+    if (!text.trim()) return { error: 'empty_text' };
+    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    const r = this.rooms.find(roomName);
+    if (!r) return { error: 'no_such_room' };
+    return { clientId: this.outbox.addEvent(r, { type: 'edit', target: seq, text }) };
+  }
+
+  /** poll posts a poll: a question and 2–6 options (blank ones left out). */
+  poll(roomName: string, question: string, options: string[]): { clientId?: string; error?: string } {
+    const opts = options.map((o) => o.trim()).filter(Boolean);
+    if (!question.trim()) return { error: 'empty_text' };
+    if (opts.length < 2 || opts.length > 6 || new Set(opts.map((o) => o.toLowerCase())).size !== opts.length) return { error: 'bad_poll' };
+    const r = this.rooms.room(roomName);
+    return { clientId: this.outbox.addEvent(r, { type: 'poll', text: question.trim(), options: opts }) };
+  }
+
+  /** vote chooses option of poll seq (a later vote replaces it). */
+  vote(roomName: string, seq: number, option: number): string | undefined {
+    const r = this.rooms.find(roomName);
+    return r && this.outbox.addEvent(r, { type: 'vote', target: seq, option });
+  }
+
+  /** closePoll closes poll seq (its author, or a host). */
+  closePoll(roomName: string, seq: number): string | undefined {
+    const r = this.rooms.find(roomName);
+    return r && this.outbox.addEvent(r, { type: 'close_poll', target: seq });
+  }
+
+  /** isMine: a member id is us (now, or on a box we failed over from). */
+  isMine(id: string): boolean {
+    return this.mine(id);
+  }
+
+  /**
+   * ensureLoaded makes message seq of a room available to be shown: true when we have
+   * it; otherwise it asks the host for the room again from just before it
+   * (what follows comes again and is deduplicated) and returns false.
+   */
+  ensureLoaded(roomName: string, seq: number): boolean {
+    const r = this.rooms.find(roomName);
+    if (!r) return false;
+    if (r.bySeq.has(seq) && !r.bySeq.get(seq)!.startsWith('e:')) return true;
+    if (seq >= 1 && this.isOnline()) this.resync(r, seq - 1);
+    return false;
   }
 
   /**
@@ -228,12 +292,12 @@ export class LanchatClient {
    * returns its client_id, or an error code when it cannot be sent at all.
    * text may be empty.
    */
-  sendFiles(roomName: string, text: string, files: LocalFile[]): { clientId?: string; error?: string } {
-    if (!files.length) return this.send(roomName, text);
+  sendFiles(roomName: string, text: string, files: LocalFile[], replyTo?: number): { clientId?: string; error?: string } {
+    if (!files.length) return this.send(roomName, text, replyTo);
     if (files.length > MAX_ATTACHMENTS) return { error: 'too_many_files' };
     if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.me ?? { id: '', name: this.name }, files) };
+    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.me ?? { id: '', name: this.name }, files, this.replyOf(r, replyTo)) };
   }
 
   /** releaseFiles sends a held message with the ids of its finished uploads. */
@@ -524,7 +588,12 @@ export class LanchatClient {
       }
       case 'ack':
         return this.outbox.ack(f.client_id, f.seq, f.id, f.ts);
-      case 'message': {
+      case 'message':
+      case 'poll':
+      case 'reaction':
+      case 'edited':
+      case 'vote':
+      case 'poll_closed': {
         const r = this.rooms.find(f.room);
         if (r) this.accept(r, f);
         return;
@@ -672,9 +741,11 @@ export class LanchatClient {
       this.active = r.key;
       r.unread = r.mentions = 0;
     }
-    const { added, patches, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.mine);
+    const { added, patches, events, filled, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.mine);
     if (gapBefore) this.rooms.notice(r, 'gap');
+    this.rooms.fill(r, filled);
     this.rooms.merge(r, added, patches);
+    for (const ev of events) this.rooms.applyEvent(r, ev);
     if (gapAfter) this.rooms.notice(r, 'gap');
     if (typeof j.first_kept === 'number') r.firstKept = j.first_kept;
     this.outbox.flush(r);
@@ -702,6 +773,10 @@ export class LanchatClient {
     }
     const t = take(r, m, this.outbox, this.mine);
     if (!t) return;
+    if (t.kind === 'event') {
+      this.rooms.applyEvent(r, t.event);
+      return;
+    }
     if (t.kind === 'own') {
       this.rooms.replace(r, t.key, (e) => ({ ...e, ...t.patch }));
       return;
@@ -712,7 +787,7 @@ export class LanchatClient {
     if (!entry.own) {
       if (r.key !== this.active || !this.visible) {
         r.unread++;
-        if (mentions(m.text, this.me?.name)) r.mentions++;
+        if (mentions(m.text, this.me?.name) || mentionsEveryone(m.text, m.from)) r.mentions++;
       }
       this.emit({ type: 'message', room: r.name, entry });
     }

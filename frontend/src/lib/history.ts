@@ -3,18 +3,31 @@
 // by seq, by id, and copies of our own messages by client_id (they patch the
 // pending entry instead of adding one).
 
+import { applyEvent, conversationFields, isEvent, isShown } from './conversation';
 import type { Message } from './protocol';
 import type { Room } from './rooms';
 import type { Entry, MessageEntry } from './types';
 
-/** What a message next in seq order shows: a new entry, or a patch of our own pending one. */
-export type Taken = { kind: 'new'; entry: MessageEntry } | { kind: 'own'; key: string; patch: Partial<MessageEntry> };
+/**
+ * What a message next in seq order shows: a new entry, a patch of our own
+ * pending one, or an event that acts on an earlier entry (the caller applies
+ * it, see Rooms.applyEvent).
+ */
+export type Taken =
+  | { kind: 'new'; entry: MessageEntry }
+  | { kind: 'own'; key: string; patch: Partial<MessageEntry> }
+  | { kind: 'event'; event: Message };
 
 /** The outbox, as take sees it: it claims a message that is our own. */
 export interface Claims {
   /** claim marks the message of that client_id in that room (a key) sent and returns its entry's key; undefined if it is not ours. */
   claim(clientId: string, room: string): string | undefined;
+  /** claimEvent marks our event (a reaction, an edit, a vote…) of that client_id done: it came back with a seq. */
+  claimEvent?(clientId: string, room: string): void;
 }
+
+/** eventKey is what bySeq holds for the seq of an event: it is seen, and is no entry. */
+export const EVENT_KEY = 'e:';
 
 /**
  * take does the bookkeeping for a message next in seq order (the caller has
@@ -23,14 +36,22 @@ export interface Claims {
  * whether a member id is us (now, or under an id we had on an earlier box).
  */
 export function take(r: Room, m: Message, outbox: Claims, mine: (memberId: string) => boolean): Taken | undefined {
-  r.lastSeq = m.seq;
+  r.lastSeq = Math.max(r.lastSeq, m.seq);
   if (r.ids.has(m.id)) return undefined;
   r.ids.add(m.id);
+  if (!isShown(m)) {
+    // an event, or a type this client does not know: its seq is seen, nothing shows
+    r.bySeq.set(m.seq, EVENT_KEY + m.seq);
+    if (!isEvent(m)) return undefined;
+    if (m.client_id) outbox.claimEvent?.(m.client_id, r.key);
+    return { kind: 'event', event: m };
+  }
   const key = m.client_id ? outbox.claim(m.client_id, r.key) : undefined;
   if (key) {
     r.bySeq.set(m.seq, key);
     const patch: Partial<MessageEntry> = { seq: m.seq, epoch: r.epoch, id: m.id, ts: m.ts, from: m.from, state: 'sent', error: undefined };
     if (m.attachments?.length && !m.deleted) Object.assign(patch, { attachments: m.attachments, files: undefined });
+    Object.assign(patch, conversationFields(m));
     return { kind: 'own', key, patch };
   }
   const entry = entryOf(r, m, mine);
@@ -57,7 +78,14 @@ export function entryOf(r: Room, m: Message, mine: (memberId: string) => boolean
   if (m.deleted) entry.deleted = true;
   else if (Array.isArray(m.attachments) && m.attachments.length) entry.attachments = m.attachments;
   if (m.from && mine(m.from.id)) entry.own = true;
-  return entry;
+  let e: MessageEntry = Object.assign(entry, conversationFields(m));
+  // events that came before this message did (it was older than what we had)
+  const waiting = r.orphans.get(m.seq);
+  if (waiting) {
+    r.orphans.delete(m.seq);
+    for (const ev of waiting) e = applyEvent(e, ev);
+  }
+  return e;
 }
 
 /** oldestSeq is the lowest seq a room shows of its current history (undefined: none). */
@@ -78,14 +106,26 @@ export function oldestSeq(r: Pick<Room, 'entries' | 'epoch'>): number | undefine
 export function takeOlder(r: Room, hist: Message[], mine: (memberId: string) => boolean): MessageEntry[] {
   const below = oldestSeq(r) ?? r.lastSeq + 1;
   const out: MessageEntry[] = [];
-  for (const m of hist) {
+  const events: Message[] = [];
+  for (const m of [...hist].sort((a, b) => (a?.seq ?? 0) - (b?.seq ?? 0))) {
     if (!m || typeof m.seq !== 'number' || typeof m.id !== 'string' || m.seq >= below || r.ids.has(m.id)) continue;
     r.ids.add(m.id);
+    if (!isShown(m)) {
+      r.bySeq.set(m.seq, EVENT_KEY + m.seq);
+      if (isEvent(m)) events.push(m);
+      continue;
+    }
     const e = entryOf(r, m, mine);
     r.bySeq.set(m.seq, e.key);
     out.push(e);
   }
-  return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  // an event acts on its message when this batch has it; one older still waits for it
+  for (const ev of events) {
+    const i = out.findIndex((e) => e.seq === ev.target);
+    if (i >= 0) out[i] = applyEvent(out[i], ev);
+    else if (typeof ev.target === 'number') r.orphans.set(ev.target, [...(r.orphans.get(ev.target) ?? []), ev]);
+  }
+  return out;
 }
 
 /**
@@ -126,7 +166,7 @@ export function catchUp(
   lastSeq: number,
   outbox: Claims,
   mine: (memberId: string) => boolean,
-): { added: MessageEntry[]; patches: Map<string, Partial<MessageEntry>>; gapBefore: boolean; gapAfter: boolean } {
+): { added: MessageEntry[]; patches: Map<string, Partial<MessageEntry>>; events: Message[]; filled: MessageEntry[]; gapBefore: boolean; gapAfter: boolean } {
   let gapBefore = false;
   let gapAfter = false;
   if (hist.length && hist[0].seq > r.lastSeq + 1) {
@@ -151,21 +191,48 @@ export function takeHistory(
   hist: Message[],
   outbox: Claims,
   mine: (memberId: string) => boolean,
-): { added: MessageEntry[]; patches: Map<string, Partial<MessageEntry>> } {
+): { added: MessageEntry[]; patches: Map<string, Partial<MessageEntry>>; events: Message[]; filled: MessageEntry[] } {
   const added: MessageEntry[] = [];
+  const filled: MessageEntry[] = [];
   const patches = new Map<string, Partial<MessageEntry>>();
+  const events: Message[] = [];
+  // new entries of this batch by seq, so its events act on them in place
+  const here = new Map<number, { list: MessageEntry[]; i: number }>();
+  const last = r.lastSeq;
   for (const m of hist) {
-    if (typeof m.seq !== 'number' || m.seq <= r.lastSeq) continue;
+    if (typeof m.seq !== 'number') continue;
+    // At or below the room's last seq: what we have is skipped; what we do
+    // not have is older than our window (we asked for it, to show a reply's
+    // original) and fills in.
+    if (m.seq <= last && (r.bySeq.has(m.seq) || r.ids.has(m.id))) continue;
     const t = take(r, m, outbox, mine);
     if (!t) continue;
     if (t.kind === 'own') {
       patches.set(t.key, t.patch);
+    } else if (t.kind === 'event') {
+      const at = here.get(t.event.target ?? -1);
+      if (at) at.list[at.i] = applyEvent(at.list[at.i], t.event);
+      else events.push(t.event);
     } else {
-      added.push(t.entry);
-      r.typing.delete(m.from.id);
+      const list = m.seq <= last ? filled : added;
+      here.set(m.seq, { list, i: list.length });
+      list.push(t.entry);
+      if (m.seq > last) r.typing.delete(m.from.id);
     }
   }
-  return { added, patches };
+  return { added, patches, events, filled };
+}
+
+/** fillHistory puts older entries (ascending seq) in place: each before the first entry of its epoch with a later seq. */
+export function fillHistory(entries: Entry[], filled: MessageEntry[]): Entry[] {
+  if (!filled.length) return entries;
+  const out = entries.slice();
+  for (const m of filled) {
+    let i = out.findIndex((e) => e.kind === 'message' && e.seq !== undefined && e.epoch === m.epoch && e.seq > (m.seq ?? 0));
+    if (i < 0) i = out.length;
+    out.splice(i, 0, m);
+  }
+  return out;
 }
 
 /**

@@ -11,7 +11,7 @@
 
 import { randomId } from './clock';
 import type { Claims } from './history';
-import type { ClientFrame, Member, Send } from './protocol';
+import type { ClientFrame, EventBody, EventOut, Member, Send } from './protocol';
 import type { Room, Rooms } from './rooms';
 import type { Clock, LocalFile, MessageEntry, OutState } from './types';
 
@@ -29,6 +29,14 @@ interface Outgoing {
   held?: boolean;
   /** the upload ids the message carries */
   attachments?: string[];
+  /** the seq of the message it replies to */
+  replyTo?: number;
+  /**
+   * an event (a reaction, an edit, a vote, a poll or its closing): the
+   * frame, sent as it is under the client_id. It shows no entry of its
+   * own; its echo acts on the message it names, or (a poll) is one.
+   */
+  event?: EventBody;
 }
 
 export interface OutboxDeps {
@@ -58,17 +66,44 @@ export class Outbox implements Claims {
    * returns its client_id. With files, the message is held: it shows them and
    * waits for release.
    */
-  add(r: Room, text: string, from: Member, files?: LocalFile[]): string {
+  add(r: Room, text: string, from: Member, files?: LocalFile[], reply?: { seq: number; from?: Member }): string {
     const { clock, rooms } = this.deps;
     const clientId = randomId('c-', clock);
     const out: Outgoing = { clientId, room: r.key, text, state: 'pending', seq: ++this.seq };
     if (files?.length) out.held = true;
+    if (reply) out.replyTo = reply.seq;
     this.items.set(clientId, out);
     const entry: MessageEntry = { kind: 'message', key: ownKey(clientId), room: r.name, epoch: r.epoch, from, text, ts: clock.now(), clientId, own: true, state: 'pending' };
     if (files?.length) entry.files = files.map((f) => ({ ...f }));
+    if (reply) {
+      entry.replyTo = reply.seq;
+      if (reply.from) entry.replyFrom = reply.from;
+    }
     rooms.push(r, entry);
     if (!out.held && this.deps.ready(r)) this.transmit(out);
     return clientId;
+  }
+
+  /**
+   * addEvent sends an event (a reaction, an edit, a vote, a poll or its
+   * closing) to a room when it is ready, and again after a reconnect until
+   * the host acks it or refuses it; it returns its client_id. It shows
+   * nothing by itself: its echo does.
+   */
+  addEvent(r: Room, event: EventBody): string {
+    const clientId = randomId('c-', this.deps.clock);
+    const out: Outgoing = { clientId, room: r.key, text: '', state: 'pending', seq: ++this.seq, event };
+    this.items.set(clientId, out);
+    if (this.deps.ready(r)) this.transmit(out);
+    return clientId;
+  }
+
+  /** claimEvent: our event came back with a seq (its ack was lost with a connection): it is done. */
+  claimEvent(clientId: string, room: string): void {
+    const out = this.items.get(clientId);
+    if (!out?.event || out.room !== room) return;
+    this.stopTimer(out);
+    this.items.delete(clientId);
   }
 
   /** release sends a held message, its files uploaded, with the uploads' ids as its attachments. */
@@ -150,6 +185,12 @@ export class Outbox implements Claims {
     const out = this.items.get(clientId);
     if (!out) return;
     this.stopTimer(out);
+    if (out.event) {
+      // Done. Its echo (next) acts on its message, or shows the poll, as anyone's does.
+      this.items.delete(clientId);
+      this.deps.sent?.(clientId, out.room);
+      return;
+    }
     out.held = false;
     out.state = 'sent';
     out.error = undefined;
@@ -174,7 +215,8 @@ export class Outbox implements Claims {
   /** fail marks a message failed, for a reason (an error code). */
   fail(clientId: string, reason: string): void {
     const out = this.items.get(clientId);
-    if (out) this.set(out, 'failed', reason);
+    if (out?.event) this.items.delete(clientId); // refused: the error says why, nothing shows it
+    else if (out) this.set(out, 'failed', reason);
   }
 
   /** disconnected stops waiting for acks: they went with the connection (a flush after the next join sends again). */
@@ -189,9 +231,15 @@ export class Outbox implements Claims {
 
   private transmit(out: Outgoing): void {
     const { clock, rooms } = this.deps;
-    const f: Send = { type: 'send', room: rooms.get(out.room)?.name ?? out.room, client_id: out.clientId, text: out.text };
-    if (out.attachments?.length) f.attachments = out.attachments;
-    this.deps.transmit(f);
+    const room = rooms.get(out.room)?.name ?? out.room;
+    if (out.event) {
+      this.deps.transmit({ ...out.event, room, client_id: out.clientId } as EventOut);
+    } else {
+      const f: Send = { type: 'send', room, client_id: out.clientId, text: out.text };
+      if (out.attachments?.length) f.attachments = out.attachments;
+      if (out.replyTo) f.reply_to = out.replyTo;
+      this.deps.transmit(f);
+    }
     this.stopTimer(out);
     out.timer = clock.setTimeout(() => {
       out.timer = undefined;

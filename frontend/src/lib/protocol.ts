@@ -29,6 +29,10 @@ export interface Limits {
   uploads?: Uploads;
   /** the host answers search frames */
   search?: boolean;
+  /** how long after sending an author may edit a message, in seconds (0: no edits); absent from older hosts */
+  edit_seconds?: number;
+  /** who may post polls: hosts (and co-hosts) or everyone; absent from older hosts (none) */
+  polls?: 'hosts' | 'everyone';
 }
 
 /** Who may send files (limits.uploads, control set_uploads): hosts are the host and its co-hosts. */
@@ -85,8 +89,15 @@ export interface RoomInfo {
   slow_seconds?: number;
 }
 
+/**
+ * The types of a room's log (docs/protocol.md, "Conversations"): messages
+ * and polls are shown; the events act on an earlier one (target).
+ */
+export type LogType = 'message' | 'poll' | 'reaction' | 'edited' | 'vote' | 'poll_closed';
+export const EVENT_TYPES: ReadonlySet<string> = new Set(['reaction', 'edited', 'vote', 'poll_closed']);
+
 export interface Message {
-  type: 'message';
+  type: LogType;
   room: string;
   seq: number;
   id: string;
@@ -98,6 +109,20 @@ export interface Message {
   deleted?: boolean;
   /** the message's files; a tombstone has none */
   attachments?: Attachment[];
+  /** a reply: the seq of the message it answers, and that message's author */
+  reply_to?: number;
+  reply_from?: Member;
+  /** an event: the seq of the message it acts on */
+  target?: number;
+  /** a reaction's emoji; remove: taken back */
+  emoji?: string;
+  remove?: boolean;
+  /** a poll's answers */
+  options?: string[];
+  /** a vote's choice (0-based) */
+  option?: number;
+  /** a closed poll's votes per option */
+  counts?: number[];
 }
 
 // Client frames.
@@ -127,7 +152,56 @@ export interface Send {
   text: string;
   /** ids of finished uploads of this member (the last element of each upload's URL), at most MAX_ATTACHMENTS */
   attachments?: string[];
+  /** the seq of the message of the room this one answers */
+  reply_to?: number;
 }
+/** Adds (or with remove, takes back) our reaction to a message. */
+export interface React {
+  type: 'react';
+  room: string;
+  client_id: string;
+  target: number;
+  emoji: string;
+  remove?: boolean;
+}
+/** Replaces the text of our own message, within limits.edit_seconds. */
+export interface Edit {
+  type: 'edit';
+  room: string;
+  client_id: string;
+  target: number;
+  text: string;
+}
+/** Posts a poll: the question and 2–6 options. */
+export interface PollOut {
+  type: 'poll';
+  room: string;
+  client_id: string;
+  text: string;
+  options: string[];
+}
+/** Our vote in a poll (a later one replaces it). */
+export interface VoteOut {
+  type: 'vote';
+  room: string;
+  client_id: string;
+  target: number;
+  option: number;
+}
+/** Closes a poll (its author, hosts). */
+export interface ClosePoll {
+  type: 'close_poll';
+  room: string;
+  client_id: string;
+  target: number;
+}
+/** The conversation frames a client sends besides send (each acked like a send). */
+export type EventOut = React | Edit | PollOut | VoteOut | ClosePoll;
+/** An event frame without its room and client_id (what the outbox adds). */
+export type EventBody = EventOut extends unknown ? (EventOut extends infer T ? (T extends EventOut ? Omit<T, 'client_id' | 'room'> : never) : never) : never;
+
+/** The fewest and most options of a poll. */
+export const POLL_OPTIONS = { min: 2, max: 6 } as const;
 export interface TypingOut {
   type: 'typing';
   room: string;
@@ -174,7 +248,7 @@ export interface HistoryQuery {
   before: number;
   limit?: number;
 }
-export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom | Control | DM | MembersQuery | SearchQuery | HistoryQuery;
+export type ClientFrame = Hello | Join | Leave | Send | TypingOut | CreateRoom | Control | DM | MembersQuery | SearchQuery | HistoryQuery | EventOut;
 
 // Server frames.
 export interface Welcome {
@@ -412,6 +486,10 @@ export const ERROR_CODES = [
   'files_full',
   'bad_query',
   'search_off',
+  'bad_reaction',
+  'bad_poll',
+  'edit_expired',
+  'poll_closed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -4,7 +4,8 @@
 // which drops the room's cached view and tells the client something changed.
 
 import { randomId } from './clock';
-import { insert, mergeHistory, mergeOlder } from './history';
+import { applyEvent } from './conversation';
+import { fillHistory, insert, mergeHistory, mergeOlder } from './history';
 import {
   LOBBY,
   isPrivate,
@@ -101,6 +102,8 @@ export interface Room {
   firstKept?: number;
   /** a history query is on its way: its before */
   loadingOlder?: number;
+  /** events whose message we do not have (older than our window), by its seq: they act on it when it comes */
+  orphans: Map<number, Message[]>;
   unread: number;
   mentions: number;
   typing: Map<string, { member: Member; until: number }>;
@@ -138,6 +141,7 @@ function newRoom(key: string, name: string): Room {
     epoch: 0,
     bySeq: new Map(),
     ids: new Set(),
+    orphans: new Map(),
     unread: 0,
     mentions: 0,
     typing: new Map(),
@@ -251,6 +255,7 @@ export class Rooms {
     r.epoch++;
     r.lastSeq = 0;
     r.bySeq.clear();
+    r.orphans.clear();
     r.historyEpoch = undefined;
     r.firstKept = r.loadingOlder = undefined;
     this.touch(r);
@@ -309,6 +314,36 @@ export class Rooms {
   merge(r: Room, added: MessageEntry[], patches: Map<string, Partial<MessageEntry>>): void {
     if (!added.length && !patches.size) return;
     r.entries = mergeHistory(r.entries, added, patches);
+    this.touch(r);
+  }
+
+  /** fill puts older entries (fetched to show a reply's original) in seq order. */
+  fill(r: Room, filled: MessageEntry[]): void {
+    if (!filled.length) return;
+    r.entries = fillHistory(r.entries, filled);
+    this.touch(r);
+  }
+
+  /**
+   * applyEvent lets an event act on the entry it names (by seq); when we do
+   * not have that entry (older than our window) the event waits for it.
+   */
+  applyEvent(r: Room, ev: Message): void {
+    if (typeof ev.target !== 'number') return;
+    const key = r.bySeq.get(ev.target);
+    const i = key ? r.entries.findIndex((e) => e.key === key && e.kind === 'message') : -1;
+    if (i < 0) {
+      const list = r.orphans.get(ev.target) ?? [];
+      list.push(ev);
+      r.orphans.set(ev.target, list);
+      return;
+    }
+    const e = r.entries[i] as MessageEntry;
+    const next = applyEvent(e, ev);
+    if (next === e) return;
+    const entries = r.entries.slice();
+    entries[i] = next;
+    r.entries = entries;
     this.touch(r);
   }
 

@@ -64,6 +64,31 @@ export interface MessageEntry {
   attachments?: Attachment[];
   /** our message's files until the host describes them (uploading, or sent and not yet echoed) */
   files?: LocalFile[];
+  /** a reply: the seq of the message it answers, and its author */
+  replyTo?: number;
+  replyFrom?: Member;
+  /** the text is an edit's (the author changed it) */
+  edited?: boolean;
+  /** reactions in the order their emoji first came, each with who chose it */
+  reactions?: Reaction[];
+  /** a poll (the text is its question) */
+  poll?: PollState;
+}
+
+/** One emoji on a message and who chose it. */
+export interface Reaction {
+  emoji: string;
+  members: Member[];
+}
+
+/** A poll as its votes leave it. */
+export interface PollState {
+  options: string[];
+  /** each member's vote (by member id), the last one counting */
+  votes: Record<string, number>;
+  /** votes per option */
+  counts: number[];
+  closed: boolean;
 }
 
 export interface NoticeEntry {

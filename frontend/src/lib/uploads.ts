@@ -125,7 +125,7 @@ export class Uploads {
    * what keeps it from being sent (an error code of UPLOAD_ERRORS, or of
    * the client's send, and the file it is about).
    */
-  send(room: string, text: string, files: File[], me?: Member): { clientId?: string; error?: string; name?: string } {
+  send(room: string, text: string, files: File[], me?: Member, replyTo?: number): { clientId?: string; error?: string; name?: string } {
     const info = this.deps.client.files;
     const block = uploadBlock(info, me);
     if (block) return { error: block === 'muted' ? 'muted' : 'uploads_off' };
@@ -135,6 +135,7 @@ export class Uploads {
       room,
       text,
       files.map((f) => ({ name: f.name, size: f.size, type: f.type })),
+      replyTo,
     );
     if (!r.clientId) return { error: r.error ?? 'internal' };
     this.start(r.clientId, room, text, files, []);

@@ -135,7 +135,7 @@ export interface FilesClient {
   readonly online: boolean;
   subscribe(fn: (s: ClientState) => void): () => void;
   on(fn: (e: ClientEvent) => void): () => void;
-  sendFiles(room: string, text: string, files: LocalFile[]): { clientId?: string; error?: string };
+  sendFiles(room: string, text: string, files: LocalFile[], replyTo?: number): { clientId?: string; error?: string };
   releaseFiles(clientId: string, uploadIds: string[]): void;
   holdFiles(clientId: string): boolean;
   filesFailed(clientId: string, reason: string): void;

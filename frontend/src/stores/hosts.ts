@@ -4,6 +4,7 @@
 
 import { derived, get, readable, writable, type Readable, type Writable } from 'svelte/store';
 import { browserClock } from '../lib/clock';
+import { mentionsEveryone } from '../lib/conversation';
 import { LanchatClient, mentions, type ClientEvent, type ClientState, type SocketFactory } from '../lib/client';
 import { peerHTTP, peerWS, relayWS } from '../lib/peers';
 import { isPrivate, roomKey } from '../lib/protocol';
@@ -350,7 +351,7 @@ export class Hosts {
         const other = get(this.selected) !== s.key;
         this.toast(this.deps.tr(other ? 'toast.dmHost' : 'toast.dm', { name: e.entry.from.name, host: s.entry.name }), 'info');
       }
-      if (!focused && (dm || mentions(e.entry.text, me))) {
+      if (!focused && (dm || mentions(e.entry.text, me) || mentionsEveryone(e.entry.text, e.entry.from))) {
         const title = this.deps.tr(dm ? 'notify.dm' : 'notify.mention', { name: e.entry.from.name, room: e.room, host: s.entry.name });
         // a message of files only: their names
         const body = e.entry.text || (e.entry.attachments ?? []).map((x) => x.name).join(', ');
