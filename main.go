@@ -42,12 +42,7 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 	fs.StringVar(&cfg.DataDir, "data-dir", host.DefaultDataDir(), "where the host keeps its id and history")
 	fs.Func("rooms", "comma-separated rooms besides the lobby (default general,projects,random)", func(s string) error {
 		cfg.Rooms = nil
-		for _, r := range strings.Split(s, ",") {
-			if r = strings.TrimSpace(r); r != "" {
-				cfg.Rooms = append(cfg.Rooms, r)
-			}
-		}
-		return nil
+		return appendList(&cfg.Rooms)(s)
 	})
 	fs.StringVar(&cfg.Language, "lang", "", "the host's language, en or pt-BR: the names a new host gives its default rooms, and the words of its transcripts (default en; the desktop app: its UI language)")
 	fs.BoolVar(&cfg.AllowCreate, "allow-create", false, "let members create rooms")
@@ -91,14 +86,20 @@ func hostFlags(fs *flag.FlagSet, cfg *host.Config) {
 	})
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve https and wss with this certificate (PEM, with its chain) instead of the host's own key; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the private key of --tls-cert (PEM)")
-	fs.Func("allow-host", "also answer requests for these host names, comma-separated (repeatable); by default only this computer's addresses, localhost and its .local name are answered", func(s string) error {
-		for _, n := range strings.Split(s, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				cfg.AllowHosts = append(cfg.AllowHosts, n)
+	fs.Func("allow-host", "also answer requests for these host names, comma-separated (repeatable); by default only this computer's addresses, localhost and its .local name are answered", appendList(&cfg.AllowHosts))
+}
+
+// appendList is a flag's setter that appends the items of a comma-separated
+// value to dst, trimmed, leaving out empty ones.
+func appendList(dst *[]string) func(string) error {
+	return func(s string) error {
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				*dst = append(*dst, v)
 			}
 		}
 		return nil
-	})
+	}
 }
 
 func serve(args []string) int {
@@ -155,14 +156,7 @@ func serve(args []string) int {
 func clusterFlags(fs *flag.FlagSet) *host.ClusterConfig {
 	cc := &host.ClusterConfig{}
 	fs.StringVar(&cc.Listen, "cluster-listen", "", "run as one box of a cluster: this box's cluster address host:port (the other boxes' --cluster-peers name it)")
-	fs.Func("cluster-peers", "the other boxes' cluster addresses, comma-separated host:port", func(s string) error {
-		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				cc.Peers = append(cc.Peers, p)
-			}
-		}
-		return nil
-	})
+	fs.Func("cluster-peers", "the other boxes' cluster addresses, comma-separated host:port", appendList(&cc.Peers))
 	fs.StringVar(&cc.Name, "cluster-name", "lanchat", "the cluster's name, the same on every box")
 	fs.StringVar(&cc.SecretFile, "cluster-secret-file", "", "the secret the boxes prove to each other (required with --cluster-listen): made, owner-only, if missing; copy the first box's file to the others")
 	fs.BoolVar(&cc.SyncAlways, "cluster-sync-always", false, "write every message to disk before acknowledging it (default: replicas on other boxes make it safe, disks are synced every two minutes)")

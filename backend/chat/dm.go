@@ -37,12 +37,12 @@ func parseDMKey(key string) ([2]string, bool) {
 // box is asked through the Roster to join it (RosterOpened): from then on
 // it is a room like any other whose two members are on two boxes.
 func (c *Conn) openDM(f protocol.DM) *protocol.Problem {
+	return c.whileCurrent(c.hub.unlock, func() *protocol.Problem { return c.openDMLocked(f) })
+}
+
+// openDMLocked is openDM under the hub lock.
+func (c *Conn) openDMLocked(f protocol.DM) *protocol.Problem {
 	h := c.hub
-	unlock, ok := c.lockCurrent(h.unlock)
-	if !ok {
-		return nil
-	}
-	defer unlock()
 	me := c.member
 	other, ok := h.members[f.Member]
 	if !ok {

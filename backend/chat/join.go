@@ -164,34 +164,51 @@ func (h *Hub) roomKey(name string, m *Member) (string, *protocol.Problem) {
 	return key, nil
 }
 
-func (c *Conn) join(f protocol.Join) *protocol.Problem {
-	h := c.hub
-	unlock, ok := c.lockCurrent(h.unlock)
+// whileCurrent runs fn under the hub lock if c is still its member's
+// connection, releasing the lock with release afterwards (see lockCurrent),
+// and returns fn's refusal. A connection that is no longer current gets nil:
+// its frame is dropped.
+func (c *Conn) whileCurrent(release func(), fn func() *protocol.Problem) *protocol.Problem {
+	unlock, ok := c.lockCurrent(release)
 	if !ok {
 		return nil
 	}
 	defer unlock()
-	key, p := h.roomKey(f.Room, c.member)
-	if p != nil {
-		return p
-	}
-	if h.joinLocked(c, key, f.Since) {
-		h.broadcastRoomsLocked()
-	}
-	return nil
+	return fn()
+}
+
+// inRoom is whileCurrent for a frame that names a room: under the hub lock
+// it resolves the name to the room's key (refusing a room the member cannot
+// see) and hands the key to fn.
+func (c *Conn) inRoom(release func(), name string, fn func(key string) *protocol.Problem) *protocol.Problem {
+	return c.whileCurrent(release, func() *protocol.Problem {
+		key, p := c.hub.roomKey(name, c.member)
+		if p != nil {
+			return p
+		}
+		return fn(key)
+	})
+}
+
+func (c *Conn) join(f protocol.Join) *protocol.Problem {
+	h := c.hub
+	return c.inRoom(h.unlock, f.Room, func(key string) *protocol.Problem {
+		if h.joinLocked(c, key, f.Since) {
+			h.broadcastRoomsLocked()
+		}
+		return nil
+	})
 }
 
 func (c *Conn) leave(f protocol.Leave) *protocol.Problem {
+	return c.inRoom(c.hub.mu.Unlock, f.Room, func(key string) *protocol.Problem {
+		return c.leaveLocked(f, key)
+	})
+}
+
+// leaveLocked takes the member out of the room key, which f names.
+func (c *Conn) leaveLocked(f protocol.Leave, key string) *protocol.Problem {
 	h := c.hub
-	unlock, ok := c.lockCurrent(h.mu.Unlock)
-	if !ok {
-		return nil
-	}
-	defer unlock()
-	key, p := h.roomKey(f.Room, c.member)
-	if p != nil {
-		return p
-	}
 	if key == Lobby {
 		return protocol.Errorf(protocol.CodeCannotLeaveLobby, "everyone stays in the lobby").WithRef(f.Room)
 	}

@@ -86,11 +86,7 @@ func (c *Conn) members(f protocol.MembersQuery) *protocol.Problem {
 	if r == nil {
 		return p
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, protocol.MembersQueryMax)
+	limit := queryLimit(f.Limit, 50, protocol.MembersQueryMax)
 	want := protocol.NameKey(f.Query)
 	r.mu.Lock()
 	var found []*Member
@@ -105,6 +101,15 @@ func (c *Conn) members(f protocol.MembersQuery) *protocol.Problem {
 	r.mu.Unlock()
 	c.sink.Send(NewOut(list))
 	return nil
+}
+
+// queryLimit is how many answers a query gets: what it asked for (def when
+// it asked for none) up to most.
+func queryLimit(asked, def, most int) int {
+	if asked <= 0 {
+		asked = def
+	}
+	return min(asked, most)
 }
 
 // queryRoom starts a query about a room the member is in (members,

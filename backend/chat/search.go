@@ -318,11 +318,7 @@ func (c *Conn) history(f protocol.HistoryQuery) *protocol.Problem {
 	if r == nil {
 		return p
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, protocol.HistoryMax)
+	limit := queryLimit(f.Limit, 100, protocol.HistoryMax)
 	r.mu.Lock()
 	last := r.lastSeq
 	r.mu.Unlock()

@@ -126,12 +126,7 @@ func (r *Relay) Files() http.Handler {
 					return
 				}
 				r.cfg.Logger.Info("relay: files request failed", "addr", addr, "err", err)
-				text := "the host did not answer"
-				var mismatch *identity.MismatchError
-				if errors.As(err, &mismatch) {
-					text = "the host presented another key than the one remembered"
-				}
-				http.Error(w, text, http.StatusBadGateway)
+				badGateway(w, err)
 			},
 		}
 		proxy.ServeHTTP(w, req)

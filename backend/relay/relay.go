@@ -104,12 +104,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	cancel()
 	if err != nil {
 		r.cfg.Logger.Info("relay: host not reached", "addr", addr, "err", err)
-		text := "the host did not answer"
-		var mismatch *identity.MismatchError
-		if errors.As(err, &mismatch) {
-			text = "the host presented another key than the one remembered"
-		}
-		http.Error(w, text, http.StatusBadGateway)
+		badGateway(w, err)
 		return
 	}
 	local, err := r.upgrader.Upgrade(w, req, nil)
@@ -266,4 +261,15 @@ func URL(ownWS, addr, fp string) string {
 	u.Path = "/relay"
 	u.RawQuery = url.Values{"addr": {addr}, "fp": {fp}}.Encode()
 	return u.String()
+}
+
+// badGateway answers 502 for a host the relay could not reach, saying
+// whether it presented another key than the remembered one.
+func badGateway(w http.ResponseWriter, err error) {
+	text := "the host did not answer"
+	var mismatch *identity.MismatchError
+	if errors.As(err, &mismatch) {
+		text = "the host presented another key than the one remembered"
+	}
+	http.Error(w, text, http.StatusBadGateway)
 }

@@ -2,15 +2,10 @@ import { mount } from 'svelte';
 import './app.css';
 import App from './App.svelte';
 import { installZoom } from './lib/zoom';
+import { localStore } from './lib/storage';
 import './stores/textsize'; // the remembered text size, before the first paint
 
-let storage: Storage | undefined;
-try {
-  storage = localStorage;
-} catch {
-  storage = undefined; // a private window: the zoom is not remembered
-}
-installZoom(window, document.documentElement, storage);
+installZoom(window, document.documentElement, localStore()); // none in a private window: the zoom is not remembered
 
 const app = mount(App, { target: document.getElementById('app')! });
 

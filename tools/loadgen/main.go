@@ -416,12 +416,19 @@ func dialNative(ctx context.Context, b *bench, name string) (*nativeMember, erro
 			}
 		}
 	}()
+	return awaitJoined(m, joined, m.close, "no joined")
+}
+
+// awaitJoined returns m once joined is closed, or stops it and fails with
+// missing when it has not joined within 10 s.
+func awaitJoined[M any](m M, joined <-chan struct{}, stop func(), missing string) (M, error) {
 	select {
 	case <-joined:
 		return m, nil
 	case <-time.After(10 * time.Second):
-		m.close()
-		return nil, errors.New("no joined")
+		stop()
+		var none M
+		return none, errors.New(missing)
 	}
 }
 
@@ -487,13 +494,7 @@ func dialSocketIO(ctx context.Context, b *bench, name string) (*socketioMember, 
 		c.Close()
 		return nil, err
 	}
-	select {
-	case <-joined:
-		return m, nil
-	case <-time.After(10 * time.Second):
-		c.Close()
-		return nil, errors.New("no join notice")
-	}
+	return awaitJoined(m, joined, c.Close, "no join notice")
 }
 
 func (m *socketioMember) send(_ int, text string) error {

@@ -4,17 +4,10 @@
 
 import { peerList, wsFromHTTP } from '../lib/peers';
 import type { Bridge, Peer, SelfInfo, Settings } from './types';
+import { localStore } from '../lib/storage';
 
 const NAME_KEY = 'lanchat.name';
 const LANG_KEY = 'lanchat.language';
-
-function store(): Storage | undefined {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined;
-  }
-}
 
 async function getJSON(path: string): Promise<unknown> {
   const r = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
@@ -42,12 +35,12 @@ export function browserBridge(origin = location.origin): Bridge {
       };
     },
     async settings(): Promise<Settings> {
-      return { name: store()?.getItem(NAME_KEY) ?? '', language: store()?.getItem(LANG_KEY) ?? '' };
+      return { name: localStore()?.getItem(NAME_KEY) ?? '', language: localStore()?.getItem(LANG_KEY) ?? '' };
     },
     async saveSettings(s: Settings) {
       try {
-        store()?.setItem(NAME_KEY, s.name);
-        store()?.setItem(LANG_KEY, s.language);
+        localStore()?.setItem(NAME_KEY, s.name);
+        localStore()?.setItem(LANG_KEY, s.language);
       } catch {
         /* private mode: remembered for this page only */
       }

@@ -3,19 +3,12 @@
 
 import { writable, type Writable } from 'svelte/store';
 import { parseRoster } from '../lib/roster';
+import { localStore } from '../lib/storage';
 
 const key = (hostId: string) => `lanchat.roster.${hostId}`;
 
-function ls(): Storage | undefined {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
 /** loadRoster reads the class list kept for a host ([] when none, or unreadable). */
-export function loadRoster(hostId: string, storage: Storage | undefined = ls()): string[] {
+export function loadRoster(hostId: string, storage: Storage | undefined = localStore()): string[] {
   try {
     const raw = storage?.getItem(key(hostId));
     const v: unknown = raw ? JSON.parse(raw) : [];
@@ -26,7 +19,7 @@ export function loadRoster(hostId: string, storage: Storage | undefined = ls()):
 }
 
 /** saveRoster keeps the class list for a host; an empty list forgets it. */
-export function saveRoster(hostId: string, names: readonly string[], storage: Storage | undefined = ls()): void {
+export function saveRoster(hostId: string, names: readonly string[], storage: Storage | undefined = localStore()): void {
   try {
     if (names.length) storage?.setItem(key(hostId), JSON.stringify(names));
     else storage?.removeItem(key(hostId));
@@ -41,17 +34,17 @@ const stores = new Map<string, Writable<string[]>>();
 export function roster(hostId: string, storage?: Storage): Writable<string[]> {
   let s = stores.get(hostId);
   if (!s) {
-    const w = writable(loadRoster(hostId, storage ?? ls()));
+    const w = writable(loadRoster(hostId, storage ?? localStore()));
     s = {
       subscribe: w.subscribe,
       set(v) {
-        saveRoster(hostId, v, storage ?? ls());
+        saveRoster(hostId, v, storage ?? localStore());
         w.set(v);
       },
       update(fn) {
         let next: string[] = [];
         w.update((cur) => (next = fn(cur)));
-        saveRoster(hostId, next, storage ?? ls());
+        saveRoster(hostId, next, storage ?? localStore());
       },
     };
     stores.set(hostId, s);

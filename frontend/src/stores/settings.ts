@@ -1,23 +1,17 @@
 // What the UI remembers on this device: the user's name and a device id.
 
+import { localStore } from '../lib/storage';
+
 const NAME = 'lanchat.name';
 const DEVICE = 'lanchat.device';
 
-function ls(): Storage | undefined {
-  try {
-    return globalThis.localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
 export function loadName(): string {
-  return ls()?.getItem(NAME)?.trim() ?? '';
+  return localStore()?.getItem(NAME)?.trim() ?? '';
 }
 
 export function saveName(name: string): void {
   try {
-    ls()?.setItem(NAME, name.trim());
+    localStore()?.setItem(NAME, name.trim());
   } catch {
     /* not remembered */
   }
@@ -25,13 +19,13 @@ export function saveName(name: string): void {
 
 /** deviceId is a random id kept on this device (hello.device). */
 export function deviceId(): string {
-  let id = ls()?.getItem(DEVICE) ?? '';
+  let id = localStore()?.getItem(DEVICE) ?? '';
   if (!/^d-[0-9a-f]{16}$/.test(id)) {
     const b = new Uint8Array(8);
     crypto.getRandomValues(b);
     id = 'd-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
     try {
-      ls()?.setItem(DEVICE, id);
+      localStore()?.setItem(DEVICE, id);
     } catch {
       /* a new one next time */
     }
