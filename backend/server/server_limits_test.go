@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -47,6 +48,7 @@ func TestSlowReaderIsDroppedRoomKeepsFlowing(t *testing.T) {
 
 	// Bob reads all the time, on his own goroutine.
 	seqs := make(chan uint64, 10000)
+	var got atomic.Int64 // messages Bob has read
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -60,12 +62,16 @@ func TestSlowReaderIsDroppedRoomKeepsFlowing(t *testing.T) {
 				var m protocol.Message
 				if json.Unmarshal([]byte(part), &m) == nil && m.Type == protocol.TypeMessage {
 					seqs <- m.Seq
+					got.Add(1)
 				}
 			}
 		}
 	}()
 	text := strings.Repeat("z", 8000)
+	// Alice keeps at most 6 messages (48 KB) ahead of Bob, so Bob stays under
+	// the soft budget however busy the machine is; Slow falls behind alone.
 	for i := 0; i < 5000 && h.hub.Stats().Members == 3; i++ {
+		waitFor(t, "Bob to keep up", func() bool { return got.Load() >= int64(i-6) })
 		sendText(a, "lobby", fmt.Sprint(i), text)
 	}
 	waitFor(t, "the slow reader to be dropped", func() bool { return h.hub.Stats().Members == 2 })
