@@ -107,35 +107,21 @@ func (c *Conn) react(f protocol.React) *protocol.Problem {
 	if p := protocol.CheckEmoji(f.Emoji); p != nil {
 		return p.WithRef(f.ClientID)
 	}
-	r, st, p := c.memberRoom(f.Room)
-	if p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	if c.resent(r, st, f.ClientID, 0, false) {
-		return nil
+	r, st, done, p := c.eventRoom(f.ClientID, f.Room)
+	if done || p != nil {
+		return p
 	}
 	h := c.hub
 	if _, p := h.target(r, f.Target); p != nil {
 		return p.WithRef(f.ClientID)
 	}
-	now := h.cfg.Now()
-	if p := c.mayPost(r, st, now, postMark); p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	_, p = c.post(r, st, protocol.Message{Type: protocol.TypeReaction, Target: f.Target, Emoji: f.Emoji, Remove: f.Remove}, f.ClientID, now, nil)
-	return p
+	return c.postEvent(r, st, postMark, protocol.Message{Type: protocol.TypeReaction, Target: f.Target, Emoji: f.Emoji, Remove: f.Remove}, f.ClientID, h.cfg.Now())
 }
 
 func (c *Conn) edit(f protocol.Edit) *protocol.Problem {
-	if p := protocol.CheckClientID(f.ClientID); p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	r, st, p := c.memberRoom(f.Room)
-	if p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	if c.resent(r, st, f.ClientID, 0, false) {
-		return nil
+	r, st, done, p := c.eventRoom(f.ClientID, f.Room)
+	if done || p != nil {
+		return p
 	}
 	h := c.hub
 	orig, p := h.target(r, f.Target)
@@ -159,23 +145,13 @@ func (c *Conn) edit(f protocol.Edit) *protocol.Problem {
 		}
 		return protocol.Errorf(protocol.CodeEditExpired, "a message can be edited for %d s after it was sent", st.editSeconds).WithRef(f.ClientID)
 	}
-	if p := c.mayPost(r, st, now, postEdit); p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	_, p = c.post(r, st, protocol.Message{Type: protocol.TypeEdited, Target: f.Target, Text: f.Text}, f.ClientID, now, nil)
-	return p
+	return c.postEvent(r, st, postEdit, protocol.Message{Type: protocol.TypeEdited, Target: f.Target, Text: f.Text}, f.ClientID, now)
 }
 
 func (c *Conn) poll(f protocol.Poll) *protocol.Problem {
-	if p := protocol.CheckClientID(f.ClientID); p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	r, st, p := c.memberRoom(f.Room)
-	if p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	if c.resent(r, st, f.ClientID, 0, false) {
-		return nil
+	r, st, done, p := c.eventRoom(f.ClientID, f.Room)
+	if done || p != nil {
+		return p
 	}
 	h := c.hub
 	if !st.host && st.polls != protocol.PollsEveryone {
@@ -184,12 +160,45 @@ func (c *Conn) poll(f protocol.Poll) *protocol.Problem {
 	if p := protocol.CheckPoll(f.Text, f.Options, h.cfg.MaxText); p != nil {
 		return p.WithRef(f.ClientID)
 	}
-	now := h.cfg.Now()
-	if p := c.mayPost(r, st, now, postWords); p != nil {
-		return p.WithRef(f.ClientID)
+	return c.postEvent(r, st, postWords, protocol.Message{Type: protocol.TypePoll, Text: f.Text, Options: f.Options}, f.ClientID, h.cfg.Now())
+}
+
+// eventRoom starts an event (a reaction, an edit, a poll, a vote, a
+// poll's closing) as a send starts: it checks the client_id and finds the
+// member's room and standing. done is true when the event was resent and
+// got its first ack again; p is a refusal, with the client_id as its ref.
+func (c *Conn) eventRoom(clientID, room string) (r *room, st memberState, done bool, p *protocol.Problem) {
+	if p := protocol.CheckClientID(clientID); p != nil {
+		return nil, st, false, p.WithRef(clientID)
 	}
-	_, p = c.post(r, st, protocol.Message{Type: protocol.TypePoll, Text: f.Text, Options: f.Options}, f.ClientID, now, nil)
+	r, st, p = c.memberRoom(room)
+	if p != nil {
+		return nil, st, false, p.WithRef(clientID)
+	}
+	return r, st, c.resent(r, st, clientID, 0, false), nil
+}
+
+// postEvent posts an event that passed its own checks, as a send posts a
+// message: mute, lock, slow mode and the rate limit, then the store.
+func (c *Conn) postEvent(r *room, st memberState, kind int, m protocol.Message, clientID string, now time.Time) *protocol.Problem {
+	if p := c.mayPost(r, st, now, kind); p != nil {
+		return p.WithRef(clientID)
+	}
+	_, p := c.post(r, st, m, clientID, now, nil)
 	return p
+}
+
+// openPoll reads poll seq of r for a vote or a closing: refused when it is
+// closed, unless this one was resent (done: it got its first ack again).
+func (c *Conn) openPoll(r *room, st memberState, clientID string, seq uint64) (poll protocol.Message, evs []protocol.Message, done bool, p *protocol.Problem) {
+	poll, evs, p = c.hub.pollState(r, seq)
+	if p != nil && p.Code == protocol.CodePollClosed && c.resent(r, st, clientID, seq, true) {
+		return poll, evs, true, nil
+	}
+	if p != nil {
+		return poll, evs, false, p.WithRef(clientID)
+	}
+	return poll, evs, false, nil
 }
 
 // pollState reads poll seq of r and whether it is closed.
@@ -212,65 +221,37 @@ func (h *Hub) pollState(r *room, seq uint64) (protocol.Message, []protocol.Messa
 }
 
 func (c *Conn) vote(f protocol.Vote) *protocol.Problem {
-	if p := protocol.CheckClientID(f.ClientID); p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	r, st, p := c.memberRoom(f.Room)
-	if p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	if c.resent(r, st, f.ClientID, 0, false) {
-		return nil
+	r, st, done, p := c.eventRoom(f.ClientID, f.Room)
+	if done || p != nil {
+		return p
 	}
 	h := c.hub
-	poll, _, p := h.pollState(r, f.Target)
-	if p != nil && p.Code == protocol.CodePollClosed && c.resent(r, st, f.ClientID, f.Target, true) {
-		return nil
-	}
-	if p != nil {
-		return p.WithRef(f.ClientID)
+	poll, _, done, p := c.openPoll(r, st, f.ClientID, f.Target)
+	if done || p != nil {
+		return p
 	}
 	if f.Option < 0 || f.Option >= len(poll.Options) {
 		return protocol.Errorf(protocol.CodeBadPoll, "the poll has options 0 to %d", len(poll.Options)-1).WithRef(f.ClientID)
 	}
-	now := h.cfg.Now()
-	if p := c.mayPost(r, st, now, postMark); p != nil {
-		return p.WithRef(f.ClientID)
-	}
 	opt := f.Option
-	_, p = c.post(r, st, protocol.Message{Type: protocol.TypeVote, Target: f.Target, Option: &opt}, f.ClientID, now, nil)
-	return p
+	return c.postEvent(r, st, postMark, protocol.Message{Type: protocol.TypeVote, Target: f.Target, Option: &opt}, f.ClientID, h.cfg.Now())
 }
 
 func (c *Conn) closePoll(f protocol.ClosePoll) *protocol.Problem {
-	if p := protocol.CheckClientID(f.ClientID); p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	r, st, p := c.memberRoom(f.Room)
-	if p != nil {
-		return p.WithRef(f.ClientID)
-	}
-	if c.resent(r, st, f.ClientID, 0, false) {
-		return nil
+	r, st, done, p := c.eventRoom(f.ClientID, f.Room)
+	if done || p != nil {
+		return p
 	}
 	h := c.hub
-	poll, evs, p := h.pollState(r, f.Target)
-	if p != nil && p.Code == protocol.CodePollClosed && c.resent(r, st, f.ClientID, f.Target, true) {
-		return nil
-	}
-	if p != nil {
-		return p.WithRef(f.ClientID)
+	poll, evs, done, p := c.openPoll(r, st, f.ClientID, f.Target)
+	if done || p != nil {
+		return p
 	}
 	if !st.host && poll.From.ID != st.public.ID {
 		return protocol.Errorf(protocol.CodeForbidden, "only the host or the poll's author closes it").WithRef(f.ClientID)
 	}
-	now := h.cfg.Now()
-	if p := c.mayPost(r, st, now, postMark); p != nil {
-		return p.WithRef(f.ClientID)
-	}
 	counts := Tally(poll, evs)
-	_, p = c.post(r, st, protocol.Message{Type: protocol.TypePollClosed, Target: f.Target, Counts: counts}, f.ClientID, now, nil)
-	return p
+	return c.postEvent(r, st, postMark, protocol.Message{Type: protocol.TypePollClosed, Target: f.Target, Counts: counts}, f.ClientID, h.cfg.Now())
 }
 
 // setEditLocked sets how long authors may edit their messages and tells everyone.
