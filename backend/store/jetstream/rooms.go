@@ -103,32 +103,32 @@ func (s *Store) Rooms() ([]chat.StoredRoom, error) {
 	if err := streams.Err(); err != nil {
 		return nil, wrap("rooms", err)
 	}
-	w, err := s.rooms.WatchAll(ctx, jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, wrap("rooms", err)
-	}
-	defer w.Stop()
-	type ordered struct {
-		order uint64
-		room  chat.StoredRoom
-	}
+	// Every room with a stream was registered before its stream was made
+	// (see ensure), so a room whose stream is listed but whose record is not
+	// comes from a view of the records that is behind: read them again.
 	var out []ordered
-	for e := range w.Updates() {
-		if e == nil {
-			break // the initial values are all in
+	for try := 0; ; try++ {
+		var err error
+		out, err = s.roomRecords(ctx, last)
+		if err != nil {
+			return nil, err
 		}
-		var rec roomRecord
-		if err := json.Unmarshal(e.Value(), &rec); err != nil {
-			return nil, fmt.Errorf("jsstore: room %q: %w", e.Key(), err)
+		have := map[string]bool{}
+		for _, o := range out {
+			have[StreamName(o.room.Key)] = true
 		}
-		if rec.Order == 0 {
-			rec.Order = e.Revision()
+		missing := false
+		for name := range last {
+			missing = missing || !have[name]
 		}
-		rec.LastSeq = max(rec.LastSeq, last[StreamName(rec.Key)])
-		out = append(out, ordered{rec.Order, rec.room()})
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, wrap("rooms", err)
+		if !missing || try >= 20 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, wrap("rooms", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	slices.SortFunc(out, func(a, b ordered) int { return cmp.Compare(a.order, b.order) })
 	rooms := make([]chat.StoredRoom, len(out))
@@ -189,4 +189,39 @@ func watch(kv jetstream.KeyValue, fromNow bool, fn func(e jetstream.KeyValueEntr
 		cancel()
 		<-done
 	}
+}
+
+// ordered is a room and its place in creation order.
+type ordered struct {
+	order uint64
+	room  chat.StoredRoom
+}
+
+// roomRecords reads every room record, with the last seq of its stream
+// (last, by stream name) when that is higher.
+func (s *Store) roomRecords(ctx context.Context, last map[string]uint64) ([]ordered, error) {
+	w, err := s.rooms.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, wrap("rooms", err)
+	}
+	defer w.Stop()
+	var out []ordered
+	for e := range w.Updates() {
+		if e == nil {
+			break // the initial values are all in
+		}
+		var rec roomRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			return nil, fmt.Errorf("jsstore: room %q: %w", e.Key(), err)
+		}
+		if rec.Order == 0 {
+			rec.Order = e.Revision()
+		}
+		rec.LastSeq = max(rec.LastSeq, last[StreamName(rec.Key)])
+		out = append(out, ordered{rec.Order, rec.room()})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("rooms", err)
+	}
+	return out, nil
 }
