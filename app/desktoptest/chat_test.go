@@ -123,6 +123,19 @@ func TestTwoDesktopsChat(t *testing.T) {
 			f.Attachments[0].ID == hex.EncodeToString(sum[:]) && f.Attachments[0].Type == "image/png" && f.Attachments[0].Thumb != ""
 	})
 
+	// Beto mentions Ana from his composer: "@An" offers her name, Tab takes
+	// it, and the message names her.
+	settle(t, b)
+	xdo(t, b.display, "windowfocus", "--sync", strconv.Itoa(int(b.win)))
+	xdo(t, b.display, "type", "--delay", "30", "@An")
+	settle(t, b)
+	xdo(t, b.display, "key", "Tab")
+	xdo(t, b.display, "type", "--delay", "30", "look at this")
+	xdo(t, b.display, "key", "Return")
+	obs.mustSee(t, "Beto's mention of Ana", func(f wire) bool {
+		return f.Type == "message" && f.From.Name == "Beto" && strings.HasPrefix(f.Text, "@Ana ") && strings.HasSuffix(f.Text, "look at this")
+	})
+
 	// Ana, the host, announces from her window: F6 twice takes her from
 	// her composer to the rooms column, five Tabs to its announcement form
 	// (past "open a room", "new room" and its checkbox), Enter sends. Beto,
