@@ -188,6 +188,16 @@ func (c *Conn) postEvent(r *room, st memberState, kind int, m protocol.Message, 
 	return p
 }
 
+// pollEvent starts a vote or a poll's closing: eventRoom, then openPoll.
+func (c *Conn) pollEvent(clientID, room string, target uint64) (r *room, st memberState, poll protocol.Message, evs []protocol.Message, done bool, p *protocol.Problem) {
+	r, st, done, p = c.eventRoom(clientID, room)
+	if done || p != nil {
+		return r, st, poll, nil, done, p
+	}
+	poll, evs, done, p = c.openPoll(r, st, clientID, target)
+	return r, st, poll, evs, done, p
+}
+
 // openPoll reads poll seq of r for a vote or a closing: refused when it is
 // closed, unless this one was resent (done: it got its first ack again).
 func (c *Conn) openPoll(r *room, st memberState, clientID string, seq uint64) (poll protocol.Message, evs []protocol.Message, done bool, p *protocol.Problem) {
@@ -221,15 +231,11 @@ func (h *Hub) pollState(r *room, seq uint64) (protocol.Message, []protocol.Messa
 }
 
 func (c *Conn) vote(f protocol.Vote) *protocol.Problem {
-	r, st, done, p := c.eventRoom(f.ClientID, f.Room)
+	r, st, poll, _, done, p := c.pollEvent(f.ClientID, f.Room, f.Target)
 	if done || p != nil {
 		return p
 	}
 	h := c.hub
-	poll, _, done, p := c.openPoll(r, st, f.ClientID, f.Target)
-	if done || p != nil {
-		return p
-	}
 	if f.Option < 0 || f.Option >= len(poll.Options) {
 		return protocol.Errorf(protocol.CodeBadPoll, "the poll has options 0 to %d", len(poll.Options)-1).WithRef(f.ClientID)
 	}
@@ -238,15 +244,11 @@ func (c *Conn) vote(f protocol.Vote) *protocol.Problem {
 }
 
 func (c *Conn) closePoll(f protocol.ClosePoll) *protocol.Problem {
-	r, st, done, p := c.eventRoom(f.ClientID, f.Room)
+	r, st, poll, evs, done, p := c.pollEvent(f.ClientID, f.Room, f.Target)
 	if done || p != nil {
 		return p
 	}
 	h := c.hub
-	poll, evs, done, p := c.openPoll(r, st, f.ClientID, f.Target)
-	if done || p != nil {
-		return p
-	}
 	if !st.host && poll.From.ID != st.public.ID {
 		return protocol.Errorf(protocol.CodeForbidden, "only the host or the poll's author closes it").WithRef(f.ClientID)
 	}
