@@ -116,11 +116,15 @@ type slowReader struct {
 	seqs     []uint64
 	presence int // presence frames of the room
 	err      error
+	start    chan struct{} // when not nil, nothing is read until it closes
 	done     chan struct{}
 }
 
 func (r *slowReader) run() {
 	defer close(r.done)
+	if r.start != nil {
+		<-r.start
+	}
 	for {
 		_ = r.c.ws.SetReadDeadline(time.Now().Add(30 * time.Second))
 		_, data, err := r.c.ws.ReadMessage()
@@ -173,19 +177,26 @@ func (r *slowReader) state() (members int, seqs []uint64, presence int, err erro
 }
 
 // TestSlowReaderKeepsUpWithinGrace: a lecture hall joins at once and the
-// room is busy. The teacher's device reads slowly: its queue goes over the
-// budget for a while, but not for the grace period, so it is not cut off,
-// and it ends up with every message and the full member list.
+// room is busy. The teacher's device stalls while that happens and then
+// reads slowly: its queue goes over the budget for a while, but not for the
+// grace period, so it is not cut off, and it ends up with every message and
+// the full member list. (The stall makes the test independent of how fast
+// this machine posts: a reader that only reads slowly keeps up with a slow
+// machine.)
 func TestSlowReaderKeepsUpWithinGrace(t *testing.T) {
 	const students = 120
-	cfg := Config{QueueBytes: 16 << 10, QueueHardBytes: 64 << 20, QueueGrace: 10 * time.Second}
+	cfg := Config{QueueBytes: 16 << 10, QueueHardBytes: 64 << 20, QueueGrace: 20 * time.Second}
 	h := startHost(t, chat.Config{RatePerSecond: 1 << 20, RateBurst: 1 << 20, MaxText: 4096, Rooms: []string{"general"}}, cfg)
 	a := join(t, h, "Alice")
 	prof := joinSmall(t, h, "Prof")
 	prof.send(protocol.Join{Room: "general"})
-	r := &slowReader{c: prof, room: "general", perKiB: time.Millisecond, done: make(chan struct{})}
+	r := &slowReader{c: prof, room: "general", perKiB: time.Millisecond, start: make(chan struct{}), done: make(chan struct{})}
 	go r.run()
+	stalled := true
 	t.Cleanup(func() {
+		if stalled {
+			close(r.start)
+		}
 		prof.ws.Close()
 		<-r.done
 	})
@@ -223,6 +234,9 @@ func TestSlowReaderKeepsUpWithinGrace(t *testing.T) {
 	}
 	collect[protocol.Ack](a, posts)
 	wg.Wait()
+	// Every message is in Prof's queue or its socket by now; Prof reads again.
+	stalled = false
+	close(r.start)
 
 	// Prof ends up with everyone, every message, in order, still connected.
 	deadline := time.Now().Add(30 * time.Second)
