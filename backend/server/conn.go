@@ -33,6 +33,8 @@ type wsConn struct {
 	stopping  atomic.Bool
 	evicted   atomic.Bool   // closed before its hello to make room (see Config.Pending)
 	helloWait time.Duration // its hello deadline
+	readBy    atomic.Int64  // the read deadline, in Unix nanoseconds
+	parking   parking
 }
 
 // evict ends a connection still waiting for its hello, to make room for
@@ -82,6 +84,7 @@ func (c *wsConn) cutOff() {
 	c.slowOnce.Do(func() {
 		close(c.slow)
 		_ = c.ws.NetConn().SetReadDeadline(time.Now())
+		c.unpark(true)
 		c.wake()
 	})
 }
@@ -102,7 +105,9 @@ var errSlow = errors.New("slow consumer")
 // extendRead moves the read deadline PongWait ahead, unless the connection
 // was cut off meanwhile (cutOff's deadline must win).
 func (c *wsConn) extendRead() error {
-	_ = c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.PongWait))
+	by := time.Now().Add(c.srv.cfg.PongWait)
+	c.readBy.Store(by.UnixNano())
+	_ = c.ws.SetReadDeadline(by)
 	if c.isSlow() {
 		return errSlow
 	}
@@ -262,6 +267,7 @@ func (c *wsConn) serve(end func()) {
 		s.conns.Add(-1)
 		finish()
 	}}
+	r.resume = r.woken
 	if c.extendRead() != nil {
 		r.end()
 		return
@@ -270,25 +276,44 @@ func (c *wsConn) serve(end func()) {
 }
 
 // reader reads a member's frames. An idle member's connection waits for
-// minutes, so the goroutine that waits should hold a small stack: after
-// each frame it has handled (a hello, a join or a send grows the stack to
-// several KiB, and an idle goroutine's stack is never shrunk below four
-// times what it uses), reading goes on in a fresh goroutine and the old one
-// ends, and the fresh one waits on the socket itself before it reads (see
-// waitReadable), which uses a few hundred bytes of stack.
+// minutes, so waiting should cost little: after each frame it has handled,
+// the wait for the next one is parked with the server's poller (see
+// parking.go) and the goroutine ends; a fresh one reads when the socket is
+// ready. Where nothing can be parked, the fresh goroutine waits on the
+// socket itself before it reads (see waitReadable), with a stack of a few
+// hundred bytes (a hello, a join or a send grows a stack to several KiB,
+// and an idle goroutine's stack is never shrunk below four times what it
+// uses).
 type reader struct {
 	c      *wsConn
 	member *chat.Conn
 	end    func() // runs once, when reading is over
+	resume func() // r.woken, made once
 }
 
-// next continues reading on a fresh goroutine, owned (like the connection's
-// first one) by the server's wait group.
+// next waits for the next frame: parked, when nothing of it is buffered,
+// or else on a fresh goroutine.
 func (r *reader) next() {
+	if r.c.parkReader(r.resume) {
+		return
+	}
+	r.start(false)
+}
+
+// woken resumes a parked reader.
+func (r *reader) woken() { r.start(true) }
+
+// start continues reading on a fresh goroutine, owned (like the
+// connection's first one) by the server's wait group. woken says the wait
+// for the socket is over.
+func (r *reader) start(woken bool) {
 	r.c.srv.wg.Add(1)
 	go func() {
 		defer r.c.srv.wg.Done()
-		if !r.c.waitReadable() {
+		switch r.c.waitReadable(woken, r.resume) {
+		case waitParked:
+			return
+		case waitEnd:
 			r.end()
 			return
 		}

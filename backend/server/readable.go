@@ -48,37 +48,61 @@ func (h *hijackWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
 
-// waitReadable returns once the next frame can be read without waiting: the
+// waitResult is how a wait for the next frame ended.
+type waitResult int
+
+const (
+	waitRead   waitResult = iota // read the frame now
+	waitParked                   // parked again; resume runs when it ends
+	waitEnd                      // the connection is to end
+)
+
+// waitReadable waits until the next frame can be read without waiting: the
 // read buffer holds part of it, or the socket is readable (or failed, or
-// its read deadline passed: the read that follows says so). The answers to
-// the host's pings arrive while a member is idle: a complete pong frame is
-// taken here, with the same effect as the library's pong handler, and the
-// wait goes on, so that the reader does not go on waiting inside the
-// library after one. It returns at once where the socket cannot be watched
-// (TLS, or no raw access), and false when the connection is to end (the
-// pong handler's verdict).
-func (c *wsConn) waitReadable() bool {
+// its read deadline passed: the read that follows says so). With woken, the
+// socket is known to be ready. The answers to the host's pings arrive while
+// a member is idle: a complete pong frame is taken here, with the same
+// effect as the library's pong handler, and the wait goes on (parked, with
+// resume, where it can be), so that the reader does not go on waiting
+// inside the library after one. It returns waitRead at once where the
+// socket cannot be watched (TLS, or no raw access), and waitEnd when the
+// connection is to end (the pong handler's verdict).
+func (c *wsConn) waitReadable(woken bool, resume func()) waitResult {
 	if c.br == nil {
-		return true
+		return waitRead
 	}
 	raw := c.rawConn()
 	for {
-		if c.br.Buffered() == 0 {
+		if c.br.Buffered() == 0 && !woken {
 			if raw == nil {
-				return true
+				return waitRead
+			}
+			if c.park(raw, resume) {
+				return waitParked
 			}
 			if raw.Read(readReady) != nil {
-				return true // a deadline or a closed socket: the read reports it
+				return waitRead // a deadline or a closed socket: the read reports it
 			}
 		}
+		woken = false
 		took, err := c.takePong()
 		if !took {
-			return true
+			return waitRead
 		}
 		if err != nil {
-			return false
+			return waitEnd
 		}
 	}
+}
+
+// parkReader parks the wait for the next frame when nothing of it is
+// buffered; it reports whether it did.
+func (c *wsConn) parkReader(resume func()) bool {
+	if c.br == nil || c.br.Buffered() > 0 {
+		return false
+	}
+	raw := c.rawConn()
+	return raw != nil && c.park(raw, resume)
 }
 
 // rawConn is the socket under the connection, when nothing is buffered

@@ -35,12 +35,30 @@ func goroutinesIn(fn string) int {
 	return count
 }
 
+// idleWaits counts the members waiting for their next frame the cheap way:
+// parked with the poller where there is one (and then no goroutine waits
+// for them), else on a fresh goroutine waiting on the socket.
+func idleWaits(t *testing.T, h *testHost) int {
+	t.Helper()
+	onGoroutines := goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable")
+	if runtime.GOOS != "linux" {
+		return onGoroutines
+	}
+	if onGoroutines != 0 {
+		t.Fatalf("%d members wait on goroutines, not parked", onGoroutines)
+	}
+	if p := h.srv.poller.Load(); p != nil {
+		return p.Parked()
+	}
+	return 0
+}
+
 // After members have said hello, joined and written, each waits for its next
-// frame on one goroutine of its own, a fresh one: none is left in the
-// connection's first goroutine, whose stack grew during the hello. Frames
-// are still handled one after another, in order, and the goroutines end
-// with the connections.
-func TestIdleMembersWaitOnFreshReaders(t *testing.T) {
+// frame parked (on Linux; elsewhere on a fresh goroutine of its own): no
+// goroutine is left in the connection's first one, whose stack grew during
+// the hello, nor inside the WebSocket read. Frames are still handled one
+// after another, in order, and nothing is left when the connections end.
+func TestIdleMembersWaitParked(t *testing.T) {
 	h := startHost(t, chat.Config{}, Config{})
 	const n = 30
 	clients := make([]*client, n)
@@ -55,9 +73,7 @@ func TestIdleMembersWaitOnFreshReaders(t *testing.T) {
 		}
 		clients[i] = c
 	}
-	waitFor(t, "every member waiting for its next frame", func() bool {
-		return goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable") == n
-	})
+	waitFor(t, "every member waiting for its next frame", func() bool { return idleWaits(t, h) == n })
 	if got := goroutinesIn("lanchat/backend/server.(*reader).read"); got != 0 {
 		t.Fatalf("%d members wait inside the WebSocket read, not on the socket", got)
 	}
@@ -74,14 +90,14 @@ func TestIdleMembersWaitOnFreshReaders(t *testing.T) {
 	}
 	waitFor(t, "the readers to end with their connections", func() bool {
 		return goroutinesIn("lanchat/backend/server.(*reader).read") == 0 &&
-			goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable") == 0 && h.srv.conns.Load() == 0
+			idleWaits(t, h) == 0 && h.srv.conns.Load() == 0
 	})
 }
 
 // Idle members answer the host's pings. Each pong is taken while the member
 // waits on its socket, and extends its deadline as the WebSocket library's
 // pong handler would: the members stay connected past many pong waits, and
-// go on waiting on the socket, not inside the library's read.
+// go on waiting parked (or on the socket), not inside the library's read.
 func TestPongsKeepIdleMembersWaitingOnTheSocket(t *testing.T) {
 	const n, rounds = 10, 12
 	h := startHost(t, chat.Config{}, Config{PingInterval: 20 * time.Millisecond, PongWait: 100 * time.Millisecond})
@@ -119,9 +135,7 @@ func TestPongsKeepIdleMembersWaitingOnTheSocket(t *testing.T) {
 	if got := h.srv.conns.Load(); got != n {
 		t.Fatalf("%d of %d members still connected after %d pongs each", got, n, rounds)
 	}
-	waitFor(t, "every member waiting on its socket", func() bool {
-		return goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable") == n
-	})
+	waitFor(t, "every member waiting on its socket", func() bool { return idleWaits(t, h) == n })
 	if got := goroutinesIn("lanchat/backend/server.(*reader).read"); got != 0 {
 		t.Fatalf("%d members wait inside the WebSocket read after a pong", got)
 	}
@@ -132,4 +146,39 @@ func TestPongsKeepIdleMembersWaitingOnTheSocket(t *testing.T) {
 		c.ws.Close()
 	}
 	wg.Wait()
+}
+
+// A parked member that stops answering pings is dropped once its pong wait
+// has passed, as one waiting inside the library's read would be; members
+// parked when the host shuts down hear so and are not left behind (Serve
+// returns only when every connection has ended).
+func TestParkedMembersEnd(t *testing.T) {
+	h := startHost(t, chat.Config{}, Config{PingInterval: 50 * time.Millisecond, PongWait: 300 * time.Millisecond})
+	silent := join(t, h, "Silent")
+	silent.ws.SetPingHandler(func(string) error { return nil })
+	silentDone := make(chan struct{})
+	go func() {
+		defer close(silentDone)
+		for {
+			if _, _, err := silent.ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	waitFor(t, "Silent parked", func() bool { return runtime.GOOS != "linux" || idleWaits(t, h) == 1 })
+	waitFor(t, "Silent dropped after its pong wait", func() bool { return h.srv.conns.Load() == 0 })
+	<-silentDone
+
+	a := join(t, h, "Ana")
+	b := join(t, h, "Beto")
+	waitFor(t, "Ana and Beto parked", func() bool { return runtime.GOOS != "linux" || idleWaits(t, h) == 2 })
+	h.stop()
+	for _, c := range []*client{a, b} {
+		if f := expect[protocol.Error](c); f.Code != protocol.CodeShuttingDown {
+			t.Errorf("%s heard %+v, want %s", c.welcome.Member.Name, f, protocol.CodeShuttingDown)
+		}
+	}
+	if got := h.srv.poller.Load().Parked(); got != 0 {
+		t.Fatalf("%d waits still parked after Serve returned", got)
+	}
 }

@@ -26,6 +26,7 @@ import (
 	"lanchat/backend/chat"
 	"lanchat/backend/protocol"
 	"lanchat/backend/sendq"
+	"lanchat/backend/server/netwait"
 	"lanchat/backend/server/pending"
 	"lanchat/backend/server/sniff"
 )
@@ -114,10 +115,42 @@ type Server struct {
 	handler  http.Handler   // the mux behind the Host check
 	wg       sync.WaitGroup // connection goroutines
 	port     atomic.Int64
+	pollOnce sync.Once
+	poller   atomic.Pointer[netwait.Poller] // parks idle readers (nil: not started, or unsupported)
+	pollWG   sync.WaitGroup  // its Run
 
 	mu       sync.Mutex
 	live     map[*wsConn]struct{}
 	stopping bool
+	pollCtx  context.Context // Serve's, for the poller
+}
+
+// parker is the poller that parks idle readers, started with the first
+// socket to park (Serve stops it after the last connection). It is nil
+// where the platform has none and outside Serve: readers then wait on
+// goroutines. Sockets without a descriptor (in-memory pipes in tests) never
+// start it.
+func (s *Server) parker() *netwait.Poller {
+	s.pollOnce.Do(func() {
+		s.mu.Lock()
+		ctx := s.pollCtx
+		s.mu.Unlock()
+		if ctx == nil {
+			return
+		}
+		p, err := netwait.New()
+		if err != nil {
+			s.cfg.Logger.Debug("idle readers wait on goroutines", "err", err)
+			return
+		}
+		s.poller.Store(p)
+		s.pollWG.Go(func() {
+			if err := p.Run(ctx); err != nil {
+				s.cfg.Logger.Warn("poller", "err", err)
+			}
+		})
+	})
+	return s.poller.Load()
 }
 
 // New creates a server for cfg.Hub.
@@ -357,6 +390,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout: s.cfg.ReadTimeout, IdleTimeout: s.cfg.IdleTimeout,
 		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug)}
+	pollCtx, stopPoll := context.WithCancel(context.Background())
+	defer stopPoll()
+	s.mu.Lock()
+	s.pollCtx = pollCtx
+	s.mu.Unlock()
 	errc := make(chan error, 2)
 	serving := 1
 	splitCtx, stopSplit := context.WithCancel(context.Background())
@@ -395,6 +433,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stopSplit()
 	<-splitDone
 	s.wg.Wait()
+	stopPoll() // no connection is left to park
+	s.pollWG.Wait()
 	if failed != nil {
 		return failed
 	}

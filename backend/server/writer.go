@@ -93,6 +93,7 @@ func (c *wsConn) closeSocket() {
 	w.mu.Unlock()
 	if !already {
 		_ = c.ws.Close()
+		c.unpark(true) // a closed socket wakes no poller
 	}
 }
 
