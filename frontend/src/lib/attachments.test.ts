@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileKind, fitBox, formatBytes, formatPercent } from './attachments';
+import { fileKind, fitBox, formatBytes, formatPercent, pastedFiles } from './attachments';
 
 describe('file sizes and progress in words', () => {
   it('writes sizes in the unit that fits', () => {
@@ -36,5 +36,22 @@ describe('file kinds', () => {
     expect(fileKind({ name: 'drawing.svg', type: 'image/svg+xml' })).toBe('image');
     expect(fileKind({ name: 'notes', type: 'text/plain' })).toBe('text');
     expect(fileKind({ name: 'x', type: 'application/octet-stream' })).toBe('file');
+  });
+});
+
+describe('pastedFiles', () => {
+  const shot = new File(['png'], 'shot.png', { type: 'image/png' });
+  const item = (kind: string, file: File | null) => ({ kind, getAsFile: () => file }) as DataTransferItem;
+  const paste = (files: File[], items: DataTransferItem[]) => ({ files: files as unknown as FileList, items: items as unknown as DataTransferItemList });
+
+  it('takes the files a paste carries', () => {
+    expect(pastedFiles(paste([shot], [item('file', null)]))).toEqual([shot]);
+  });
+  it('takes a copied image offered only as an item (WebKitGTK)', () => {
+    expect(pastedFiles(paste([], [item('string', null), item('file', shot), item('file', null)]))).toEqual([shot]);
+  });
+  it('is nothing for text, or no clipboard', () => {
+    expect(pastedFiles(paste([], [item('string', null)]))).toEqual([]);
+    expect(pastedFiles(null)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 // How a message's files show: their sizes in words, the room an image takes
-// before it loads (so the list does not jump), and an icon by kind.
+// before it loads (so the list does not jump), and an icon by kind; and the
+// files a paste brings to the composer.
 
 import type { Attachment } from './protocol';
 
@@ -103,3 +104,16 @@ export const KIND_ICON: Record<FileKind, string> = {
   doc: '📝',
   file: '📎',
 };
+
+/**
+ * pastedFiles is what a paste carries to attach: its files, or, from engines
+ * that offer a copied image only as an item (WebKitGTK), the items' files.
+ */
+export function pastedFiles(data: Pick<DataTransfer, 'files' | 'items'> | null | undefined): File[] {
+  const list = [...(data?.files ?? [])];
+  if (list.length) return list;
+  return [...(data?.items ?? [])]
+    .filter((i) => i.kind === 'file')
+    .map((i) => i.getAsFile())
+    .filter((f): f is File => !!f);
+}
