@@ -37,15 +37,16 @@ func goroutinesIn(fn string) int {
 
 // idleWaits counts the members waiting for their next frame the cheap way:
 // parked with the poller where there is one (and then no goroutine waits
-// for them), else on a fresh goroutine waiting on the socket.
-func idleWaits(t *testing.T, h *testHost) int {
-	t.Helper()
+// for them), else on a fresh goroutine waiting on the socket. While some
+// member waits on a goroutine on Linux (a pong being taken, say), it
+// returns -1.
+func idleWaits(h *testHost) int {
 	onGoroutines := goroutinesIn("lanchat/backend/server.(*wsConn).waitReadable")
 	if runtime.GOOS != "linux" {
 		return onGoroutines
 	}
 	if onGoroutines != 0 {
-		t.Fatalf("%d members wait on goroutines, not parked", onGoroutines)
+		return -1
 	}
 	if p := h.srv.poller.Load(); p != nil {
 		return p.Parked()
@@ -73,7 +74,7 @@ func TestIdleMembersWaitParked(t *testing.T) {
 		}
 		clients[i] = c
 	}
-	waitFor(t, "every member waiting for its next frame", func() bool { return idleWaits(t, h) == n })
+	waitFor(t, "every member waiting for its next frame", func() bool { return idleWaits(h) == n })
 	if got := goroutinesIn("lanchat/backend/server.(*reader).read"); got != 0 {
 		t.Fatalf("%d members wait inside the WebSocket read, not on the socket", got)
 	}
@@ -90,7 +91,7 @@ func TestIdleMembersWaitParked(t *testing.T) {
 	}
 	waitFor(t, "the readers to end with their connections", func() bool {
 		return goroutinesIn("lanchat/backend/server.(*reader).read") == 0 &&
-			idleWaits(t, h) == 0 && h.srv.conns.Load() == 0
+			idleWaits(h) == 0 && h.srv.conns.Load() == 0
 	})
 }
 
@@ -135,7 +136,7 @@ func TestPongsKeepIdleMembersWaitingOnTheSocket(t *testing.T) {
 	if got := h.srv.conns.Load(); got != n {
 		t.Fatalf("%d of %d members still connected after %d pongs each", got, n, rounds)
 	}
-	waitFor(t, "every member waiting on its socket", func() bool { return idleWaits(t, h) == n })
+	waitFor(t, "every member waiting on its socket", func() bool { return idleWaits(h) == n })
 	if got := goroutinesIn("lanchat/backend/server.(*reader).read"); got != 0 {
 		t.Fatalf("%d members wait inside the WebSocket read after a pong", got)
 	}
@@ -165,13 +166,13 @@ func TestParkedMembersEnd(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, "Silent parked", func() bool { return runtime.GOOS != "linux" || idleWaits(t, h) == 1 })
+	waitFor(t, "Silent parked", func() bool { return runtime.GOOS != "linux" || idleWaits(h) == 1 })
 	waitFor(t, "Silent dropped after its pong wait", func() bool { return h.srv.conns.Load() == 0 })
 	<-silentDone
 
 	a := join(t, h, "Ana")
 	b := join(t, h, "Beto")
-	waitFor(t, "Ana and Beto parked", func() bool { return runtime.GOOS != "linux" || idleWaits(t, h) == 2 })
+	waitFor(t, "Ana and Beto parked", func() bool { return runtime.GOOS != "linux" || idleWaits(h) == 2 })
 	h.stop()
 	for _, c := range []*client{a, b} {
 		if f := expect[protocol.Error](c); f.Code != protocol.CodeShuttingDown {
