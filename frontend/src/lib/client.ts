@@ -4,14 +4,16 @@
 // outgoing messages (pending -> sent, or failed) with retries under the same
 // client_id. The desktop app and the browser UI both use it.
 //
-// The parts: connection.ts (the socket, reconnecting, the status), rooms.ts
-// (each room's state and its transitions, members, presence, views),
-// history.ts (the message merge), outbox.ts (outgoing messages), types.ts
-// (the public types, re-exported here). This file holds the public API and
-// the dispatch of what the host sends.
+// The parts: connection.ts (the socket, reconnecting, the status),
+// session.ts (who we are to the host: the hello, what the welcome says),
+// rooms.ts (each room's state and its transitions, members, presence,
+// views), history.ts (the message merge), outbox.ts (outgoing messages),
+// types.ts (the public types, re-exported here). This file holds the public
+// API and the dispatch of what the host sends.
 //
 // Failover to another box of a cluster is connection.ts's; across it the
-// member id changes, and our earlier ids (formerIds) still count as ours.
+// member id changes, and our earlier ids (session.ts's formerIds) still
+// count as ours.
 
 import { browserClock } from './clock';
 import { Connection } from './connection';
@@ -19,12 +21,11 @@ import { mentionsEveryone } from './conversation';
 import { mentions } from './format';
 import { catchUp, oldestSeq, startedOver, take, takeOlder } from './history';
 import { Outbox } from './outbox';
-import { filesBase, wsFromHTTP } from './peers';
+import { wsFromHTTP } from './peers';
 import {
   LOBBY,
   isPrivate,
   MAX_ATTACHMENTS,
-  PROTOCOL_VERSION,
   roomKey,
   utf8Length,
   type Announcement,
@@ -33,7 +34,6 @@ import {
   type ErrorFrame,
   type HistoryAnswer,
   type Joined,
-  type Limits,
   type Member,
   type Message,
   type SearchResults,
@@ -42,6 +42,7 @@ import {
 } from './protocol';
 import { awaitingJoin, inRoom, Rooms, type Room } from './rooms';
 import { checkQuery, historyRequest, searchHits } from './search';
+import { Session } from './session';
 import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, Focus, LocalFile, SearchState, SocketLike } from './types';
 
 export type * from './types';
@@ -58,21 +59,10 @@ const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden'
 
 export class LanchatClient {
   readonly url: string;
-  private name: string;
-  private hostToken?: string;
-  private joinCode?: string;
-  private device?: string;
-  private session?: string;
   private readonly clock: Clock;
   private readonly typingMs: number;
   private readonly conn: Connection;
-  private host?: { id: string; name: string };
-  private me?: Member;
-  /** our member ids on earlier sessions with this host (boxes we failed over from) */
-  private readonly formerIds = new Set<string>();
-  private limits?: Limits;
-  /** the member's files key from the last welcome (none: the host takes no files) */
-  private filesKey?: string;
+  private readonly session: Session;
   private readonly rooms: Rooms;
   private readonly outbox: Outbox;
   private active = LOBBY;
@@ -98,11 +88,7 @@ export class LanchatClient {
 
   constructor(opts: ClientOptions) {
     this.url = opts.url;
-    this.name = opts.name.trim();
-    this.hostToken = opts.hostToken || undefined;
-    this.joinCode = opts.joinCode || undefined;
-    this.device = opts.device;
-    this.session = opts.session;
+    this.session = new Session(opts);
     this.clock = opts.clock ?? browserClock;
     this.typingMs = opts.typingMs ?? 4000;
     this.conn = new Connection(
@@ -162,7 +148,7 @@ export class LanchatClient {
   }
 
   get sessionToken(): string | undefined {
-    return this.session;
+    return this.session.token;
   }
 
   connect(): void {
@@ -181,12 +167,11 @@ export class LanchatClient {
 
   /** setName changes the name used for the next hello (after name_taken, say). */
   setName(name: string): void {
-    this.name = name.trim();
-    this.session = undefined;
+    this.session.setName(name);
   }
 
   setJoinCode(code: string): void {
-    this.joinCode = code.trim() || undefined;
+    this.session.setJoinCode(code);
   }
 
   join(name: string): void {
@@ -217,9 +202,9 @@ export class LanchatClient {
    */
   send(roomName: string, text: string, replyTo?: number): { clientId?: string; error?: string } {
     if (!text.trim()) return { error: 'empty_text' };
-    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    return { clientId: this.outbox.add(r, text, this.me ?? { id: '', name: this.name }, undefined, this.replyOf(r, replyTo)) };
+    return { clientId: this.outbox.add(r, text, this.session.author, undefined, this.replyOf(r, replyTo)) };
   }
 
   /** replyOf is what a reply to seq shows at once: the seq and, when we have the original, its author. */
@@ -240,7 +225,7 @@ export class LanchatClient {
   /** edit replaces the text of our message seq (within limits.edit_seconds); an error code when it cannot go. */
   edit(roomName: string, seq: number, text: string): { clientId?: string; error?: string } {
     if (!text.trim()) return { error: 'empty_text' };
-    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.find(roomName);
     if (!r) return { error: 'no_such_room' };
     return { clientId: this.outbox.addEvent(r, { type: 'edit', target: seq, text }) };
@@ -269,7 +254,7 @@ export class LanchatClient {
 
   /** isMine: a member id is us (now, or on a box we failed over from). */
   isMine(id: string): boolean {
-    return this.mine(id);
+    return this.session.mine(id);
   }
 
   /**
@@ -295,9 +280,9 @@ export class LanchatClient {
   sendFiles(roomName: string, text: string, files: LocalFile[], replyTo?: number): { clientId?: string; error?: string } {
     if (!files.length) return this.send(roomName, text, replyTo);
     if (files.length > MAX_ATTACHMENTS) return { error: 'too_many_files' };
-    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.me ?? { id: '', name: this.name }, files, this.replyOf(r, replyTo)) };
+    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.session.author, files, this.replyOf(r, replyTo)) };
   }
 
   /** releaseFiles sends a held message with the ids of its finished uploads. */
@@ -317,15 +302,7 @@ export class LanchatClient {
 
   /** files says how this host takes files now; undefined when it takes none (or before the first welcome). */
   get files(): FilesInfo | undefined {
-    const l = this.limits;
-    if (!this.filesKey || !l?.max_file || !l.uploads) return undefined;
-    let base: string;
-    try {
-      base = filesBase(this.conn.url);
-    } catch {
-      return undefined;
-    }
-    return { key: this.filesKey, base, maxFile: l.max_file, uploads: l.uploads };
+    return this.session.files(this.conn.url);
   }
 
   /** online: connected and welcomed, now. */
@@ -356,7 +333,7 @@ export class LanchatClient {
   /** announce sends text to every member of the host (host and co-hosts only); an error code when it cannot go at all. */
   announce(text: string): string | undefined {
     if (!text.trim()) return 'empty_text';
-    if (this.limits && utf8Length(text) > this.limits.max_text) return 'text_too_long';
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return 'text_too_long';
     if (!this.isOnline()) return 'offline';
     this.control('announce', { text });
     return undefined;
@@ -407,7 +384,7 @@ export class LanchatClient {
    */
   search(query: string): string | undefined {
     const q = query.trim();
-    const bad = checkQuery(q) ?? (this.limits && !this.limits.search ? 'search_off' : undefined) ?? (this.isOnline() ? undefined : 'offline');
+    const bad = checkQuery(q) ?? (this.session.limits && !this.session.limits.search ? 'search_off' : undefined) ?? (this.isOnline() ? undefined : 'offline');
     this.searching = { query: q, pending: !bad, results: [], more: false, error: bad };
     if (!bad) this.transmit({ type: 'search', query: q });
     this.changed();
@@ -449,7 +426,7 @@ export class LanchatClient {
   typing(roomName: string): void {
     const r = this.rooms.find(roomName);
     if (!r || !inRoom(r) || !this.isOnline()) return;
-    const every = this.limits?.typing_ms ?? 2000;
+    const every = this.session.limits?.typing_ms ?? 2000;
     const now = this.clock.now();
     if (now - r.lastTypingSent < every) return;
     r.lastTypingSent = now;
@@ -490,9 +467,6 @@ export class LanchatClient {
 
   // ---- talking to the host ----------------------------------------------
 
-  /** mine: a member id that is us, now or on a box we failed over from. */
-  private readonly mine = (id: string): boolean => (this.me !== undefined && id === this.me.id) || this.formerIds.has(id);
-
   private isOnline(): boolean {
     return this.conn.online;
   }
@@ -511,17 +485,7 @@ export class LanchatClient {
         this.resuming.add(r.key);
       }
     }
-    const hello: ClientFrame = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
-    if (this.session || this.resuming.size) {
-      hello.resume = {};
-      if (this.session) hello.resume.session = this.session;
-      if (Object.keys(rooms).length) hello.resume.rooms = rooms;
-    }
-    if (this.joinCode) hello.join_code = this.joinCode;
-    // The host token goes only to the address we were given (the own host), never to another box.
-    if (this.hostToken && this.conn.url === this.url) hello.host_token = this.hostToken;
-    if (this.device) hello.device = this.device;
-    this.transmit(hello);
+    this.transmit(this.session.hello(rooms, this.conn.url === this.url));
   }
 
   /** requestJoin asks to be in a room, from the last seq we have when the resume could name it. */
@@ -556,7 +520,7 @@ export class LanchatClient {
     if (!r || r.loadingOlder === undefined || r.loadingOlder !== h.before) return;
     r.loadingOlder = undefined;
     if (typeof h.first_kept === 'number') r.firstKept = h.first_kept;
-    const added = takeOlder(r, Array.isArray(h.messages) ? h.messages : [], this.mine);
+    const added = takeOlder(r, Array.isArray(h.messages) ? h.messages : [], this.session.mine);
     this.rooms.older(r, added);
     if (added.length) this.loadFocus(r);
     else this.changed();
@@ -600,12 +564,12 @@ export class LanchatClient {
       }
       case 'typing': {
         const r = this.rooms.find(f.room);
-        if (r && f.from && !this.mine(f.from.id)) this.rooms.typing(r, f.from, this.typingMs);
+        if (r && f.from && !this.session.mine(f.from.id)) this.rooms.typing(r, f.from, this.typingMs);
         return;
       }
       case 'presence': {
         const r = this.rooms.find(f.room);
-        if (r) this.rooms.presence(r, f, this.me?.id, this.formerIds);
+        if (r) this.rooms.presence(r, f, this.session.me?.id, this.session.formerIds);
         return;
       }
       case 'rooms':
@@ -646,27 +610,18 @@ export class LanchatClient {
       }
       case 'announcement':
         return this.announced([f]);
-      case 'host': {
+      case 'host':
         // the host was renamed: the same host (its id), a new name
-        if (this.host && f.host?.id === this.host.id && typeof f.host.name === 'string') {
-          this.host = { ...this.host, name: f.host.name };
-          this.changed();
-        }
+        if (this.session.hostRenamed(f.host)) this.changed();
         return;
-      }
-      case 'limits': {
-        // the whole limits object, as in welcome (who may send files changed)
-        if (f.limits && typeof f.limits === 'object') {
-          this.limits = f.limits;
-          this.changed();
-        }
+      case 'limits':
+        if (this.session.newLimits(f.limits)) this.changed();
         return;
-      }
       case 'member': {
         const m = f.member;
         if (!m?.id) return;
         // the frame carries the whole member: an absent muted or role means none
-        if (this.me?.id === m.id) this.me = { ...m };
+        this.session.member(m);
         this.rooms.member(m);
         return;
       }
@@ -678,13 +633,8 @@ export class LanchatClient {
     // failover went there. Each box has its own host id, but the same rooms,
     // seqs and epoch: everything carries over.
     const failedOver = this.conn.url !== this.conn.home;
-    if (this.host && this.host.id !== w.host.id && !failedOver) {
-      // A different host answers at this address: nothing carries over.
-      for (const r of this.rooms.values()) this.rooms.reset(r);
-      this.formerIds.clear();
-    }
-    if (this.me && this.me.id !== w.member.id) this.formerIds.add(this.me.id);
-    this.formerIds.delete(w.member.id);
+    // A different host answers at this address: nothing carries over.
+    if (this.session.welcomed(w, failedOver)) for (const r of this.rooms.values()) this.rooms.reset(r);
     const boxes: string[] = [];
     for (const link of w.boxes ?? []) {
       try {
@@ -699,11 +649,6 @@ export class LanchatClient {
     // same epoch, and onJoined handles a changed one room by room. Resetting
     // here could not save a round trip anyway: the host answers the rooms
     // named in hello.resume by itself, from the seqs we sent before we knew.
-    this.host = w.host;
-    this.me = w.member;
-    this.session = w.session;
-    this.limits = w.limits;
-    this.filesKey = typeof w.files_key === 'string' && w.files_key ? w.files_key : undefined;
     if (Array.isArray(w.announcements)) this.announced(w.announcements);
     this.rooms.list(w.rooms ?? []);
     for (const name of w.gone_rooms ?? []) {
@@ -723,7 +668,8 @@ export class LanchatClient {
     const r = this.rooms.room(j.room, j.room);
     const hist = j.history ?? [];
     // the box we failed over from may still list us under an earlier id: that is no one else
-    this.rooms.joined(r, this.formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !this.formerIds.has(m.id)) } : j, this.me?.id);
+    const formerIds = this.session.formerIds;
+    this.rooms.joined(r, formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !formerIds.has(m.id)) } : j, this.session.me?.id);
     this.rooms.toJoined(r);
     // A history that started over: seqs from before mean nothing now. Keep
     // what we show, start counting afresh, fetch it all.
@@ -741,7 +687,7 @@ export class LanchatClient {
       this.active = r.key;
       r.unread = r.mentions = 0;
     }
-    const { added, patches, events, filled, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.mine);
+    const { added, patches, events, filled, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.session.mine);
     if (gapBefore) this.rooms.notice(r, 'gap');
     this.rooms.fill(r, filled);
     this.rooms.merge(r, added, patches);
@@ -771,7 +717,7 @@ export class LanchatClient {
       this.resync(r, r.lastSeq);
       return;
     }
-    const t = take(r, m, this.outbox, this.mine);
+    const t = take(r, m, this.outbox, this.session.mine);
     if (!t) return;
     if (t.kind === 'event') {
       this.rooms.applyEvent(r, t.event);
@@ -787,7 +733,7 @@ export class LanchatClient {
     if (!entry.own) {
       if (r.key !== this.active || !this.visible) {
         r.unread++;
-        if (mentions(m.text, this.me?.name) || mentionsEveryone(m.text, m.from)) r.mentions++;
+        if (mentions(m.text, this.session.me?.name) || mentionsEveryone(m.text, m.from)) r.mentions++;
       }
       this.emit({ type: 'message', room: r.name, entry });
     }
@@ -866,7 +812,7 @@ export class LanchatClient {
       if (!a || typeof a.id !== 'string' || typeof a.text !== 'string' || this.announcements.some((x) => x.id === a.id)) continue;
       this.announcements = [...this.announcements, a].slice(-MAX_ANNOUNCEMENTS);
       // our own is news to everyone else, not to us
-      if (!this.mine(a.from?.id ?? '')) this.unseenAnnouncements = Math.min(this.unseenAnnouncements + 1, MAX_ANNOUNCEMENTS);
+      if (!this.session.mine(a.from?.id ?? '')) this.unseenAnnouncements = Math.min(this.unseenAnnouncements + 1, MAX_ANNOUNCEMENTS);
       newest = a;
     }
     if (!newest) return;
@@ -911,9 +857,9 @@ export class LanchatClient {
   private buildSnapshot(): ClientState {
     return {
       status: this.conn.status,
-      host: this.host,
-      me: this.me,
-      limits: this.limits,
+      host: this.session.host,
+      me: this.session.me,
+      limits: this.session.limits,
       files: this.files,
       rooms: this.rooms.views(),
       active: this.active,
