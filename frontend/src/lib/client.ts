@@ -7,7 +7,8 @@
 // The parts: connection.ts (the socket, reconnecting, the status),
 // session.ts (who we are to the host: the hello, what the welcome says),
 // rooms.ts (each room's state and its transitions, members, presence,
-// views), history.ts (the message merge), outbox.ts (outgoing messages),
+// views), activeroom.ts (the room the user is looking at, what counts as
+// unread), history.ts (the message merge), outbox.ts (outgoing messages),
 // types.ts (the public types, re-exported here). This file holds the public
 // API and the dispatch of what the host sends.
 //
@@ -15,6 +16,7 @@
 // member id changes, and our earlier ids (session.ts's formerIds) still
 // count as ours.
 
+import { ActiveRoom } from './activeroom';
 import { browserClock } from './clock';
 import { Connection } from './connection';
 import { mentionsEveryone } from './conversation';
@@ -24,7 +26,6 @@ import { Outbox } from './outbox';
 import { wsFromHTTP } from './peers';
 import {
   LOBBY,
-  isPrivate,
   MAX_ATTACHMENTS,
   roomKey,
   utf8Length,
@@ -65,14 +66,9 @@ export class LanchatClient {
   private readonly session: Session;
   private readonly rooms: Rooms;
   private readonly outbox: Outbox;
-  private active = LOBBY;
+  private readonly active: ActiveRoom;
   /** rooms named in the last hello's resume: the host joins us to them by itself */
   private resuming = new Set<string>();
-  private dmPending = false;
-  private previous = LOBBY;
-  /** the room last made active, and how many of its messages were unread then */
-  private opened: { key: string; unread: number } = { key: LOBBY, unread: 0 };
-  private visible = true;
   /** the message search asked last */
   private searching?: SearchState;
   /** the message to bring into view */
@@ -113,6 +109,7 @@ export class LanchatClient {
       },
     );
     this.rooms = new Rooms(this.clock, () => this.changed());
+    this.active = new ActiveRoom(this.rooms, () => this.changed());
     this.outbox = new Outbox({
       clock: this.clock,
       rooms: this.rooms,
@@ -349,7 +346,7 @@ export class LanchatClient {
   /** dm opens the private conversation with a member; it becomes the active room when it arrives. */
   dm(memberId: string): void {
     if (!this.isOnline()) return;
-    this.dmPending = true;
+    this.active.dmAsked();
     this.transmit({ type: 'dm', member: memberId });
   }
 
@@ -438,22 +435,12 @@ export class LanchatClient {
    * messages count as unread in every room, the active one too.
    */
   setVisible(visible: boolean): void {
-    this.visible = visible;
-    if (visible) this.setActive(this.active);
+    this.active.setVisible(visible);
   }
 
   /** setActive marks the room the user is looking at: its unread count clears. */
   setActive(roomName: string): void {
-    const key = roomKey(roomName);
-    if (key !== this.active) this.previous = this.active;
-    this.active = key;
-    const r = this.rooms.get(key);
-    this.opened = { key, unread: r?.unread ?? 0 };
-    if (r && (r.unread || r.mentions)) {
-      r.unread = 0;
-      r.mentions = 0;
-      this.rooms.touch(r);
-    } else this.changed();
+    this.active.set(roomName);
   }
 
   /**
@@ -462,7 +449,7 @@ export class LanchatClient {
    * it once, to put its "new messages" line above the first of them.
    */
   unreadWhenOpened(roomName: string): number {
-    return this.opened.key === roomKey(roomName) ? this.opened.unread : 0;
+    return this.active.unreadWhenOpened(roomName);
   }
 
   // ---- talking to the host ----------------------------------------------
@@ -589,7 +576,7 @@ export class LanchatClient {
       case 'closed': {
         const r = this.rooms.find(f.room);
         if (!r) return;
-        if (this.active === r.key) this.active = LOBBY;
+        this.active.closed(r);
         this.rooms.toGone(r);
         this.rooms.notice(r, 'closed');
         return;
@@ -682,11 +669,7 @@ export class LanchatClient {
     }
     if (j.epoch) r.historyEpoch = j.epoch;
     r.known = true;
-    if (this.dmPending && isPrivate(r.name)) {
-      this.dmPending = false;
-      this.active = r.key;
-      r.unread = r.mentions = 0;
-    }
+    this.active.joined(r);
     const { added, patches, events, filled, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.session.mine);
     if (gapBefore) this.rooms.notice(r, 'gap');
     this.rooms.fill(r, filled);
@@ -731,7 +714,7 @@ export class LanchatClient {
     this.rooms.insert(r, entry);
     r.typing.delete(m.from.id);
     if (!entry.own) {
-      if (r.key !== this.active || !this.visible) {
+      if (!this.active.sees(r)) {
         r.unread++;
         if (mentions(m.text, this.session.me?.name) || mentionsEveryone(m.text, m.from)) r.mentions++;
       }
@@ -758,7 +741,7 @@ export class LanchatClient {
     const r = this.rooms.find(from);
     if (!r) return;
     const oldKey = r.key;
-    if (this.active === oldKey) this.active = roomKey(to);
+    this.active.renamed(oldKey, to);
     this.rooms.rename(r, to);
     this.outbox.renamed(oldKey, r.key);
   }
@@ -823,10 +806,7 @@ export class LanchatClient {
   /** markGone: the host says the room does not exist. A room that never did goes without a notice, and the user goes back to where they were. */
   private markGone(r: Room): void {
     const was = inRoom(r) || r.known || r.entries.length > 0;
-    if (!was && this.active === r.key) {
-      const prev = this.rooms.get(this.previous);
-      this.active = prev && prev.state !== 'gone' ? prev.key : LOBBY;
-    }
+    if (!was) this.active.neverWas(r);
     this.rooms.toGone(r);
     if (was) this.rooms.notice(r, 'gone');
   }
@@ -862,7 +842,7 @@ export class LanchatClient {
       limits: this.session.limits,
       files: this.files,
       rooms: this.rooms.views(),
-      active: this.active,
+      active: this.active.key,
       search: this.searching,
       focus: this.focus,
       announcements: this.announcements,
