@@ -9,14 +9,16 @@
 // rooms.ts (each room's state and its transitions, members, presence,
 // views), activeroom.ts (the room the user is looking at, what counts as
 // unread), history.ts (the message merge), outbox.ts (outgoing messages),
-// types.ts (the public types, re-exported here). This file holds the public
-// API and the dispatch of what the host sends.
+// announcements.ts (the host's announcements), types.ts (the public types,
+// re-exported here). This file holds the public API and the dispatch of
+// what the host sends.
 //
 // Failover to another box of a cluster is connection.ts's; across it the
 // member id changes, and our earlier ids (session.ts's formerIds) still
 // count as ours.
 
 import { ActiveRoom } from './activeroom';
+import { Announcements } from './announcements';
 import { browserClock } from './clock';
 import { Connection } from './connection';
 import { mentionsEveryone } from './conversation';
@@ -52,8 +54,6 @@ export { mentions };
 
 /** Errors without a ref that answer a search of ours. */
 const SEARCH_REFUSALS: ReadonlySet<string> = new Set(['bad_query', 'search_off', 'rate_limited', 'internal']);
-/** How many of the host's announcements a client keeps (the host keeps as many). */
-const MAX_ANNOUNCEMENTS = 3;
 
 /** Errors that name a room we asked to join (or create, or open a conversation in): that join is off. */
 const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden', 'room_exists', 'too_many_rooms', 'no_such_member']);
@@ -73,9 +73,7 @@ export class LanchatClient {
   private searching?: SearchState;
   /** the message to bring into view */
   private focus?: Focus;
-  /** the host's announcements we know of, oldest first, and how many the user has not dismissed */
-  private announcements: Announcement[] = [];
-  private unseenAnnouncements = 0;
+  private readonly announcements: Announcements;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -110,6 +108,7 @@ export class LanchatClient {
     );
     this.rooms = new Rooms(this.clock, () => this.changed());
     this.active = new ActiveRoom(this.rooms, () => this.changed());
+    this.announcements = new Announcements(this.session.mine);
     this.outbox = new Outbox({
       clock: this.clock,
       rooms: this.rooms,
@@ -338,9 +337,7 @@ export class LanchatClient {
 
   /** seenAnnouncements: the user saw (dismissed) the announcements so far; the badge clears. */
   seenAnnouncements(): void {
-    if (!this.unseenAnnouncements) return;
-    this.unseenAnnouncements = 0;
-    this.changed();
+    if (this.announcements.seen()) this.changed();
   }
 
   /** dm opens the private conversation with a member; it becomes the active room when it arrives. */
@@ -783,21 +780,9 @@ export class LanchatClient {
     this.emit({ type: 'error', code: e.code, ref: e.ref, message: e.message });
   }
 
-  /**
-   * announced takes announcements (live, or a welcome's): those new to us
-   * (by id) are kept, the newest few, and count as unseen (unless ours); the newest of
-   * them is told to the listeners (one notification for a welcome's few).
-   * One seen before (a reconnect's welcome) is neither kept twice nor told.
-   */
+  /** announced takes announcements (live, or a welcome's) and tells the listeners of the newest one new to us (see Announcements.take). */
   private announced(list: Announcement[]): void {
-    let newest: Announcement | undefined;
-    for (const a of list) {
-      if (!a || typeof a.id !== 'string' || typeof a.text !== 'string' || this.announcements.some((x) => x.id === a.id)) continue;
-      this.announcements = [...this.announcements, a].slice(-MAX_ANNOUNCEMENTS);
-      // our own is news to everyone else, not to us
-      if (!this.session.mine(a.from?.id ?? '')) this.unseenAnnouncements = Math.min(this.unseenAnnouncements + 1, MAX_ANNOUNCEMENTS);
-      newest = a;
-    }
+    const newest = this.announcements.take(list);
     if (!newest) return;
     this.changed();
     this.emit({ type: 'announcement', announcement: newest });
@@ -845,8 +830,8 @@ export class LanchatClient {
       active: this.active.key,
       search: this.searching,
       focus: this.focus,
-      announcements: this.announcements,
-      unseenAnnouncements: this.unseenAnnouncements,
+      announcements: this.announcements.list,
+      unseenAnnouncements: this.announcements.unseen,
     };
   }
 }
