@@ -9,6 +9,7 @@
 // rooms.ts (each room's state and its transitions, members, presence,
 // views), activeroom.ts (the room the user is looking at, what counts as
 // unread), history.ts (the message merge), outbox.ts (outgoing messages),
+// messagesearch.ts (the message search, and showing a message it found),
 // announcements.ts (the host's announcements), types.ts (the public types,
 // re-exported here). This file holds the public API and the dispatch of
 // what the host sends.
@@ -23,7 +24,8 @@ import { browserClock } from './clock';
 import { Connection } from './connection';
 import { mentionsEveryone } from './conversation';
 import { mentions } from './format';
-import { catchUp, oldestSeq, startedOver, take, takeOlder } from './history';
+import { catchUp, startedOver, take } from './history';
+import { MessageSearch } from './messagesearch';
 import { Outbox } from './outbox';
 import { wsFromHTTP } from './peers';
 import {
@@ -35,25 +37,20 @@ import {
   type ClientFrame,
   type Control,
   type ErrorFrame,
-  type HistoryAnswer,
   type Joined,
   type Member,
   type Message,
-  type SearchResults,
   type ServerFrame,
   type Welcome,
 } from './protocol';
 import { awaitingJoin, inRoom, Rooms, type Room } from './rooms';
-import { checkQuery, historyRequest, searchHits } from './search';
 import { Session } from './session';
-import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, Focus, LocalFile, SearchState, SocketLike } from './types';
+import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, LocalFile, SocketLike } from './types';
 
 export type * from './types';
 export type { RoomState } from './rooms';
 export { mentions };
 
-/** Errors without a ref that answer a search of ours. */
-const SEARCH_REFUSALS: ReadonlySet<string> = new Set(['bad_query', 'search_off', 'rate_limited', 'internal']);
 
 /** Errors that name a room we asked to join (or create, or open a conversation in): that join is off. */
 const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden', 'room_exists', 'too_many_rooms', 'no_such_member']);
@@ -69,10 +66,7 @@ export class LanchatClient {
   private readonly active: ActiveRoom;
   /** rooms named in the last hello's resume: the host joins us to them by itself */
   private resuming = new Set<string>();
-  /** the message search asked last */
-  private searching?: SearchState;
-  /** the message to bring into view */
-  private focus?: Focus;
+  private readonly messageSearch: MessageSearch;
   private readonly announcements: Announcements;
 
   private listeners = new Set<(s: ClientState) => void>();
@@ -109,6 +103,7 @@ export class LanchatClient {
     this.rooms = new Rooms(this.clock, () => this.changed());
     this.active = new ActiveRoom(this.rooms, () => this.changed());
     this.announcements = new Announcements(this.session.mine);
+    this.messageSearch = new MessageSearch({ rooms: this.rooms, session: this.session, conn: this.conn, changed: () => this.changed() });
     this.outbox = new Outbox({
       clock: this.clock,
       rooms: this.rooms,
@@ -377,19 +372,12 @@ export class LanchatClient {
    * the state's search then says so too.
    */
   search(query: string): string | undefined {
-    const q = query.trim();
-    const bad = checkQuery(q) ?? (this.session.limits && !this.session.limits.search ? 'search_off' : undefined) ?? (this.isOnline() ? undefined : 'offline');
-    this.searching = { query: q, pending: !bad, results: [], more: false, error: bad };
-    if (!bad) this.transmit({ type: 'search', query: q });
-    this.changed();
-    return bad;
+    return this.messageSearch.ask(query);
   }
 
   /** clearSearch ends the message search: its answer, if it comes, is dropped. */
   clearSearch(): void {
-    if (!this.searching) return;
-    this.searching = undefined;
-    this.changed();
+    this.messageSearch.clear();
   }
 
   /**
@@ -404,16 +392,12 @@ export class LanchatClient {
     const r = this.rooms.room(roomName);
     this.join(r.name);
     this.setActive(r.name);
-    this.focus = { room: r.key, seq };
-    this.loadFocus(r);
-    this.changed();
+    this.messageSearch.show(r, seq);
   }
 
   /** focused: the view showed the focused message (or gave up on it). */
   focused(): void {
-    if (!this.focus) return;
-    this.focus = undefined;
-    this.changed();
+    this.messageSearch.focused();
   }
 
   /** typing tells the room the user is typing, at most once per limits.typing_ms. */
@@ -488,34 +472,6 @@ export class LanchatClient {
     return true;
   }
 
-  /** loadFocus asks for the older history the focused message needs, when it is in this room and not shown yet. */
-  private loadFocus(r: Room): void {
-    const f = this.focus;
-    if (!f || f.room !== r.key || !inRoom(r) || !this.isOnline() || r.loadingOlder !== undefined) return;
-    const ask = historyRequest(oldestSeq(r) ?? r.lastSeq + 1, f.seq, r.firstKept);
-    if (!ask) return;
-    r.loadingOlder = ask.before;
-    this.transmit({ type: 'history', room: r.name, before: ask.before, limit: ask.limit });
-  }
-
-  /** onHistory takes older messages in; if the focused message needs more still, it asks again. */
-  private onHistory(h: HistoryAnswer): void {
-    const r = this.rooms.find(h.room);
-    if (!r || r.loadingOlder === undefined || r.loadingOlder !== h.before) return;
-    r.loadingOlder = undefined;
-    if (typeof h.first_kept === 'number') r.firstKept = h.first_kept;
-    const added = takeOlder(r, Array.isArray(h.messages) ? h.messages : [], this.session.mine);
-    this.rooms.older(r, added);
-    if (added.length) this.loadFocus(r);
-    else this.changed();
-  }
-
-  private onSearchResults(f: SearchResults): void {
-    if (!this.searching || this.searching.query !== f.query) return;
-    this.searching = { query: f.query, pending: false, results: searchHits(f.results), more: !!f.more };
-    this.changed();
-  }
-
   /** resync asks again, from since, for a joined room (a gap, or its history started over); what is sent waits for the answer. */
   private resync(r: Room, since: number): void {
     if (this.rooms.toResyncing(r)) this.transmit({ type: 'join', room: r.name, since });
@@ -584,9 +540,9 @@ export class LanchatClient {
         return;
       }
       case 'search_results':
-        return this.onSearchResults(f);
+        return this.messageSearch.answered(f);
       case 'history':
-        return this.onHistory(f);
+        return this.messageSearch.older(f);
       case 'pinned': {
         const r = this.rooms.find(f.room);
         if (r) this.rooms.pin(r, f.message);
@@ -676,7 +632,7 @@ export class LanchatClient {
     if (typeof j.first_kept === 'number') r.firstKept = j.first_kept;
     this.outbox.flush(r);
     // a message to show that is older than this history: ask for it
-    this.loadFocus(r);
+    this.messageSearch.loadFocus(r);
     // a search asked before this joined (offline, or on the previous connection) goes out now
     if (r.large && r.search) this.askMembers(r);
   }
@@ -772,10 +728,9 @@ export class LanchatClient {
       else if (r && JOIN_REFUSALS.has(e.code)) this.rooms.joinRefused(r);
       // a history query refused: do not wait for its answer
       if (r) r.loadingOlder = undefined;
-    } else if (this.searching?.pending && SEARCH_REFUSALS.has(e.code)) {
-      // no ref: the answer to our search
-      this.searching = { ...this.searching, pending: false, error: e.code };
-      this.changed();
+    } else {
+      // no ref: maybe the answer to our search
+      this.messageSearch.refused(e.code);
     }
     this.emit({ type: 'error', code: e.code, ref: e.ref, message: e.message });
   }
@@ -828,8 +783,8 @@ export class LanchatClient {
       files: this.files,
       rooms: this.rooms.views(),
       active: this.active.key,
-      search: this.searching,
-      focus: this.focus,
+      search: this.messageSearch.latest,
+      focus: this.messageSearch.focus,
       announcements: this.announcements.list,
       unseenAnnouncements: this.announcements.unseen,
     };
