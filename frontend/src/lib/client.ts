@@ -7,8 +7,10 @@
 // The parts: connection.ts (the socket, reconnecting, the status),
 // session.ts (who we are to the host: the hello, what the welcome says),
 // rooms.ts (each room's state and its transitions, members, presence,
-// views), activeroom.ts (the room the user is looking at, what counts as
-// unread), history.ts (the message merge), outbox.ts (outgoing messages),
+// views), roomsync.ts (joining rooms, keeping their logs in step: catch-up,
+// gaps and resyncs), activeroom.ts (the room the user is looking at, what
+// counts as unread), history.ts (the message merge), outbox.ts (outgoing
+// messages),
 // messagesearch.ts (the message search, and showing a message it found),
 // announcements.ts (the host's announcements), types.ts (the public types,
 // re-exported here). This file holds the public API and the dispatch of
@@ -22,9 +24,7 @@ import { ActiveRoom } from './activeroom';
 import { Announcements } from './announcements';
 import { browserClock } from './clock';
 import { Connection } from './connection';
-import { mentionsEveryone } from './conversation';
 import { mentions } from './format';
-import { catchUp, startedOver, take } from './history';
 import { MessageSearch } from './messagesearch';
 import { Outbox } from './outbox';
 import { wsFromHTTP } from './peers';
@@ -37,23 +37,18 @@ import {
   type ClientFrame,
   type Control,
   type ErrorFrame,
-  type Joined,
   type Member,
-  type Message,
   type ServerFrame,
   type Welcome,
 } from './protocol';
-import { awaitingJoin, inRoom, Rooms, type Room } from './rooms';
+import { inRoom, Rooms, type Room } from './rooms';
+import { RoomSync } from './roomsync';
 import { Session } from './session';
 import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, LocalFile, SocketLike } from './types';
 
 export type * from './types';
 export type { RoomState } from './rooms';
 export { mentions };
-
-
-/** Errors that name a room we asked to join (or create, or open a conversation in): that join is off. */
-const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden', 'room_exists', 'too_many_rooms', 'no_such_member']);
 
 export class LanchatClient {
   readonly url: string;
@@ -64,8 +59,7 @@ export class LanchatClient {
   private readonly rooms: Rooms;
   private readonly outbox: Outbox;
   private readonly active: ActiveRoom;
-  /** rooms named in the last hello's resume: the host joins us to them by itself */
-  private resuming = new Set<string>();
+  private readonly sync: RoomSync;
   private readonly messageSearch: MessageSearch;
   private readonly announcements: Announcements;
 
@@ -111,6 +105,20 @@ export class LanchatClient {
       transmit: (f) => this.transmit(f),
       ready: (r) => this.isOnline() && r.state === 'joined',
       sent: (clientId, key) => this.emit({ type: 'sent', room: this.rooms.get(key)?.name ?? key, clientId }),
+    });
+    this.sync = new RoomSync({
+      rooms: this.rooms,
+      outbox: this.outbox,
+      session: this.session,
+      active: this.active,
+      conn: this.conn,
+      emit: (e) => this.emit(e),
+      caughtUp: (r) => {
+        // a message to show that is older than this history: ask for it
+        this.messageSearch.loadFocus(r);
+        // a search asked before this joined (offline, or on the previous connection) goes out now
+        if (r.large && r.search) this.askMembers(r);
+      },
     });
     this.rooms.room(LOBBY, LOBBY).wanted = true;
     for (const r of opts.rooms ?? []) {
@@ -166,20 +174,11 @@ export class LanchatClient {
   }
 
   join(name: string): void {
-    if (!roomKey(name)) return;
-    const r = this.rooms.room(name);
-    r.wanted = true;
-    this.rooms.revive(r);
-    this.rooms.touch(r);
-    if (this.isOnline() && !inRoom(r)) this.requestJoin(r);
+    this.sync.join(name);
   }
 
   leave(name: string): void {
-    const r = this.rooms.find(name);
-    if (!r || r.key === LOBBY) return;
-    r.wanted = false;
-    this.rooms.touch(r);
-    if (this.isOnline() && (inRoom(r) || awaitingJoin(r))) this.transmit({ type: 'leave', room: r.name });
+    this.sync.leave(name);
   }
 
   createRoom(name: string): void {
@@ -254,11 +253,7 @@ export class LanchatClient {
    * (what follows comes again and is deduplicated) and returns false.
    */
   ensureLoaded(roomName: string, seq: number): boolean {
-    const r = this.rooms.find(roomName);
-    if (!r) return false;
-    if (r.bySeq.has(seq) && !r.bySeq.get(seq)!.startsWith('e:')) return true;
-    if (seq >= 1 && this.isOnline()) this.resync(r, seq - 1);
-    return false;
+    return this.sync.ensureLoaded(roomName, seq);
   }
 
   /**
@@ -445,23 +440,7 @@ export class LanchatClient {
 
   /** hello greets the host, resuming the session and the rooms it can name. */
   private hello(): void {
-    const rooms: Record<string, number> = {};
-    this.resuming.clear();
-    for (const r of this.rooms.values()) {
-      if (r.wanted && r.known && r.state !== 'gone') {
-        rooms[r.name] = r.lastSeq;
-        this.resuming.add(r.key);
-      }
-    }
-    this.transmit(this.session.hello(rooms, this.conn.url === this.url));
-  }
-
-  /** requestJoin asks to be in a room, from the last seq we have when the resume could name it. */
-  private requestJoin(r: Room): void {
-    this.rooms.toJoining(r);
-    const f: ClientFrame = { type: 'join', room: r.name };
-    if (r.known) f.since = r.lastSeq;
-    this.transmit(f);
+    this.transmit(this.session.hello(this.sync.resume(), this.conn.url === this.url));
   }
 
   /** askMembers sends the room's pending member search, when it can go out now. */
@@ -472,11 +451,6 @@ export class LanchatClient {
     return true;
   }
 
-  /** resync asks again, from since, for a joined room (a gap, or its history started over); what is sent waits for the answer. */
-  private resync(r: Room, since: number): void {
-    if (this.rooms.toResyncing(r)) this.transmit({ type: 'join', room: r.name, since });
-  }
-
   // ---- frames -----------------------------------------------------------
 
   private handle(f: ServerFrame): void {
@@ -484,7 +458,7 @@ export class LanchatClient {
       case 'welcome':
         return this.onWelcome(f);
       case 'joined':
-        return this.onJoined(f);
+        return this.sync.joined(f);
       case 'left': {
         const r = this.rooms.find(f.room);
         if (r) this.rooms.toIdle(r);
@@ -499,7 +473,7 @@ export class LanchatClient {
       case 'vote':
       case 'poll_closed': {
         const r = this.rooms.find(f.room);
-        if (r) this.accept(r, f);
+        if (r) this.sync.accept(r, f);
         return;
       }
       case 'typing': {
@@ -518,20 +492,14 @@ export class LanchatClient {
         return this.onError(f);
       case 'deleted': {
         const r = this.rooms.find(f.room);
-        if (!r) return;
-        const key = r.bySeq.get(f.seq);
-        const e = r.entries.find((x) => (key && x.key === key) || (x.kind === 'message' && x.id === f.id));
-        if (e) this.rooms.replace(r, e.key, (m) => ({ ...m, text: '', deleted: true, attachments: undefined, files: undefined }));
+        if (r) this.sync.deleted(r, f);
         return;
       }
       case 'renamed':
-        return this.onRenamed(f.room, f.name);
+        return this.sync.renamed(f.room, f.name);
       case 'closed': {
         const r = this.rooms.find(f.room);
-        if (!r) return;
-        this.active.closed(r);
-        this.rooms.toGone(r);
-        this.rooms.notice(r, 'closed');
+        if (r) this.sync.closed(r);
         return;
       }
       case 'members': {
@@ -586,117 +554,14 @@ export class LanchatClient {
     this.conn.setBoxes(boxes);
     // welcome.epoch (the id of the host's history database) is deliberately
     // not acted on here: every room we are in gets a joined, which carries the
-    // same epoch, and onJoined handles a changed one room by room. Resetting
-    // here could not save a round trip anyway: the host answers the rooms
-    // named in hello.resume by itself, from the seqs we sent before we knew.
+    // same epoch, and RoomSync.joined handles a changed one room by room.
+    // Resetting here could not save a round trip anyway: the host answers the
+    // rooms named in hello.resume by itself, from the seqs we sent before we
+    // knew.
     if (Array.isArray(w.announcements)) this.announced(w.announcements);
     this.rooms.list(w.rooms ?? []);
-    for (const name of w.gone_rooms ?? []) {
-      const r = this.rooms.find(name);
-      if (r) this.markGone(r);
-    }
-    for (const r of this.rooms.values()) {
-      if (!r.wanted || r.state === 'gone') continue;
-      // The lobby, and the rooms named in hello.resume: the host sends joined by itself.
-      if (r.key === LOBBY || this.resuming.has(r.key)) this.rooms.toJoining(r);
-      else this.requestJoin(r);
-    }
+    this.sync.welcomed(w);
     this.conn.welcome();
-  }
-
-  private onJoined(j: Joined): void {
-    const r = this.rooms.room(j.room, j.room);
-    const hist = j.history ?? [];
-    // the box we failed over from may still list us under an earlier id: that is no one else
-    const formerIds = this.session.formerIds;
-    this.rooms.joined(r, formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !formerIds.has(m.id)) } : j, this.session.me?.id);
-    this.rooms.toJoined(r);
-    // A history that started over: seqs from before mean nothing now. Keep
-    // what we show, start counting afresh, fetch it all.
-    if (startedOver(r, j)) {
-      this.rooms.reset(r);
-      r.historyEpoch = j.epoch;
-      this.rooms.notice(r, 'reset');
-      this.resync(r, 0);
-      return;
-    }
-    if (j.epoch) r.historyEpoch = j.epoch;
-    r.known = true;
-    this.active.joined(r);
-    const { added, patches, events, filled, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.session.mine);
-    if (gapBefore) this.rooms.notice(r, 'gap');
-    this.rooms.fill(r, filled);
-    this.rooms.merge(r, added, patches);
-    for (const ev of events) this.rooms.applyEvent(r, ev);
-    if (gapAfter) this.rooms.notice(r, 'gap');
-    if (typeof j.first_kept === 'number') r.firstKept = j.first_kept;
-    this.outbox.flush(r);
-    // a message to show that is older than this history: ask for it
-    this.messageSearch.loadFocus(r);
-    // a search asked before this joined (offline, or on the previous connection) goes out now
-    if (r.large && r.search) this.askMembers(r);
-  }
-
-  /**
-   * accept takes a live message into a room: drops duplicates (by seq, by id,
-   * and copies of our own messages by client_id) and detects gaps, which make
-   * the client re-join with since.
-   */
-  private accept(r: Room, m: Message): void {
-    if (typeof m.seq !== 'number') return;
-    if (m.seq <= r.lastSeq) {
-      this.described(r, m);
-      return;
-    }
-    if (m.seq > r.lastSeq + 1) {
-      // a gap: ask for what is missing (once; a room already resyncing waits for its answer)
-      this.resync(r, r.lastSeq);
-      return;
-    }
-    const t = take(r, m, this.outbox, this.session.mine);
-    if (!t) return;
-    if (t.kind === 'event') {
-      this.rooms.applyEvent(r, t.event);
-      return;
-    }
-    if (t.kind === 'own') {
-      this.rooms.replace(r, t.key, (e) => ({ ...e, ...t.patch }));
-      return;
-    }
-    const entry = t.entry;
-    this.rooms.insert(r, entry);
-    r.typing.delete(m.from.id);
-    if (!entry.own) {
-      if (!this.active.sees(r)) {
-        r.unread++;
-        if (mentions(m.text, this.session.me?.name) || mentionsEveryone(m.text, m.from)) r.mentions++;
-      }
-      this.emit({ type: 'message', room: r.name, entry });
-    }
-  }
-
-  /**
-   * described takes the files of a message we already have: our own, whose
-   * ack came first (it carries no attachments), so the echo that follows
-   * says what the host stored.
-   */
-  private described(r: Room, m: Message): void {
-    if (!Array.isArray(m.attachments) || !m.attachments.length || m.deleted) return;
-    const key = r.bySeq.get(m.seq);
-    if (!key) return;
-    const e = r.entries.find((x) => x.key === key);
-    if (e?.kind !== 'message' || e.attachments || e.deleted || !e.own) return;
-    const attachments = m.attachments;
-    this.rooms.replace(r, key, (x) => ({ ...x, attachments, files: undefined }));
-  }
-
-  private onRenamed(from: string, to: string): void {
-    const r = this.rooms.find(from);
-    if (!r) return;
-    const oldKey = r.key;
-    this.active.renamed(oldKey, to);
-    this.rooms.rename(r, to);
-    this.outbox.renamed(oldKey, r.key);
   }
 
   private onError(e: ErrorFrame): void {
@@ -707,11 +572,10 @@ export class LanchatClient {
       // the error names one of our messages
       const r = this.rooms.get(outRoom);
       if (e.code === 'not_in_room' && r && r.wanted && r.state !== 'gone') {
-        // We thought we were in; join again (unless a join is on its way) and the message goes out after.
-        if (awaitingJoin(r)) this.rooms.toJoining(r);
-        else this.requestJoin(r);
+        // we thought we were in: join again, and the message goes out after
+        this.sync.notInRoom(r);
       } else {
-        if (e.code === 'no_such_room' && r) this.markGone(r);
+        if (e.code === 'no_such_room' && r) this.sync.markGone(r);
         this.outbox.fail(ref, e.code);
       }
     } else if (ref) {
@@ -724,10 +588,11 @@ export class LanchatClient {
           if (r.search === asked) this.askMembers(r);
         }, 1000);
       }
-      if (r && e.code === 'no_such_room') this.markGone(r);
-      else if (r && JOIN_REFUSALS.has(e.code)) this.rooms.joinRefused(r);
-      // a history query refused: do not wait for its answer
-      if (r) r.loadingOlder = undefined;
+      if (r) {
+        this.sync.refused(r, e.code);
+        // a history query refused: do not wait for its answer
+        r.loadingOlder = undefined;
+      }
     } else {
       // no ref: maybe the answer to our search
       this.messageSearch.refused(e.code);
@@ -741,14 +606,6 @@ export class LanchatClient {
     if (!newest) return;
     this.changed();
     this.emit({ type: 'announcement', announcement: newest });
-  }
-
-  /** markGone: the host says the room does not exist. A room that never did goes without a notice, and the user goes back to where they were. */
-  private markGone(r: Room): void {
-    const was = inRoom(r) || r.known || r.entries.length > 0;
-    if (!was) this.active.neverWas(r);
-    this.rooms.toGone(r);
-    if (was) this.rooms.notice(r, 'gone');
   }
 
   // ---- notifying --------------------------------------------------------
