@@ -12,6 +12,7 @@
 // counts as unread), history.ts (the message merge), outbox.ts (outgoing
 // messages),
 // messagesearch.ts (the message search, and showing a message it found),
+// membersearch.ts (sending a large room's member search),
 // announcements.ts (the host's announcements), types.ts (the public types,
 // re-exported here). This file holds the public API and the dispatch of
 // what the host sends.
@@ -25,6 +26,7 @@ import { Announcements } from './announcements';
 import { browserClock } from './clock';
 import { Connection } from './connection';
 import { mentions } from './format';
+import { MemberSearches } from './membersearch';
 import { MessageSearch } from './messagesearch';
 import { Outbox } from './outbox';
 import { wsFromHTTP } from './peers';
@@ -61,6 +63,7 @@ export class LanchatClient {
   private readonly active: ActiveRoom;
   private readonly sync: RoomSync;
   private readonly messageSearch: MessageSearch;
+  private readonly memberSearches: MemberSearches;
   private readonly announcements: Announcements;
 
   private listeners = new Set<(s: ClientState) => void>();
@@ -98,6 +101,7 @@ export class LanchatClient {
     this.active = new ActiveRoom(this.rooms, () => this.changed());
     this.announcements = new Announcements(this.session.mine);
     this.messageSearch = new MessageSearch({ rooms: this.rooms, session: this.session, conn: this.conn, changed: () => this.changed() });
+    this.memberSearches = new MemberSearches({ rooms: this.rooms, conn: this.conn, clock: this.clock });
     this.outbox = new Outbox({
       clock: this.clock,
       rooms: this.rooms,
@@ -116,8 +120,7 @@ export class LanchatClient {
       caughtUp: (r) => {
         // a message to show that is older than this history: ask for it
         this.messageSearch.loadFocus(r);
-        // a search asked before this joined (offline, or on the previous connection) goes out now
-        if (r.large && r.search) this.askMembers(r);
+        this.memberSearches.joined(r);
       },
     });
     this.rooms.room(LOBBY, LOBBY).wanted = true;
@@ -347,16 +350,7 @@ export class LanchatClient {
    * goes out with the room's next joined. It returns whether a frame went out.
    */
   searchMembers(roomName: string, query: string, limit = 50): boolean {
-    const r = this.rooms.find(roomName);
-    if (!r) return false;
-    const q = query.trim();
-    if (!q) {
-      this.rooms.search(r, undefined);
-      return false;
-    }
-    const n = Math.min(Math.max(Math.floor(limit) || 50, 1), 200);
-    this.rooms.search(r, q, n);
-    return this.askMembers(r);
+    return this.memberSearches.ask(roomName, query, limit);
   }
 
   /**
@@ -441,14 +435,6 @@ export class LanchatClient {
   /** hello greets the host, resuming the session and the rooms it can name. */
   private hello(): void {
     this.transmit(this.session.hello(this.sync.resume(), this.conn.url === this.url));
-  }
-
-  /** askMembers sends the room's pending member search, when it can go out now. */
-  private askMembers(r: Room): boolean {
-    if (!r.search || !this.isOnline() || !inRoom(r)) return false;
-    if (!r.search.pending) this.rooms.search(r, r.search.query, r.search.limit);
-    this.transmit({ type: 'members', room: r.name, query: r.search.query, limit: r.search.limit });
-    return true;
   }
 
   // ---- frames -----------------------------------------------------------
@@ -581,14 +567,8 @@ export class LanchatClient {
     } else if (ref) {
       // the error names a room
       const r = this.rooms.find(ref);
-      if (r && e.code === 'rate_limited' && r.search?.pending) {
-        // our member search was one request too many: ask the same again in a second, unless another came since
-        const asked = r.search;
-        this.clock.setTimeout(() => {
-          if (r.search === asked) this.askMembers(r);
-        }, 1000);
-      }
       if (r) {
+        if (e.code === 'rate_limited') this.memberSearches.rateLimited(r);
         this.sync.refused(r, e.code);
         // a history query refused: do not wait for its answer
         r.loadingOlder = undefined;
