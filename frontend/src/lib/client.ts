@@ -4,18 +4,25 @@
 // outgoing messages (pending -> sent, or failed) with retries under the same
 // client_id. The desktop app and the browser UI both use it.
 //
-// The parts: connection.ts (the socket, reconnecting, the status),
-// session.ts (who we are to the host: the hello, what the welcome says),
-// rooms.ts (each room's state and its transitions, members, presence,
-// views), roomsync.ts (joining rooms, keeping their logs in step: catch-up,
-// gaps and resyncs), activeroom.ts (the room the user is looking at, what
-// counts as unread), history.ts (the message merge), outbox.ts (outgoing
-// messages),
-// messagesearch.ts (the message search, and showing a message it found),
-// membersearch.ts (sending a large room's member search),
-// announcements.ts (the host's announcements), types.ts (the public types,
-// re-exported here). This file holds the public API and the dispatch of
-// what the host sends.
+// The parts, one job each:
+//
+//   connection.ts     the socket, reconnecting (and failing over), the status
+//   session.ts        who we are to the host: the hello, what the welcome says
+//   frames.ts         what the host sends, each frame to the part it is for
+//   rooms.ts          each room's state and its transitions, members,
+//                     presence, the views
+//   roomsync.ts       joining rooms and keeping their logs in step: the
+//                     catch-up, gaps and resyncs, a room's end
+//   history.ts        the message merge
+//   activeroom.ts     the room the user is looking at, what counts as unread
+//   outbox.ts         outgoing messages
+//   messagesearch.ts  the message search, and showing a message it found
+//   membersearch.ts   sending a large room's member search
+//   announcements.ts  the host's announcements
+//   types.ts          the public types, re-exported here
+//
+// This file holds the public API (the state, its listeners and the events
+// among them), and makes the parts and wires them up.
 //
 // Failover to another box of a cluster is connection.ts's; across it the
 // member id changes, and our earlier ids (session.ts's formerIds) still
@@ -26,23 +33,11 @@ import { Announcements } from './announcements';
 import { browserClock } from './clock';
 import { Connection } from './connection';
 import { mentions } from './format';
+import { FrameHandler } from './frames';
 import { MemberSearches } from './membersearch';
 import { MessageSearch } from './messagesearch';
 import { Outbox } from './outbox';
-import { wsFromHTTP } from './peers';
-import {
-  LOBBY,
-  MAX_ATTACHMENTS,
-  roomKey,
-  utf8Length,
-  type Announcement,
-  type ClientFrame,
-  type Control,
-  type ErrorFrame,
-  type Member,
-  type ServerFrame,
-  type Welcome,
-} from './protocol';
+import { LOBBY, MAX_ATTACHMENTS, roomKey, utf8Length, type ClientFrame, type Control, type Member } from './protocol';
 import { inRoom, Rooms, type Room } from './rooms';
 import { RoomSync } from './roomsync';
 import { Session } from './session';
@@ -55,7 +50,6 @@ export { mentions };
 export class LanchatClient {
   readonly url: string;
   private readonly clock: Clock;
-  private readonly typingMs: number;
   private readonly conn: Connection;
   private readonly session: Session;
   private readonly rooms: Rooms;
@@ -65,6 +59,7 @@ export class LanchatClient {
   private readonly messageSearch: MessageSearch;
   private readonly memberSearches: MemberSearches;
   private readonly announcements: Announcements;
+  private readonly frames: FrameHandler;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -75,7 +70,6 @@ export class LanchatClient {
     this.url = opts.url;
     this.session = new Session(opts);
     this.clock = opts.clock ?? browserClock;
-    this.typingMs = opts.typingMs ?? 4000;
     this.conn = new Connection(
       {
         url: this.url,
@@ -86,7 +80,7 @@ export class LanchatClient {
       },
       {
         opened: () => this.hello(),
-        frame: (f) => this.handle(f),
+        frame: (f) => this.frames.handle(f),
         dropped: () => {
           this.outbox.disconnected();
           this.rooms.disconnected();
@@ -122,6 +116,19 @@ export class LanchatClient {
         this.messageSearch.loadFocus(r);
         this.memberSearches.joined(r);
       },
+    });
+    this.frames = new FrameHandler({
+      conn: this.conn,
+      session: this.session,
+      rooms: this.rooms,
+      outbox: this.outbox,
+      sync: this.sync,
+      messageSearch: this.messageSearch,
+      memberSearches: this.memberSearches,
+      announcements: this.announcements,
+      typingMs: opts.typingMs ?? 4000,
+      changed: () => this.changed(),
+      emit: (e) => this.emit(e),
     });
     this.rooms.room(LOBBY, LOBBY).wanted = true;
     for (const r of opts.rooms ?? []) {
@@ -435,157 +442,6 @@ export class LanchatClient {
   /** hello greets the host, resuming the session and the rooms it can name. */
   private hello(): void {
     this.transmit(this.session.hello(this.sync.resume(), this.conn.url === this.url));
-  }
-
-  // ---- frames -----------------------------------------------------------
-
-  private handle(f: ServerFrame): void {
-    switch (f.type) {
-      case 'welcome':
-        return this.onWelcome(f);
-      case 'joined':
-        return this.sync.joined(f);
-      case 'left': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.toIdle(r);
-        return;
-      }
-      case 'ack':
-        return this.outbox.ack(f.client_id, f.seq, f.id, f.ts);
-      case 'message':
-      case 'poll':
-      case 'reaction':
-      case 'edited':
-      case 'vote':
-      case 'poll_closed': {
-        const r = this.rooms.find(f.room);
-        if (r) this.sync.accept(r, f);
-        return;
-      }
-      case 'typing': {
-        const r = this.rooms.find(f.room);
-        if (r && f.from && !this.session.mine(f.from.id)) this.rooms.typing(r, f.from, this.typingMs);
-        return;
-      }
-      case 'presence': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.presence(r, f, this.session.me?.id, this.session.formerIds);
-        return;
-      }
-      case 'rooms':
-        return this.rooms.list(f.rooms);
-      case 'error':
-        return this.onError(f);
-      case 'deleted': {
-        const r = this.rooms.find(f.room);
-        if (r) this.sync.deleted(r, f);
-        return;
-      }
-      case 'renamed':
-        return this.sync.renamed(f.room, f.name);
-      case 'closed': {
-        const r = this.rooms.find(f.room);
-        if (r) this.sync.closed(r);
-        return;
-      }
-      case 'members': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.membersList(r, f);
-        return;
-      }
-      case 'search_results':
-        return this.messageSearch.answered(f);
-      case 'history':
-        return this.messageSearch.older(f);
-      case 'pinned': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.pin(r, f.message);
-        return;
-      }
-      case 'announcement':
-        return this.announced([f]);
-      case 'host':
-        // the host was renamed: the same host (its id), a new name
-        if (this.session.hostRenamed(f.host)) this.changed();
-        return;
-      case 'limits':
-        if (this.session.newLimits(f.limits)) this.changed();
-        return;
-      case 'member': {
-        const m = f.member;
-        if (!m?.id) return;
-        // the frame carries the whole member: an absent muted or role means none
-        this.session.member(m);
-        this.rooms.member(m);
-        return;
-      }
-    }
-  }
-
-  private onWelcome(w: Welcome): void {
-    // A welcome from another box of the cluster than the one we were on: the
-    // failover went there. Each box has its own host id, but the same rooms,
-    // seqs and epoch: everything carries over.
-    const failedOver = this.conn.url !== this.conn.home;
-    // A different host answers at this address: nothing carries over.
-    if (this.session.welcomed(w, failedOver)) for (const r of this.rooms.values()) this.rooms.reset(r);
-    const boxes: string[] = [];
-    for (const link of w.boxes ?? []) {
-      try {
-        boxes.push(wsFromHTTP(link));
-      } catch {
-        /* not a URL: skip it */
-      }
-    }
-    this.conn.setBoxes(boxes);
-    // welcome.epoch (the id of the host's history database) is deliberately
-    // not acted on here: every room we are in gets a joined, which carries the
-    // same epoch, and RoomSync.joined handles a changed one room by room.
-    // Resetting here could not save a round trip anyway: the host answers the
-    // rooms named in hello.resume by itself, from the seqs we sent before we
-    // knew.
-    if (Array.isArray(w.announcements)) this.announced(w.announcements);
-    this.rooms.list(w.rooms ?? []);
-    this.sync.welcomed(w);
-    this.conn.welcome();
-  }
-
-  private onError(e: ErrorFrame): void {
-    this.conn.error(e.code);
-    const ref = e.ref ?? '';
-    const outRoom = ref ? this.outbox.answered(ref) : undefined;
-    if (outRoom !== undefined) {
-      // the error names one of our messages
-      const r = this.rooms.get(outRoom);
-      if (e.code === 'not_in_room' && r && r.wanted && r.state !== 'gone') {
-        // we thought we were in: join again, and the message goes out after
-        this.sync.notInRoom(r);
-      } else {
-        if (e.code === 'no_such_room' && r) this.sync.markGone(r);
-        this.outbox.fail(ref, e.code);
-      }
-    } else if (ref) {
-      // the error names a room
-      const r = this.rooms.find(ref);
-      if (r) {
-        if (e.code === 'rate_limited') this.memberSearches.rateLimited(r);
-        this.sync.refused(r, e.code);
-        // a history query refused: do not wait for its answer
-        r.loadingOlder = undefined;
-      }
-    } else {
-      // no ref: maybe the answer to our search
-      this.messageSearch.refused(e.code);
-    }
-    this.emit({ type: 'error', code: e.code, ref: e.ref, message: e.message });
-  }
-
-  /** announced takes announcements (live, or a welcome's) and tells the listeners of the newest one new to us (see Announcements.take). */
-  private announced(list: Announcement[]): void {
-    const newest = this.announcements.take(list);
-    if (!newest) return;
-    this.changed();
-    this.emit({ type: 'announcement', announcement: newest });
   }
 
   // ---- notifying --------------------------------------------------------
