@@ -4,92 +4,62 @@
 // outgoing messages (pending -> sent, or failed) with retries under the same
 // client_id. The desktop app and the browser UI both use it.
 //
-// The parts: connection.ts (the socket, reconnecting, the status), rooms.ts
-// (each room's state and its transitions, members, presence, views),
-// history.ts (the message merge), outbox.ts (outgoing messages), types.ts
-// (the public types, re-exported here). This file holds the public API and
-// the dispatch of what the host sends.
+// The parts, one job each:
+//
+//   connection.ts     the socket, reconnecting (and failing over), the status
+//   session.ts        who we are to the host: the hello, what the welcome says
+//   frames.ts         what the host sends, each frame to the part it is for
+//   rooms.ts          each room's state and its transitions, members,
+//                     presence, the views
+//   roomsync.ts       joining rooms and keeping their logs in step: the
+//                     catch-up, gaps and resyncs, a room's end
+//   history.ts        the message merge
+//   activeroom.ts     the room the user is looking at, what counts as unread
+//   outbox.ts         outgoing messages
+//   messagesearch.ts  the message search, and showing a message it found
+//   membersearch.ts   sending a large room's member search
+//   announcements.ts  the host's announcements
+//   types.ts          the public types, re-exported here
+//
+// This file holds the public API (the state, its listeners and the events
+// among them), and makes the parts and wires them up.
 //
 // Failover to another box of a cluster is connection.ts's; across it the
-// member id changes, and our earlier ids (formerIds) still count as ours.
+// member id changes, and our earlier ids (session.ts's formerIds) still
+// count as ours.
 
+import { ActiveRoom } from './activeroom';
+import { Announcements } from './announcements';
 import { browserClock } from './clock';
 import { Connection } from './connection';
-import { mentionsEveryone } from './conversation';
 import { mentions } from './format';
-import { catchUp, oldestSeq, startedOver, take, takeOlder } from './history';
+import { FrameHandler } from './frames';
+import { MemberSearches } from './membersearch';
+import { MessageSearch } from './messagesearch';
 import { Outbox } from './outbox';
-import { filesBase, wsFromHTTP } from './peers';
-import {
-  LOBBY,
-  isPrivate,
-  MAX_ATTACHMENTS,
-  PROTOCOL_VERSION,
-  roomKey,
-  utf8Length,
-  type Announcement,
-  type ClientFrame,
-  type Control,
-  type ErrorFrame,
-  type HistoryAnswer,
-  type Joined,
-  type Limits,
-  type Member,
-  type Message,
-  type SearchResults,
-  type ServerFrame,
-  type Welcome,
-} from './protocol';
-import { awaitingJoin, inRoom, Rooms, type Room } from './rooms';
-import { checkQuery, historyRequest, searchHits } from './search';
-import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, Focus, LocalFile, SearchState, SocketLike } from './types';
+import { LOBBY, MAX_ATTACHMENTS, roomKey, utf8Length, type ClientFrame, type Control, type Member } from './protocol';
+import { inRoom, Rooms, type Room } from './rooms';
+import { RoomSync } from './roomsync';
+import { Session } from './session';
+import type { ClientEvent, ClientOptions, ClientState, Clock, FilesInfo, LocalFile, SocketLike } from './types';
 
 export type * from './types';
 export type { RoomState } from './rooms';
 export { mentions };
 
-/** Errors without a ref that answer a search of ours. */
-const SEARCH_REFUSALS: ReadonlySet<string> = new Set(['bad_query', 'search_off', 'rate_limited', 'internal']);
-/** How many of the host's announcements a client keeps (the host keeps as many). */
-const MAX_ANNOUNCEMENTS = 3;
-
-/** Errors that name a room we asked to join (or create, or open a conversation in): that join is off. */
-const JOIN_REFUSALS: ReadonlySet<string> = new Set(['bad_room_name', 'forbidden', 'room_exists', 'too_many_rooms', 'no_such_member']);
-
 export class LanchatClient {
   readonly url: string;
-  private name: string;
-  private hostToken?: string;
-  private joinCode?: string;
-  private device?: string;
-  private session?: string;
   private readonly clock: Clock;
-  private readonly typingMs: number;
   private readonly conn: Connection;
-  private host?: { id: string; name: string };
-  private me?: Member;
-  /** our member ids on earlier sessions with this host (boxes we failed over from) */
-  private readonly formerIds = new Set<string>();
-  private limits?: Limits;
-  /** the member's files key from the last welcome (none: the host takes no files) */
-  private filesKey?: string;
+  private readonly session: Session;
   private readonly rooms: Rooms;
   private readonly outbox: Outbox;
-  private active = LOBBY;
-  /** rooms named in the last hello's resume: the host joins us to them by itself */
-  private resuming = new Set<string>();
-  private dmPending = false;
-  private previous = LOBBY;
-  /** the room last made active, and how many of its messages were unread then */
-  private opened: { key: string; unread: number } = { key: LOBBY, unread: 0 };
-  private visible = true;
-  /** the message search asked last */
-  private searching?: SearchState;
-  /** the message to bring into view */
-  private focus?: Focus;
-  /** the host's announcements we know of, oldest first, and how many the user has not dismissed */
-  private announcements: Announcement[] = [];
-  private unseenAnnouncements = 0;
+  private readonly active: ActiveRoom;
+  private readonly sync: RoomSync;
+  private readonly messageSearch: MessageSearch;
+  private readonly memberSearches: MemberSearches;
+  private readonly announcements: Announcements;
+  private readonly frames: FrameHandler;
 
   private listeners = new Set<(s: ClientState) => void>();
   private eventListeners = new Set<(e: ClientEvent) => void>();
@@ -98,13 +68,8 @@ export class LanchatClient {
 
   constructor(opts: ClientOptions) {
     this.url = opts.url;
-    this.name = opts.name.trim();
-    this.hostToken = opts.hostToken || undefined;
-    this.joinCode = opts.joinCode || undefined;
-    this.device = opts.device;
-    this.session = opts.session;
+    this.session = new Session(opts);
     this.clock = opts.clock ?? browserClock;
-    this.typingMs = opts.typingMs ?? 4000;
     this.conn = new Connection(
       {
         url: this.url,
@@ -115,7 +80,7 @@ export class LanchatClient {
       },
       {
         opened: () => this.hello(),
-        frame: (f) => this.handle(f),
+        frame: (f) => this.frames.handle(f),
         dropped: () => {
           this.outbox.disconnected();
           this.rooms.disconnected();
@@ -127,6 +92,10 @@ export class LanchatClient {
       },
     );
     this.rooms = new Rooms(this.clock, () => this.changed());
+    this.active = new ActiveRoom(this.rooms, () => this.changed());
+    this.announcements = new Announcements(this.session.mine);
+    this.messageSearch = new MessageSearch({ rooms: this.rooms, session: this.session, conn: this.conn, changed: () => this.changed() });
+    this.memberSearches = new MemberSearches({ rooms: this.rooms, conn: this.conn, clock: this.clock });
     this.outbox = new Outbox({
       clock: this.clock,
       rooms: this.rooms,
@@ -134,6 +103,32 @@ export class LanchatClient {
       transmit: (f) => this.transmit(f),
       ready: (r) => this.isOnline() && r.state === 'joined',
       sent: (clientId, key) => this.emit({ type: 'sent', room: this.rooms.get(key)?.name ?? key, clientId }),
+    });
+    this.sync = new RoomSync({
+      rooms: this.rooms,
+      outbox: this.outbox,
+      session: this.session,
+      active: this.active,
+      conn: this.conn,
+      emit: (e) => this.emit(e),
+      caughtUp: (r) => {
+        // a message to show that is older than this history: ask for it
+        this.messageSearch.loadFocus(r);
+        this.memberSearches.joined(r);
+      },
+    });
+    this.frames = new FrameHandler({
+      conn: this.conn,
+      session: this.session,
+      rooms: this.rooms,
+      outbox: this.outbox,
+      sync: this.sync,
+      messageSearch: this.messageSearch,
+      memberSearches: this.memberSearches,
+      announcements: this.announcements,
+      typingMs: opts.typingMs ?? 4000,
+      changed: () => this.changed(),
+      emit: (e) => this.emit(e),
     });
     this.rooms.room(LOBBY, LOBBY).wanted = true;
     for (const r of opts.rooms ?? []) {
@@ -162,7 +157,7 @@ export class LanchatClient {
   }
 
   get sessionToken(): string | undefined {
-    return this.session;
+    return this.session.token;
   }
 
   connect(): void {
@@ -181,29 +176,19 @@ export class LanchatClient {
 
   /** setName changes the name used for the next hello (after name_taken, say). */
   setName(name: string): void {
-    this.name = name.trim();
-    this.session = undefined;
+    this.session.setName(name);
   }
 
   setJoinCode(code: string): void {
-    this.joinCode = code.trim() || undefined;
+    this.session.setJoinCode(code);
   }
 
   join(name: string): void {
-    if (!roomKey(name)) return;
-    const r = this.rooms.room(name);
-    r.wanted = true;
-    this.rooms.revive(r);
-    this.rooms.touch(r);
-    if (this.isOnline() && !inRoom(r)) this.requestJoin(r);
+    this.sync.join(name);
   }
 
   leave(name: string): void {
-    const r = this.rooms.find(name);
-    if (!r || r.key === LOBBY) return;
-    r.wanted = false;
-    this.rooms.touch(r);
-    if (this.isOnline() && (inRoom(r) || awaitingJoin(r))) this.transmit({ type: 'leave', room: r.name });
+    this.sync.leave(name);
   }
 
   createRoom(name: string): void {
@@ -217,9 +202,9 @@ export class LanchatClient {
    */
   send(roomName: string, text: string, replyTo?: number): { clientId?: string; error?: string } {
     if (!text.trim()) return { error: 'empty_text' };
-    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    return { clientId: this.outbox.add(r, text, this.me ?? { id: '', name: this.name }, undefined, this.replyOf(r, replyTo)) };
+    return { clientId: this.outbox.add(r, text, this.session.author, undefined, this.replyOf(r, replyTo)) };
   }
 
   /** replyOf is what a reply to seq shows at once: the seq and, when we have the original, its author. */
@@ -240,7 +225,7 @@ export class LanchatClient {
   /** edit replaces the text of our message seq (within limits.edit_seconds); an error code when it cannot go. */
   edit(roomName: string, seq: number, text: string): { clientId?: string; error?: string } {
     if (!text.trim()) return { error: 'empty_text' };
-    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.find(roomName);
     if (!r) return { error: 'no_such_room' };
     return { clientId: this.outbox.addEvent(r, { type: 'edit', target: seq, text }) };
@@ -269,7 +254,7 @@ export class LanchatClient {
 
   /** isMine: a member id is us (now, or on a box we failed over from). */
   isMine(id: string): boolean {
-    return this.mine(id);
+    return this.session.mine(id);
   }
 
   /**
@@ -278,11 +263,7 @@ export class LanchatClient {
    * (what follows comes again and is deduplicated) and returns false.
    */
   ensureLoaded(roomName: string, seq: number): boolean {
-    const r = this.rooms.find(roomName);
-    if (!r) return false;
-    if (r.bySeq.has(seq) && !r.bySeq.get(seq)!.startsWith('e:')) return true;
-    if (seq >= 1 && this.isOnline()) this.resync(r, seq - 1);
-    return false;
+    return this.sync.ensureLoaded(roomName, seq);
   }
 
   /**
@@ -295,9 +276,9 @@ export class LanchatClient {
   sendFiles(roomName: string, text: string, files: LocalFile[], replyTo?: number): { clientId?: string; error?: string } {
     if (!files.length) return this.send(roomName, text, replyTo);
     if (files.length > MAX_ATTACHMENTS) return { error: 'too_many_files' };
-    if (this.limits && utf8Length(text) > this.limits.max_text) return { error: 'text_too_long' };
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
     const r = this.rooms.room(roomName);
-    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.me ?? { id: '', name: this.name }, files, this.replyOf(r, replyTo)) };
+    return { clientId: this.outbox.add(r, text.trim() ? text : '', this.session.author, files, this.replyOf(r, replyTo)) };
   }
 
   /** releaseFiles sends a held message with the ids of its finished uploads. */
@@ -317,15 +298,7 @@ export class LanchatClient {
 
   /** files says how this host takes files now; undefined when it takes none (or before the first welcome). */
   get files(): FilesInfo | undefined {
-    const l = this.limits;
-    if (!this.filesKey || !l?.max_file || !l.uploads) return undefined;
-    let base: string;
-    try {
-      base = filesBase(this.conn.url);
-    } catch {
-      return undefined;
-    }
-    return { key: this.filesKey, base, maxFile: l.max_file, uploads: l.uploads };
+    return this.session.files(this.conn.url);
   }
 
   /** online: connected and welcomed, now. */
@@ -356,7 +329,7 @@ export class LanchatClient {
   /** announce sends text to every member of the host (host and co-hosts only); an error code when it cannot go at all. */
   announce(text: string): string | undefined {
     if (!text.trim()) return 'empty_text';
-    if (this.limits && utf8Length(text) > this.limits.max_text) return 'text_too_long';
+    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return 'text_too_long';
     if (!this.isOnline()) return 'offline';
     this.control('announce', { text });
     return undefined;
@@ -364,15 +337,13 @@ export class LanchatClient {
 
   /** seenAnnouncements: the user saw (dismissed) the announcements so far; the badge clears. */
   seenAnnouncements(): void {
-    if (!this.unseenAnnouncements) return;
-    this.unseenAnnouncements = 0;
-    this.changed();
+    if (this.announcements.seen()) this.changed();
   }
 
   /** dm opens the private conversation with a member; it becomes the active room when it arrives. */
   dm(memberId: string): void {
     if (!this.isOnline()) return;
-    this.dmPending = true;
+    this.active.dmAsked();
     this.transmit({ type: 'dm', member: memberId });
   }
 
@@ -386,16 +357,7 @@ export class LanchatClient {
    * goes out with the room's next joined. It returns whether a frame went out.
    */
   searchMembers(roomName: string, query: string, limit = 50): boolean {
-    const r = this.rooms.find(roomName);
-    if (!r) return false;
-    const q = query.trim();
-    if (!q) {
-      this.rooms.search(r, undefined);
-      return false;
-    }
-    const n = Math.min(Math.max(Math.floor(limit) || 50, 1), 200);
-    this.rooms.search(r, q, n);
-    return this.askMembers(r);
+    return this.memberSearches.ask(roomName, query, limit);
   }
 
   /**
@@ -406,19 +368,12 @@ export class LanchatClient {
    * the state's search then says so too.
    */
   search(query: string): string | undefined {
-    const q = query.trim();
-    const bad = checkQuery(q) ?? (this.limits && !this.limits.search ? 'search_off' : undefined) ?? (this.isOnline() ? undefined : 'offline');
-    this.searching = { query: q, pending: !bad, results: [], more: false, error: bad };
-    if (!bad) this.transmit({ type: 'search', query: q });
-    this.changed();
-    return bad;
+    return this.messageSearch.ask(query);
   }
 
   /** clearSearch ends the message search: its answer, if it comes, is dropped. */
   clearSearch(): void {
-    if (!this.searching) return;
-    this.searching = undefined;
-    this.changed();
+    this.messageSearch.clear();
   }
 
   /**
@@ -433,23 +388,19 @@ export class LanchatClient {
     const r = this.rooms.room(roomName);
     this.join(r.name);
     this.setActive(r.name);
-    this.focus = { room: r.key, seq };
-    this.loadFocus(r);
-    this.changed();
+    this.messageSearch.show(r, seq);
   }
 
   /** focused: the view showed the focused message (or gave up on it). */
   focused(): void {
-    if (!this.focus) return;
-    this.focus = undefined;
-    this.changed();
+    this.messageSearch.focused();
   }
 
   /** typing tells the room the user is typing, at most once per limits.typing_ms. */
   typing(roomName: string): void {
     const r = this.rooms.find(roomName);
     if (!r || !inRoom(r) || !this.isOnline()) return;
-    const every = this.limits?.typing_ms ?? 2000;
+    const every = this.session.limits?.typing_ms ?? 2000;
     const now = this.clock.now();
     if (now - r.lastTypingSent < every) return;
     r.lastTypingSent = now;
@@ -461,22 +412,12 @@ export class LanchatClient {
    * messages count as unread in every room, the active one too.
    */
   setVisible(visible: boolean): void {
-    this.visible = visible;
-    if (visible) this.setActive(this.active);
+    this.active.setVisible(visible);
   }
 
   /** setActive marks the room the user is looking at: its unread count clears. */
   setActive(roomName: string): void {
-    const key = roomKey(roomName);
-    if (key !== this.active) this.previous = this.active;
-    this.active = key;
-    const r = this.rooms.get(key);
-    this.opened = { key, unread: r?.unread ?? 0 };
-    if (r && (r.unread || r.mentions)) {
-      r.unread = 0;
-      r.mentions = 0;
-      this.rooms.touch(r);
-    } else this.changed();
+    this.active.set(roomName);
   }
 
   /**
@@ -485,13 +426,10 @@ export class LanchatClient {
    * it once, to put its "new messages" line above the first of them.
    */
   unreadWhenOpened(roomName: string): number {
-    return this.opened.key === roomKey(roomName) ? this.opened.unread : 0;
+    return this.active.unreadWhenOpened(roomName);
   }
 
   // ---- talking to the host ----------------------------------------------
-
-  /** mine: a member id that is us, now or on a box we failed over from. */
-  private readonly mine = (id: string): boolean => (this.me !== undefined && id === this.me.id) || this.formerIds.has(id);
 
   private isOnline(): boolean {
     return this.conn.online;
@@ -503,386 +441,7 @@ export class LanchatClient {
 
   /** hello greets the host, resuming the session and the rooms it can name. */
   private hello(): void {
-    const rooms: Record<string, number> = {};
-    this.resuming.clear();
-    for (const r of this.rooms.values()) {
-      if (r.wanted && r.known && r.state !== 'gone') {
-        rooms[r.name] = r.lastSeq;
-        this.resuming.add(r.key);
-      }
-    }
-    const hello: ClientFrame = { type: 'hello', version: PROTOCOL_VERSION, name: this.name };
-    if (this.session || this.resuming.size) {
-      hello.resume = {};
-      if (this.session) hello.resume.session = this.session;
-      if (Object.keys(rooms).length) hello.resume.rooms = rooms;
-    }
-    if (this.joinCode) hello.join_code = this.joinCode;
-    // The host token goes only to the address we were given (the own host), never to another box.
-    if (this.hostToken && this.conn.url === this.url) hello.host_token = this.hostToken;
-    if (this.device) hello.device = this.device;
-    this.transmit(hello);
-  }
-
-  /** requestJoin asks to be in a room, from the last seq we have when the resume could name it. */
-  private requestJoin(r: Room): void {
-    this.rooms.toJoining(r);
-    const f: ClientFrame = { type: 'join', room: r.name };
-    if (r.known) f.since = r.lastSeq;
-    this.transmit(f);
-  }
-
-  /** askMembers sends the room's pending member search, when it can go out now. */
-  private askMembers(r: Room): boolean {
-    if (!r.search || !this.isOnline() || !inRoom(r)) return false;
-    if (!r.search.pending) this.rooms.search(r, r.search.query, r.search.limit);
-    this.transmit({ type: 'members', room: r.name, query: r.search.query, limit: r.search.limit });
-    return true;
-  }
-
-  /** loadFocus asks for the older history the focused message needs, when it is in this room and not shown yet. */
-  private loadFocus(r: Room): void {
-    const f = this.focus;
-    if (!f || f.room !== r.key || !inRoom(r) || !this.isOnline() || r.loadingOlder !== undefined) return;
-    const ask = historyRequest(oldestSeq(r) ?? r.lastSeq + 1, f.seq, r.firstKept);
-    if (!ask) return;
-    r.loadingOlder = ask.before;
-    this.transmit({ type: 'history', room: r.name, before: ask.before, limit: ask.limit });
-  }
-
-  /** onHistory takes older messages in; if the focused message needs more still, it asks again. */
-  private onHistory(h: HistoryAnswer): void {
-    const r = this.rooms.find(h.room);
-    if (!r || r.loadingOlder === undefined || r.loadingOlder !== h.before) return;
-    r.loadingOlder = undefined;
-    if (typeof h.first_kept === 'number') r.firstKept = h.first_kept;
-    const added = takeOlder(r, Array.isArray(h.messages) ? h.messages : [], this.mine);
-    this.rooms.older(r, added);
-    if (added.length) this.loadFocus(r);
-    else this.changed();
-  }
-
-  private onSearchResults(f: SearchResults): void {
-    if (!this.searching || this.searching.query !== f.query) return;
-    this.searching = { query: f.query, pending: false, results: searchHits(f.results), more: !!f.more };
-    this.changed();
-  }
-
-  /** resync asks again, from since, for a joined room (a gap, or its history started over); what is sent waits for the answer. */
-  private resync(r: Room, since: number): void {
-    if (this.rooms.toResyncing(r)) this.transmit({ type: 'join', room: r.name, since });
-  }
-
-  // ---- frames -----------------------------------------------------------
-
-  private handle(f: ServerFrame): void {
-    switch (f.type) {
-      case 'welcome':
-        return this.onWelcome(f);
-      case 'joined':
-        return this.onJoined(f);
-      case 'left': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.toIdle(r);
-        return;
-      }
-      case 'ack':
-        return this.outbox.ack(f.client_id, f.seq, f.id, f.ts);
-      case 'message':
-      case 'poll':
-      case 'reaction':
-      case 'edited':
-      case 'vote':
-      case 'poll_closed': {
-        const r = this.rooms.find(f.room);
-        if (r) this.accept(r, f);
-        return;
-      }
-      case 'typing': {
-        const r = this.rooms.find(f.room);
-        if (r && f.from && !this.mine(f.from.id)) this.rooms.typing(r, f.from, this.typingMs);
-        return;
-      }
-      case 'presence': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.presence(r, f, this.me?.id, this.formerIds);
-        return;
-      }
-      case 'rooms':
-        return this.rooms.list(f.rooms);
-      case 'error':
-        return this.onError(f);
-      case 'deleted': {
-        const r = this.rooms.find(f.room);
-        if (!r) return;
-        const key = r.bySeq.get(f.seq);
-        const e = r.entries.find((x) => (key && x.key === key) || (x.kind === 'message' && x.id === f.id));
-        if (e) this.rooms.replace(r, e.key, (m) => ({ ...m, text: '', deleted: true, attachments: undefined, files: undefined }));
-        return;
-      }
-      case 'renamed':
-        return this.onRenamed(f.room, f.name);
-      case 'closed': {
-        const r = this.rooms.find(f.room);
-        if (!r) return;
-        if (this.active === r.key) this.active = LOBBY;
-        this.rooms.toGone(r);
-        this.rooms.notice(r, 'closed');
-        return;
-      }
-      case 'members': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.membersList(r, f);
-        return;
-      }
-      case 'search_results':
-        return this.onSearchResults(f);
-      case 'history':
-        return this.onHistory(f);
-      case 'pinned': {
-        const r = this.rooms.find(f.room);
-        if (r) this.rooms.pin(r, f.message);
-        return;
-      }
-      case 'announcement':
-        return this.announced([f]);
-      case 'host': {
-        // the host was renamed: the same host (its id), a new name
-        if (this.host && f.host?.id === this.host.id && typeof f.host.name === 'string') {
-          this.host = { ...this.host, name: f.host.name };
-          this.changed();
-        }
-        return;
-      }
-      case 'limits': {
-        // the whole limits object, as in welcome (who may send files changed)
-        if (f.limits && typeof f.limits === 'object') {
-          this.limits = f.limits;
-          this.changed();
-        }
-        return;
-      }
-      case 'member': {
-        const m = f.member;
-        if (!m?.id) return;
-        // the frame carries the whole member: an absent muted or role means none
-        if (this.me?.id === m.id) this.me = { ...m };
-        this.rooms.member(m);
-        return;
-      }
-    }
-  }
-
-  private onWelcome(w: Welcome): void {
-    // A welcome from another box of the cluster than the one we were on: the
-    // failover went there. Each box has its own host id, but the same rooms,
-    // seqs and epoch: everything carries over.
-    const failedOver = this.conn.url !== this.conn.home;
-    if (this.host && this.host.id !== w.host.id && !failedOver) {
-      // A different host answers at this address: nothing carries over.
-      for (const r of this.rooms.values()) this.rooms.reset(r);
-      this.formerIds.clear();
-    }
-    if (this.me && this.me.id !== w.member.id) this.formerIds.add(this.me.id);
-    this.formerIds.delete(w.member.id);
-    const boxes: string[] = [];
-    for (const link of w.boxes ?? []) {
-      try {
-        boxes.push(wsFromHTTP(link));
-      } catch {
-        /* not a URL: skip it */
-      }
-    }
-    this.conn.setBoxes(boxes);
-    // welcome.epoch (the id of the host's history database) is deliberately
-    // not acted on here: every room we are in gets a joined, which carries the
-    // same epoch, and onJoined handles a changed one room by room. Resetting
-    // here could not save a round trip anyway: the host answers the rooms
-    // named in hello.resume by itself, from the seqs we sent before we knew.
-    this.host = w.host;
-    this.me = w.member;
-    this.session = w.session;
-    this.limits = w.limits;
-    this.filesKey = typeof w.files_key === 'string' && w.files_key ? w.files_key : undefined;
-    if (Array.isArray(w.announcements)) this.announced(w.announcements);
-    this.rooms.list(w.rooms ?? []);
-    for (const name of w.gone_rooms ?? []) {
-      const r = this.rooms.find(name);
-      if (r) this.markGone(r);
-    }
-    for (const r of this.rooms.values()) {
-      if (!r.wanted || r.state === 'gone') continue;
-      // The lobby, and the rooms named in hello.resume: the host sends joined by itself.
-      if (r.key === LOBBY || this.resuming.has(r.key)) this.rooms.toJoining(r);
-      else this.requestJoin(r);
-    }
-    this.conn.welcome();
-  }
-
-  private onJoined(j: Joined): void {
-    const r = this.rooms.room(j.room, j.room);
-    const hist = j.history ?? [];
-    // the box we failed over from may still list us under an earlier id: that is no one else
-    this.rooms.joined(r, this.formerIds.size && j.members ? { ...j, members: j.members.filter((m) => !this.formerIds.has(m.id)) } : j, this.me?.id);
-    this.rooms.toJoined(r);
-    // A history that started over: seqs from before mean nothing now. Keep
-    // what we show, start counting afresh, fetch it all.
-    if (startedOver(r, j)) {
-      this.rooms.reset(r);
-      r.historyEpoch = j.epoch;
-      this.rooms.notice(r, 'reset');
-      this.resync(r, 0);
-      return;
-    }
-    if (j.epoch) r.historyEpoch = j.epoch;
-    r.known = true;
-    if (this.dmPending && isPrivate(r.name)) {
-      this.dmPending = false;
-      this.active = r.key;
-      r.unread = r.mentions = 0;
-    }
-    const { added, patches, events, filled, gapBefore, gapAfter } = catchUp(r, hist, j.last_seq, this.outbox, this.mine);
-    if (gapBefore) this.rooms.notice(r, 'gap');
-    this.rooms.fill(r, filled);
-    this.rooms.merge(r, added, patches);
-    for (const ev of events) this.rooms.applyEvent(r, ev);
-    if (gapAfter) this.rooms.notice(r, 'gap');
-    if (typeof j.first_kept === 'number') r.firstKept = j.first_kept;
-    this.outbox.flush(r);
-    // a message to show that is older than this history: ask for it
-    this.loadFocus(r);
-    // a search asked before this joined (offline, or on the previous connection) goes out now
-    if (r.large && r.search) this.askMembers(r);
-  }
-
-  /**
-   * accept takes a live message into a room: drops duplicates (by seq, by id,
-   * and copies of our own messages by client_id) and detects gaps, which make
-   * the client re-join with since.
-   */
-  private accept(r: Room, m: Message): void {
-    if (typeof m.seq !== 'number') return;
-    if (m.seq <= r.lastSeq) {
-      this.described(r, m);
-      return;
-    }
-    if (m.seq > r.lastSeq + 1) {
-      // a gap: ask for what is missing (once; a room already resyncing waits for its answer)
-      this.resync(r, r.lastSeq);
-      return;
-    }
-    const t = take(r, m, this.outbox, this.mine);
-    if (!t) return;
-    if (t.kind === 'event') {
-      this.rooms.applyEvent(r, t.event);
-      return;
-    }
-    if (t.kind === 'own') {
-      this.rooms.replace(r, t.key, (e) => ({ ...e, ...t.patch }));
-      return;
-    }
-    const entry = t.entry;
-    this.rooms.insert(r, entry);
-    r.typing.delete(m.from.id);
-    if (!entry.own) {
-      if (r.key !== this.active || !this.visible) {
-        r.unread++;
-        if (mentions(m.text, this.me?.name) || mentionsEveryone(m.text, m.from)) r.mentions++;
-      }
-      this.emit({ type: 'message', room: r.name, entry });
-    }
-  }
-
-  /**
-   * described takes the files of a message we already have: our own, whose
-   * ack came first (it carries no attachments), so the echo that follows
-   * says what the host stored.
-   */
-  private described(r: Room, m: Message): void {
-    if (!Array.isArray(m.attachments) || !m.attachments.length || m.deleted) return;
-    const key = r.bySeq.get(m.seq);
-    if (!key) return;
-    const e = r.entries.find((x) => x.key === key);
-    if (e?.kind !== 'message' || e.attachments || e.deleted || !e.own) return;
-    const attachments = m.attachments;
-    this.rooms.replace(r, key, (x) => ({ ...x, attachments, files: undefined }));
-  }
-
-  private onRenamed(from: string, to: string): void {
-    const r = this.rooms.find(from);
-    if (!r) return;
-    const oldKey = r.key;
-    if (this.active === oldKey) this.active = roomKey(to);
-    this.rooms.rename(r, to);
-    this.outbox.renamed(oldKey, r.key);
-  }
-
-  private onError(e: ErrorFrame): void {
-    this.conn.error(e.code);
-    const ref = e.ref ?? '';
-    const outRoom = ref ? this.outbox.answered(ref) : undefined;
-    if (outRoom !== undefined) {
-      // the error names one of our messages
-      const r = this.rooms.get(outRoom);
-      if (e.code === 'not_in_room' && r && r.wanted && r.state !== 'gone') {
-        // We thought we were in; join again (unless a join is on its way) and the message goes out after.
-        if (awaitingJoin(r)) this.rooms.toJoining(r);
-        else this.requestJoin(r);
-      } else {
-        if (e.code === 'no_such_room' && r) this.markGone(r);
-        this.outbox.fail(ref, e.code);
-      }
-    } else if (ref) {
-      // the error names a room
-      const r = this.rooms.find(ref);
-      if (r && e.code === 'rate_limited' && r.search?.pending) {
-        // our member search was one request too many: ask the same again in a second, unless another came since
-        const asked = r.search;
-        this.clock.setTimeout(() => {
-          if (r.search === asked) this.askMembers(r);
-        }, 1000);
-      }
-      if (r && e.code === 'no_such_room') this.markGone(r);
-      else if (r && JOIN_REFUSALS.has(e.code)) this.rooms.joinRefused(r);
-      // a history query refused: do not wait for its answer
-      if (r) r.loadingOlder = undefined;
-    } else if (this.searching?.pending && SEARCH_REFUSALS.has(e.code)) {
-      // no ref: the answer to our search
-      this.searching = { ...this.searching, pending: false, error: e.code };
-      this.changed();
-    }
-    this.emit({ type: 'error', code: e.code, ref: e.ref, message: e.message });
-  }
-
-  /**
-   * announced takes announcements (live, or a welcome's): those new to us
-   * (by id) are kept, the newest few, and count as unseen (unless ours); the newest of
-   * them is told to the listeners (one notification for a welcome's few).
-   * One seen before (a reconnect's welcome) is neither kept twice nor told.
-   */
-  private announced(list: Announcement[]): void {
-    let newest: Announcement | undefined;
-    for (const a of list) {
-      if (!a || typeof a.id !== 'string' || typeof a.text !== 'string' || this.announcements.some((x) => x.id === a.id)) continue;
-      this.announcements = [...this.announcements, a].slice(-MAX_ANNOUNCEMENTS);
-      // our own is news to everyone else, not to us
-      if (!this.mine(a.from?.id ?? '')) this.unseenAnnouncements = Math.min(this.unseenAnnouncements + 1, MAX_ANNOUNCEMENTS);
-      newest = a;
-    }
-    if (!newest) return;
-    this.changed();
-    this.emit({ type: 'announcement', announcement: newest });
-  }
-
-  /** markGone: the host says the room does not exist. A room that never did goes without a notice, and the user goes back to where they were. */
-  private markGone(r: Room): void {
-    const was = inRoom(r) || r.known || r.entries.length > 0;
-    if (!was && this.active === r.key) {
-      const prev = this.rooms.get(this.previous);
-      this.active = prev && prev.state !== 'gone' ? prev.key : LOBBY;
-    }
-    this.rooms.toGone(r);
-    if (was) this.rooms.notice(r, 'gone');
+    this.transmit(this.session.hello(this.sync.resume(), this.conn.url === this.url));
   }
 
   // ---- notifying --------------------------------------------------------
@@ -911,16 +470,16 @@ export class LanchatClient {
   private buildSnapshot(): ClientState {
     return {
       status: this.conn.status,
-      host: this.host,
-      me: this.me,
-      limits: this.limits,
+      host: this.session.host,
+      me: this.session.me,
+      limits: this.session.limits,
       files: this.files,
       rooms: this.rooms.views(),
-      active: this.active,
-      search: this.searching,
-      focus: this.focus,
-      announcements: this.announcements,
-      unseenAnnouncements: this.unseenAnnouncements,
+      active: this.active.key,
+      search: this.messageSearch.latest,
+      focus: this.messageSearch.focus,
+      announcements: this.announcements.list,
+      unseenAnnouncements: this.announcements.unseen,
     };
   }
 }
