@@ -117,7 +117,7 @@ type Server struct {
 	port     atomic.Int64
 	pollOnce sync.Once
 	poller   atomic.Pointer[netwait.Poller] // parks idle readers (nil: not started, or unsupported)
-	pollWG   sync.WaitGroup  // its Run
+	pollWG   sync.WaitGroup                 // its Run
 
 	mu       sync.Mutex
 	live     map[*wsConn]struct{}
