@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mentions } from './client';
-import { parseBatch, utf8Length } from './protocol';
+import { parseBatch, textError, utf8Length, type Limits } from './protocol';
 import { bob, joined, msg, welcome } from './testing/fakes';
 import { messages, online, room, setup, texts } from './testing/harness';
 
@@ -13,6 +13,22 @@ describe('parseBatch', () => {
     expect(utf8Length('abc')).toBe(3);
     expect(utf8Length('ação')).toBe(6);
     expect(utf8Length('😀')).toBe(4);
+  });
+});
+
+describe('textError', () => {
+  const limits = { max_text: 4 } as Limits;
+  it('refuses blank text, unless files carry the message', () => {
+    expect(textError('', limits)).toBe('empty_text');
+    expect(textError(' \n\t', undefined)).toBe('empty_text');
+    expect(textError('', limits, true)).toBeUndefined();
+    expect(textError('  ', limits, true)).toBeUndefined();
+  });
+  it('refuses text longer than the host takes, in UTF-8 bytes, once the limit is known', () => {
+    expect(textError('abcd', limits)).toBeUndefined();
+    expect(textError('ação', limits)).toBe('text_too_long'); // 6 bytes > 4
+    expect(textError('ação', limits, true)).toBe('text_too_long');
+    expect(textError('x'.repeat(10000), undefined)).toBeUndefined();
   });
 });
 

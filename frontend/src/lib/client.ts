@@ -37,7 +37,7 @@ import { FrameHandler } from './frames';
 import { MemberSearches } from './membersearch';
 import { MessageSearch } from './messagesearch';
 import { Outbox } from './outbox';
-import { LOBBY, MAX_ATTACHMENTS, roomKey, utf8Length, type ClientFrame, type Control, type Member } from './protocol';
+import { LOBBY, MAX_ATTACHMENTS, roomKey, textError, type ClientFrame, type Control, type Member } from './protocol';
 import { inRoom, Rooms, type Room } from './rooms';
 import { RoomSync } from './roomsync';
 import { Session } from './session';
@@ -201,8 +201,8 @@ export class LanchatClient {
    * message shows at once as pending; it goes out when the room is joined.
    */
   send(roomName: string, text: string, replyTo?: number): { clientId?: string; error?: string } {
-    if (!text.trim()) return { error: 'empty_text' };
-    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
+    const error = textError(text, this.session.limits);
+    if (error) return { error };
     const r = this.rooms.room(roomName);
     return { clientId: this.outbox.add(r, text, this.session.author, undefined, this.replyOf(r, replyTo)) };
   }
@@ -224,8 +224,8 @@ export class LanchatClient {
 
   /** edit replaces the text of our message seq (within limits.edit_seconds); an error code when it cannot go. */
   edit(roomName: string, seq: number, text: string): { clientId?: string; error?: string } {
-    if (!text.trim()) return { error: 'empty_text' };
-    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
+    const error = textError(text, this.session.limits);
+    if (error) return { error };
     const r = this.rooms.find(roomName);
     if (!r) return { error: 'no_such_room' };
     return { clientId: this.outbox.addEvent(r, { type: 'edit', target: seq, text }) };
@@ -276,7 +276,8 @@ export class LanchatClient {
   sendFiles(roomName: string, text: string, files: LocalFile[], replyTo?: number): { clientId?: string; error?: string } {
     if (!files.length) return this.send(roomName, text, replyTo);
     if (files.length > MAX_ATTACHMENTS) return { error: 'too_many_files' };
-    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return { error: 'text_too_long' };
+    const error = textError(text, this.session.limits, true);
+    if (error) return { error };
     const r = this.rooms.room(roomName);
     return { clientId: this.outbox.add(r, text.trim() ? text : '', this.session.author, files, this.replyOf(r, replyTo)) };
   }
@@ -328,8 +329,8 @@ export class LanchatClient {
 
   /** announce sends text to every member of the host (host and co-hosts only); an error code when it cannot go at all. */
   announce(text: string): string | undefined {
-    if (!text.trim()) return 'empty_text';
-    if (this.session.limits && utf8Length(text) > this.session.limits.max_text) return 'text_too_long';
+    const error = textError(text, this.session.limits);
+    if (error) return error;
     if (!this.isOnline()) return 'offline';
     this.control('announce', { text });
     return undefined;

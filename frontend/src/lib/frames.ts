@@ -10,7 +10,7 @@ import type { MessageSearch } from './messagesearch';
 import type { Outbox } from './outbox';
 import { wsFromHTTP } from './peers';
 import type { Announcement, ErrorFrame, ServerFrame, Welcome } from './protocol';
-import type { Rooms } from './rooms';
+import type { Room, Rooms } from './rooms';
 import type { RoomSync } from './roomsync';
 import type { Session } from './session';
 import type { ClientEvent } from './types';
@@ -36,16 +36,18 @@ export class FrameHandler {
   /** handle takes one frame from the host. */
   handle(f: ServerFrame): void {
     const { session, rooms, outbox, sync, messageSearch, typingMs } = this.deps;
+    // a frame about one room goes to fn when we know the room, and is dropped when we do not
+    const withRoom = (name: string, fn: (r: Room) => void): void => {
+      const r = rooms.find(name);
+      if (r) fn(r);
+    };
     switch (f.type) {
       case 'welcome':
         return this.welcome(f);
       case 'joined':
         return sync.joined(f);
-      case 'left': {
-        const r = rooms.find(f.room);
-        if (r) rooms.toIdle(r);
-        return;
-      }
+      case 'left':
+        return withRoom(f.room, (r) => rooms.toIdle(r));
       case 'ack':
         return outbox.ack(f.client_id, f.seq, f.id, f.ts);
       case 'message':
@@ -53,51 +55,32 @@ export class FrameHandler {
       case 'reaction':
       case 'edited':
       case 'vote':
-      case 'poll_closed': {
-        const r = rooms.find(f.room);
-        if (r) sync.accept(r, f);
-        return;
-      }
-      case 'typing': {
-        const r = rooms.find(f.room);
-        if (r && f.from && !session.mine(f.from.id)) rooms.typing(r, f.from, typingMs);
-        return;
-      }
-      case 'presence': {
-        const r = rooms.find(f.room);
-        if (r) rooms.presence(r, f, session.me?.id, session.formerIds);
-        return;
-      }
+      case 'poll_closed':
+        return withRoom(f.room, (r) => sync.accept(r, f));
+      case 'typing':
+        return withRoom(f.room, (r) => {
+          if (f.from && !session.mine(f.from.id)) rooms.typing(r, f.from, typingMs);
+        });
+      case 'presence':
+        return withRoom(f.room, (r) => rooms.presence(r, f, session.me?.id, session.formerIds));
       case 'rooms':
         return rooms.list(f.rooms);
       case 'error':
         return this.error(f);
-      case 'deleted': {
-        const r = rooms.find(f.room);
-        if (r) sync.deleted(r, f);
-        return;
-      }
+      case 'deleted':
+        return withRoom(f.room, (r) => sync.deleted(r, f));
       case 'renamed':
         return sync.renamed(f.room, f.name);
-      case 'closed': {
-        const r = rooms.find(f.room);
-        if (r) sync.closed(r);
-        return;
-      }
-      case 'members': {
-        const r = rooms.find(f.room);
-        if (r) rooms.membersList(r, f);
-        return;
-      }
+      case 'closed':
+        return withRoom(f.room, (r) => sync.closed(r));
+      case 'members':
+        return withRoom(f.room, (r) => rooms.membersList(r, f));
       case 'search_results':
         return messageSearch.answered(f);
       case 'history':
         return messageSearch.older(f);
-      case 'pinned': {
-        const r = rooms.find(f.room);
-        if (r) rooms.pin(r, f.message);
-        return;
-      }
+      case 'pinned':
+        return withRoom(f.room, (r) => rooms.pin(r, f.message));
       case 'announcement':
         return this.announced([f]);
       case 'host':

@@ -555,3 +555,14 @@ export function utf8Length(s: string): number {
   }
   return n;
 }
+
+/**
+ * textError says why text cannot go out at all: empty_text when it is blank
+ * (unless, with mayBeBlank, files carry the message), text_too_long when it
+ * is longer than limits.max_text (before the first welcome no limit is known).
+ */
+export function textError(text: string, limits: Limits | undefined, mayBeBlank = false): 'empty_text' | 'text_too_long' | undefined {
+  if (!mayBeBlank && !text.trim()) return 'empty_text';
+  if (limits && utf8Length(text) > limits.max_text) return 'text_too_long';
+  return undefined;
+}

@@ -9,7 +9,7 @@ import type { ActiveRoom } from './activeroom';
 import type { Connection } from './connection';
 import { mentionsEveryone } from './conversation';
 import { mentions } from './format';
-import { catchUp, startedOver, take } from './history';
+import { catchUp, EVENT_KEY, startedOver, take } from './history';
 import type { Outbox } from './outbox';
 import { LOBBY, roomKey, type ClientFrame, type Deleted, type Joined, type Message, type Welcome } from './protocol';
 import { awaitingJoin, inRoom, type Room, type Rooms } from './rooms';
@@ -91,7 +91,7 @@ export class RoomSync {
   ensureLoaded(roomName: string, seq: number): boolean {
     const r = this.deps.rooms.find(roomName);
     if (!r) return false;
-    if (r.bySeq.has(seq) && !r.bySeq.get(seq)!.startsWith('e:')) return true;
+    if (r.bySeq.has(seq) && !r.bySeq.get(seq)!.startsWith(EVENT_KEY)) return true;
     if (seq >= 1 && this.deps.conn.online) this.resync(r, seq - 1);
     return false;
   }

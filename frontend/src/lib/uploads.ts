@@ -24,7 +24,6 @@ import {
   CHUNK_SIZE,
   RETRY_DELAYS,
   UNFINISHED_MS,
-  UPLOAD_ERRORS,
   uploadBlock,
   checkFiles,
   uploadError,

@@ -1,5 +1,7 @@
 import { derived, get, writable } from 'svelte/store';
 import { LOCALES, pickLocale, translate, type Locale, type Params } from '../i18n';
+import { formatBytes } from '../lib/attachments';
+import { MAX_ATTACHMENTS } from '../lib/protocol';
 
 function initial(): Locale {
   const nav = typeof navigator !== 'undefined' ? navigator.languages ?? [navigator.language] : [];
@@ -23,10 +25,25 @@ export function tr(key: string, params?: Params): string {
 
 /** errorText puts a protocol error code into words; unknown codes get a generic sentence. */
 export function errorText(code: string, ref?: string): string {
-  const l = get(locale);
+  return errorIn(get(locale), code, ref);
+}
+
+function errorIn(l: Locale, code: string, ref?: string): string {
   const key = 'error.' + code;
   const s = translate(l, key, { ref: ref ?? '' });
   return s === key ? translate(l, 'error.unknown', { code }) : s;
+}
+
+/**
+ * fileErrorText puts the error code of an upload (see UPLOAD_ERRORS) into
+ * words, files.error.<code>, with the file's name and the largest file the
+ * host takes; any other code gets errorText's words (with ref). l is the
+ * language: a component passes $locale, so that its words follow a change.
+ */
+export function fileErrorText(code: string, about: { name?: string; maxFile?: number; ref?: string } = {}, l: Locale = get(locale)): string {
+  const key = 'files.error.' + code;
+  const s = translate(l, key, { name: about.name ?? '', max: formatBytes(about.maxFile ?? 0, l), n: MAX_ATTACHMENTS });
+  return s === key ? errorIn(l, code, about.ref) : s;
 }
 
 locale.subscribe((l) => {
