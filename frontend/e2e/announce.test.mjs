@@ -152,3 +152,81 @@ test('a member who connects later, and everyone after a host restart, gets the p
   for (const x of [u.teacher, u.bruno, u.dani]) await pinned(x).waitFor({ state: 'detached' });
   for (const x of Object.values(u)) assert.deepEqual(x.pageErrors, [], `${x.name}: no script errors`);
 });
+
+test('what a member dismissed stays seen across a reload, opens again from the Announcements button, and a new one raises the badge again', async () => {
+  const ap = u.ana.page;
+  const bp = u.bruno.page;
+  // Bruno, on a phone in Portuguese, dismisses it too (Ana did before the host restarted)
+  await bp.getByRole('button', { name: 'Entendi' }).click();
+  await bp.locator('[data-testid=announcements]').waitFor({ state: 'detached' });
+
+  // a reload brings the announcement again in the welcome: no bar, no badge, no toast
+  for (const x of [u.ana, u.bruno]) {
+    await x.page.reload();
+    await online(x);
+    await x.page.locator('[data-testid=announcements-open]').waitFor({ state: 'attached' }); // the welcome's announcements are in
+    assert.equal(await x.page.locator('[data-testid=announcements]').count(), 0, `${x.name}: no bar after a reload`);
+    assert.equal(await x.page.locator('[data-testid=announcements-unseen]').count(), 0, `${x.name}: no badge after a reload`);
+    assert.equal(await x.page.locator('[data-testid=menu-unread]').count(), 0, `${x.name}: nothing unread after a reload`);
+    assert.equal(await x.page.locator('[data-testid=toast]', { hasText: 'Break: back in' }).count(), 0, `${x.name}: no toast after a reload`);
+  }
+
+  // at a desk: the button opens the recent ones, the focus on them; Escape closes them and gives the focus back
+  const open = ap.getByRole('button', { name: 'Announcements', exact: true });
+  await open.click();
+  const again = ap.getByRole('region', { name: 'Recent announcements' });
+  await again.waitFor();
+  assert.match(await again.innerText(), /Teacher.*Break: back in 10 minutes/s);
+  assert.equal(await ap.evaluate(() => document.activeElement?.id), 'announcements-title', 'the focus is on the announcements');
+  assert.equal(await ap.locator('[data-testid=announcements-badge]').count(), 0, 'nothing new among them');
+  await shot(u.ana, '66-announcements-again');
+  await axe(u.ana, 'the recent announcements opened again');
+  await ap.keyboard.press('Escape');
+  await again.waitFor({ state: 'detached' });
+  assert.equal(await open.evaluate((b) => b === document.activeElement), true, 'the focus is back on the button');
+  await open.click();
+  await again.getByRole('button', { name: 'Close' }).click();
+  await again.waitFor({ state: 'detached' });
+
+  // on a phone, in Portuguese: the button is in the menu, which closes to show them
+  await bp.locator('[data-testid=menu-button]').click();
+  const bOpen = bp.locator('#menu-drawer').getByRole('button', { name: 'Avisos', exact: true });
+  await bOpen.waitFor();
+  await shot(u.bruno, '67-announcements-button-phone-pt');
+  await bOpen.click();
+  await bp.locator('#menu-drawer.open').waitFor({ state: 'detached' });
+  const bAgain = bp.getByRole('region', { name: 'Avisos recentes' });
+  await bAgain.waitFor();
+  assert.match(await bAgain.innerText(), /Teacher.*Break: back in 10 minutes/s);
+  assert.equal(await bp.evaluate(() => document.activeElement?.id), 'announcements-title', 'the focus is on the announcements');
+  assert.equal(await bp.evaluate(() => document.documentElement.scrollWidth), 390, 'nothing sticks out sideways');
+  await shot(u.bruno, '68-announcements-again-phone-pt');
+  await axe(u.bruno, 'the recent announcements opened again, on a phone, in Portuguese');
+  await bAgain.getByRole('button', { name: 'Fechar' }).click();
+  await bAgain.waitFor({ state: 'detached' });
+  assert.equal(await bp.evaluate(() => document.activeElement?.getAttribute('role')), 'log', 'the focus goes to the conversation');
+
+  // a new announcement: the bar and the badges again, for both
+  await u.teacher.page.locator('[data-testid=announce-form]').getByLabel('Announcement to everyone').fill('Quiz at 11');
+  await u.teacher.page.locator('[data-testid=announce-form]').getByRole('button', { name: 'Send to everyone' }).click();
+  await ap.getByRole('region', { name: 'Announcement' }).filter({ hasText: 'Quiz at 11' }).waitFor();
+  assert.equal(await ap.locator('[data-testid=announcements-badge]').innerText(), '1 new');
+  assert.equal(await ap.getByRole('button', { name: 'Announcements 1 new', exact: true }).count(), 1, 'the button counts it too');
+  await shot(u.ana, '69-announcement-new-again');
+  await bp.getByRole('region', { name: 'Aviso' }).filter({ hasText: 'Quiz at 11' }).waitFor();
+  assert.equal(await bp.locator('[data-testid=announcements-badge]').innerText(), '1 novo');
+  await bp.locator('[data-testid=menu-unread]').waitFor();
+  assert.doesNotMatch(await bp.locator('[data-testid=announcements]').innerText(), /Break: back in/, 'only the new one is in the bar');
+
+  // not dismissed yet: a reload keeps it new; dismissed, the next reload does not
+  await ap.reload();
+  await online(u.ana);
+  await ap.locator('[data-testid=announcements-badge]', { hasText: '1 new' }).waitFor();
+  await ap.getByRole('button', { name: 'Got it' }).click();
+  await ap.locator('[data-testid=announcements]').waitFor({ state: 'detached' });
+  await ap.reload();
+  await online(u.ana);
+  await ap.locator('[data-testid=announcements-open]').waitFor();
+  assert.equal(await ap.locator('[data-testid=announcements]').count(), 0);
+  for (const x of [u.teacher, u.ana, u.bruno]) assert.deepEqual(x.pageErrors, [], `${x.name}: no script errors`);
+});

@@ -273,6 +273,8 @@ export const en = {
   'announce.new.one': '{n} new',
   'announce.new.other': '{n} new',
   'announce.seen': 'Got it',
+  'announce.open': 'Announcements',
+  'announce.recent': 'Recent announcements',
   'announce.label': 'Announcement to everyone',
   'announce.hint': 'Everyone connected gets it with a notification, in any room.',
   'announce.send': 'Send to everyone',

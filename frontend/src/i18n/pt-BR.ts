@@ -275,6 +275,8 @@ export const ptBR: Record<keyof typeof en, string> = {
   'announce.new.one': '{n} novo',
   'announce.new.other': '{n} novos',
   'announce.seen': 'Entendi',
+  'announce.open': 'Avisos',
+  'announce.recent': 'Avisos recentes',
   'announce.label': 'Aviso para todos',
   'announce.hint': 'Todos os conectados recebem, com uma notificação, em qualquer sala.',
   'announce.send': 'Enviar para todos',

@@ -93,7 +93,7 @@ export class LanchatClient {
     );
     this.rooms = new Rooms(this.clock, () => this.changed());
     this.active = new ActiveRoom(this.rooms, () => this.changed());
-    this.announcements = new Announcements(this.session.mine);
+    this.announcements = new Announcements(this.session.mine, opts.seenAnnouncements);
     this.messageSearch = new MessageSearch({ rooms: this.rooms, session: this.session, conn: this.conn, changed: () => this.changed() });
     this.memberSearches = new MemberSearches({ rooms: this.rooms, conn: this.conn, clock: this.clock });
     this.outbox = new Outbox({

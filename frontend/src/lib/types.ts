@@ -2,6 +2,7 @@
 // the parts of the platform it uses (a WebSocket, timers), so tests can hand
 // it fakes. client.ts re-exports all of them.
 
+import type { SeenPlace } from './announcements';
 import type { Announcement, Attachment, Limits, Member, Message, SearchHit, Uploads } from './protocol';
 
 /** The parts of a WebSocket the client uses, so tests can hand it a fake. */
@@ -227,6 +228,8 @@ export interface ClientOptions {
   ackTimeoutMs?: number;
   /** how long a typing hint lasts */
   typingMs?: number;
+  /** where the announcements the user saw are remembered for a later page (see announcements.ts); none: for this page only */
+  seenAnnouncements?: SeenPlace;
 }
 
 export type ClientEvent =

@@ -219,6 +219,38 @@ describe('hosts', () => {
     expect(s2.of('join')).toEqual([{ type: 'join', room: 'general' }]);
   });
 
+  it('remembers the announcements seen per host: a reload raises no badge or toast for them, another host keeps its own', () => {
+    const ann = (id: string) => ({ type: 'announcement', id, from: bob, text: 'intervalo ' + id, ts: 1764067300000 });
+    const toasted = (h: Hosts) => get(h.toasts).filter((t) => t.text.startsWith('toast.announcement')).length;
+    const first = setup();
+    first.hosts.start();
+    first.sockets.last.open();
+    first.sockets.last.push({ ...welcome(), announcements: [ann('a1')] }, joined('lobby', [], 0));
+    const own = first.hosts.session('own')!.client;
+    expect(own.state.unseenAnnouncements).toBe(1);
+    expect(toasted(first.hosts)).toBe(1);
+    own.seenAnnouncements();
+    expect(JSON.parse(first.storage.getItem('lanchat.announcements.h-own')!)).toEqual(['a1']);
+
+    // the page again, on the same device
+    const second = setup();
+    second.storage.m = first.storage.m;
+    second.hosts.start();
+    second.sockets.last.open();
+    second.sockets.last.push({ ...welcome('other'), announcements: [ann('a1')] }, joined('lobby', [], 0));
+    expect(second.hosts.session('own')!.client.state.unseenAnnouncements).toBe(0);
+    expect(toasted(second.hosts)).toBe(0);
+    // a peer is another host: what was seen on the own host counts nothing there
+    second.fb.emitPeers([{ id: 'h-lab', name: 'Lab', addr: '10.0.0.7', port: 47801 }]);
+    second.hosts.open('peer:h-lab');
+    second.sockets.last.open();
+    second.sockets.last.push({ ...welcome('lab', { id: 'm-me', name: 'Alice' }, 'h-lab'), announcements: [ann('a1')] }, joined('lobby', [], 0));
+    expect(second.hosts.session('peer:h-lab')!.client.state.unseenAnnouncements).toBe(1);
+    expect(toasted(second.hosts)).toBe(1);
+    second.hosts.session('peer:h-lab')!.client.seenAnnouncements();
+    expect(JSON.parse(second.storage.getItem('lanchat.announcements.peer:h-lab')!)).toEqual(['a1']);
+  });
+
   it('names the own host as the host says it is: its welcome, then a rename while it runs', async () => {
     const settled = () => new Promise((r) => setTimeout(r, 0));
     const { hosts, sockets } = setup();

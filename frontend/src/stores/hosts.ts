@@ -91,6 +91,7 @@ export function firstAnswer(s: HostSession): Promise<string | undefined> {
 const roomsKey = (hostId: string) => `lanchat.rooms.${hostId}`;
 const sessionKey = (hostId: string) => `lanchat.session.${hostId}`;
 const uploadsKey = (hostId: string) => `lanchat.uploads.${hostId}`;
+const announcementsKey = (hostId: string) => `lanchat.announcements.${hostId}`;
 
 /** Errors a client reports that the connection banner already explains. */
 const SHOWN_ELSEWHERE = new Set(['name_taken', 'bad_name', 'join_code_required', 'join_code_wrong', 'replaced', 'shutting_down', 'version_unsupported', 'kicked', 'banned']);
@@ -281,6 +282,7 @@ export class Hosts {
       session,
       socket: this.deps.socket,
       joinCode: entry.own ? this.deps.joinCode : undefined,
+      seenAnnouncements: { storage, key: announcementsKey(id) },
     });
     const state = readable<ClientState>(client.state, (set) => client.subscribe(set));
     const uploads = new Uploads({
