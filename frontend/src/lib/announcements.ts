@@ -19,7 +19,9 @@ export interface SeenPlace {
 export class Announcements {
   /** the announcements we know of, oldest first (a new array at each change) */
   list: Announcement[] = [];
-  /** how many of them the user has not dismissed */
+  /** those of them the user has not seen (dismissed, or sent), oldest first */
+  fresh: Announcement[] = [];
+  /** how many of them the user has not seen */
   unseen = 0;
   /** the ids of those the user saw, or sent: they do not count as unseen (remembered, read at the start) */
   private readonly seenIds: Set<string>;
@@ -69,7 +71,8 @@ export class Announcements {
   }
 
   private count(): void {
-    this.unseen = this.list.filter((a) => !this.seenIds.has(a.id)).length;
+    this.fresh = this.list.filter((a) => !this.seenIds.has(a.id));
+    this.unseen = this.fresh.length;
   }
 
   /** remember keeps the ids seen among the announcements we hold (the host holds no others): older ones are dropped. */

@@ -75,6 +75,16 @@ describe('announcements', () => {
     expect(events.some((e) => e.type === 'announcement')).toBe(true);
   });
 
+  it('lists the unseen ones as new, not the newest: a co-host\'s, then ours', () => {
+    const { client, sockets } = setup();
+    const s = online(client, sockets);
+    s.push(ann('c1', 'from the co-host'), { ...ann('o1', 'mine'), from: { id: 'm-me', name: 'Alice', role: 'host' } });
+    expect(client.state.unseenAnnouncements).toBe(1);
+    expect(client.state.newAnnouncements.map((a) => a.id)).toEqual(['c1']);
+    client.seenAnnouncements();
+    expect(client.state.newAnnouncements).toEqual([]);
+  });
+
   it('sends announce controls and refuses what cannot go', () => {
     const { client, sockets } = setup();
     expect(client.announce('oi')).toBe('offline');

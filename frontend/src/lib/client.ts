@@ -481,6 +481,7 @@ export class LanchatClient {
       focus: this.messageSearch.focus,
       announcements: this.announcements.list,
       unseenAnnouncements: this.announcements.unseen,
+      newAnnouncements: this.announcements.fresh,
     };
   }
 }

@@ -209,6 +209,8 @@ export interface ClientState {
   announcements: Announcement[];
   /** how many of them arrived since the user last dismissed them */
   unseenAnnouncements: number;
+  /** those of them not seen yet, oldest first (not necessarily the newest: our own count as seen) */
+  newAnnouncements: Announcement[];
 }
 
 export interface ClientOptions {
