@@ -505,11 +505,13 @@ test('on a phone the rooms and the host list are a menu', async () => {
   await context.close();
 });
 
-test('the name is remembered', async () => {
+test('the name, and the room on screen, are remembered', async () => {
   const { ana } = users;
+  await openRoom(ana, 'general');
   await ana.page.reload();
   await online(ana);
   await ana.page.getByText('Você é Ana').waitFor();
+  await ana.page.locator('button[data-room="general"][aria-current=true]').waitFor({ state: 'attached' });
   for (const u of Object.values(users)) assert.deepEqual(u.pageErrors, [], `${u.name}: no script errors`);
 });
 

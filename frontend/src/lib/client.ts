@@ -134,6 +134,7 @@ export class LanchatClient {
     for (const r of opts.rooms ?? []) {
       if (roomKey(r) !== LOBBY) this.rooms.room(r).wanted = true;
     }
+    if (opts.active && this.rooms.get(roomKey(opts.active))?.wanted) this.active.set(opts.active);
   }
 
   // ---- public API -------------------------------------------------------

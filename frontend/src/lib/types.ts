@@ -224,6 +224,8 @@ export interface ClientOptions {
   session?: string;
   /** rooms to be in besides the lobby */
   rooms?: string[];
+  /** the room the user was looking at on an earlier page: one of rooms (or the lobby), the active room again */
+  active?: string;
   socket?: SocketFactory;
   clock?: Clock;
   backoff?: { baseMs?: number; maxMs?: number };

@@ -219,6 +219,32 @@ describe('hosts', () => {
     expect(s2.of('join')).toEqual([{ type: 'join', room: 'general' }]);
   });
 
+  it('opens the room one was looking at on the next start, or the lobby when one has left it', async () => {
+    const first = setup();
+    first.hosts.start();
+    const s = first.sockets.last;
+    s.open();
+    s.push(welcome(), joined('lobby', [], 0));
+    const client = first.hosts.session('own')!.client;
+    client.join('general');
+    s.push(joined('general', [], 0));
+    client.setActive('general');
+    await Promise.resolve();
+    expect(first.storage.getItem('lanchat.active.h-own')).toBe('general');
+
+    const second = setup();
+    second.storage.m = new Map(first.storage.m);
+    second.hosts.start();
+    expect(second.hosts.session('own')!.client.state.active).toBe('general');
+
+    // a room no longer among those one is in is not opened again
+    second.storage.m.set('lanchat.rooms.h-own', '[]');
+    const third = setup();
+    third.storage.m = second.storage.m;
+    third.hosts.start();
+    expect(third.hosts.session('own')!.client.state.active).toBe('lobby');
+  });
+
   it('remembers the announcements seen per host: a reload raises no badge or toast for them, another host keeps its own', () => {
     const ann = (id: string) => ({ type: 'announcement', id, from: bob, text: 'intervalo ' + id, ts: 1764067300000 });
     const toasted = (h: Hosts) => get(h.toasts).filter((t) => t.text.startsWith('toast.announcement')).length;

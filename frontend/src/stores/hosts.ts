@@ -89,6 +89,7 @@ export function firstAnswer(s: HostSession): Promise<string | undefined> {
 }
 
 const roomsKey = (hostId: string) => `lanchat.rooms.${hostId}`;
+const activeKey = (hostId: string) => `lanchat.active.${hostId}`;
 const sessionKey = (hostId: string) => `lanchat.session.${hostId}`;
 const uploadsKey = (hostId: string) => `lanchat.uploads.${hostId}`;
 const announcementsKey = (hostId: string) => `lanchat.announcements.${hostId}`;
@@ -266,7 +267,9 @@ export class Hosts {
     const id = entry.own ? this.deps.self.id : entry.key;
     let rooms: string[] = [];
     let session: string | undefined;
+    let active: string | undefined;
     try {
+      active = storage?.getItem(activeKey(id)) ?? undefined;
       rooms = JSON.parse(storage?.getItem(roomsKey(id)) ?? '[]');
       session = globalThis.sessionStorage?.getItem(sessionKey(id)) ?? undefined;
     } catch {
@@ -279,6 +282,7 @@ export class Hosts {
       hostToken: entry.own ? this.deps.self.host_token : undefined,
       device: this.deps.device,
       rooms: Array.isArray(rooms) ? rooms.filter((r) => typeof r === 'string') : [],
+      active,
       session,
       socket: this.deps.socket,
       joinCode: entry.own ? this.deps.joinCode : undefined,
@@ -300,17 +304,20 @@ export class Hosts {
         if (st.host?.name) this.ownName.set(st.host.name);
       });
     }
+    // The rooms one is in, and the one on screen, for the next start.
     let remembered = JSON.stringify(rooms);
+    let rememberedActive = active;
     client.subscribe((st) => {
       const wanted = st.rooms.filter((r) => r.wanted && !r.gone && r.key !== 'lobby').map((r) => r.name);
       const sig = JSON.stringify(wanted);
-      if (sig === remembered) return;
-      remembered = sig;
       try {
-        storage?.setItem(roomsKey(id), sig);
+        if (sig !== remembered) storage?.setItem(roomsKey(id), sig);
+        if (st.active !== rememberedActive) storage?.setItem(activeKey(id), st.active);
       } catch {
         /* storage full or blocked */
       }
+      remembered = sig;
+      rememberedActive = st.active;
     });
     // Keep the session token and rooms for a reload of this tab.
     client.on((e) => {
