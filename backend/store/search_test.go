@@ -208,11 +208,8 @@ func TestSearchLimitNewestFirst(t *testing.T) {
 // gets its messages indexed by the migration, tombstones left out.
 func TestSearchIndexMigrated(t *testing.T) {
 	path := t.TempDir() + "/v3.db"
-	_, conn := rawDB(t, path)
+	_, conn := rawDBAt(t, path, 3)
 	ctx := context.Background()
-	if err := migrate(ctx, conn, 3); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := conn.ExecContext(ctx, `
 INSERT INTO rooms (key, name, last_seq) VALUES ('general', 'General', 2);
 INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted) VALUES
