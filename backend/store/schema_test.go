@@ -70,12 +70,13 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 6 {
+	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 7 {
 		t.Fatalf("version %d, SchemaVersion %d", v, SchemaVersion)
 	}
 	schema := schemaOf(t, path)
 	for _, want := range []string{"table messages", "table rooms", "index messages_client", "index messages_ts", "index messages_recipient", "table meta",
-		"table messages_fts", "trigger messages_fts_insert", "trigger messages_fts_delete", "trigger messages_fts_update", "index messages_target"} {
+		"table messages_fts", "trigger messages_fts_insert", "trigger messages_fts_delete", "trigger messages_fts_update", "index messages_target",
+		"trigger messages_fts_edit", "trigger messages_fts_unedit"} {
 		if !slices.ContainsFunc(schema, func(s string) bool { return strings.HasPrefix(s, want+":") }) {
 			t.Errorf("schema lacks %s:\n%s", want, strings.Join(schema, "\n"))
 		}
