@@ -17,11 +17,15 @@ import (
 type Searcher interface {
 	// Search returns up to limit messages of the rooms (store keys) whose
 	// text has every term (see protocol.SearchTerms) as the start of one of
-	// its words, newest first. Tombstones are never found.
+	// its words, newest first. The text is the message's current one, as
+	// Fold reads it: an edited message is found by its newest edit's words,
+	// not by those the edit removed. Events (an edit among them) are never
+	// results; tombstones are never found.
 	Search(terms, rooms []string, limit int) ([]Found, error)
 }
 
-// Found is a message a search found, with its room's store key.
+// Found is a message a search found, with its room's store key. Its Text
+// is its current text (its newest edit's, when edited).
 type Found struct {
 	Room    string
 	Message protocol.Message
@@ -42,9 +46,9 @@ func Matches(text string, terms []string) bool {
 }
 
 // Search finds messages as the SQLite store does, by scanning what the
-// memory store keeps: newest first, in the order they were stored. The
-// rooms are copied under the store's lock and scanned after it, so appends
-// do not wait for the scan.
+// memory store keeps: newest first, in the order they were stored, each by
+// its current text. The rooms are copied under the store's lock and scanned
+// after it, so appends do not wait for the scan.
 func (s *MemoryStore) Search(terms, rooms []string, limit int) ([]Found, error) {
 	if len(terms) == 0 || limit <= 0 {
 		return nil, nil
@@ -64,10 +68,29 @@ func (s *MemoryStore) Search(terms, rooms []string, limit int) ([]Found, error) 
 	s.mu.Unlock()
 	var out []Found
 	var stamps []uint64
+	type by struct {
+		target uint64
+		author string
+	}
 	for _, r := range copies {
 		n := 0
+		// An edit comes after the message it edits: going back from the
+		// newest, the first edit of a message by its author is its newest.
+		edits := map[by]string{}
 		for i := len(r.msgs) - 1; i >= 0 && n < limit; i-- {
-			if m := r.msgs[i]; !m.Deleted && Matches(m.Text, terms) {
+			m := r.msgs[i]
+			if m.FrameType() == protocol.TypeEdited && !m.Deleted {
+				if _, ok := edits[by{m.Target, m.From.ID}]; !ok {
+					edits[by{m.Target, m.From.ID}] = m.Text
+				}
+			}
+			if m.Deleted || protocol.IsEvent(m.FrameType()) {
+				continue
+			}
+			if text, ok := edits[by{m.Seq, m.From.ID}]; ok {
+				m.Text = text
+			}
+			if Matches(m.Text, terms) {
 				out = append(out, Found{Room: r.key, Message: m})
 				stamps = append(stamps, r.stamps[i])
 				n++
@@ -276,29 +299,12 @@ func (c *Conn) search(f protocol.Search) *protocol.Problem {
 		if len(found) > protocol.SearchResultsMax {
 			found, res.More = found[:protocol.SearchResultsMax], true
 		}
-		type at struct {
-			room string
-			seq  uint64
-		}
-		seen := map[at]bool{}
 		for _, fd := range found {
 			m := fd.Message
-			if m.Deleted || names[fd.Room] == "" {
+			if t := m.FrameType(); m.Deleted || names[fd.Room] == "" || t != protocol.TypeMessage && t != protocol.TypePoll {
 				continue // the store's answer is checked, not trusted
 			}
-			seq := m.Seq
-			switch m.FrameType() {
-			case protocol.TypeMessage, protocol.TypePoll:
-			case protocol.TypeEdited:
-				seq = m.Target // an edit's words are found in the message it edits
-			default:
-				continue // other events carry no words of their own
-			}
-			if seen[at{fd.Room, seq}] {
-				continue // the message and its edit: one result
-			}
-			seen[at{fd.Room, seq}] = true
-			res.Results = append(res.Results, protocol.SearchHit{Room: names[fd.Room], Seq: seq, ID: m.ID,
+			res.Results = append(res.Results, protocol.SearchHit{Room: names[fd.Room], Seq: m.Seq, ID: m.ID,
 				From: m.From, TS: m.TS, Snippet: Snippet(m.Text, terms)})
 		}
 	}

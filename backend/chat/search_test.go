@@ -352,14 +352,20 @@ func FuzzSnippet(f *testing.F) {
 	})
 }
 
-// An edit's words find the message it edits; a reaction is never a result.
+// An edit's words find the message it edits, the words it took out no
+// longer do; the result is the message (its id, its time) with its text
+// as edited. A reaction is never a result.
 func TestSearchFindsEditsAtTheirMessage(t *testing.T) {
 	h, _ := newTestHub(t, Config{})
 	ana, as := connect(t, h, "Ana")
 	bruno, bs := connect(t, h, "Bruno")
 	join(t, ana, "general")
 	join(t, bruno, "general")
-	seq := say(t, ana, "general", "g1", "a prova é na sexta")
+	ack, p := ana.Post(protocol.Send{Room: "general", ClientID: "g1", Text: "a prova é na sexta"})
+	if p != nil {
+		t.Fatal(p)
+	}
+	seq := ack.Seq
 	if p := ana.Handle(protocol.Edit{Room: "general", ClientID: "e1", Target: seq, Text: "a prova é na segunda"}); p != nil {
 		t.Fatal(p)
 	}
@@ -372,5 +378,23 @@ func TestSearchFindsEditsAtTheirMessage(t *testing.T) {
 	}
 	if got, want := searchFor(t, bruno, bs, "prova"), []string{"general/1"}; !slices.Equal(got, want) {
 		t.Errorf("found %v, want %v: the message and its edit are one result", got, want)
+	}
+	if got := searchFor(t, bruno, bs, "sexta"); len(got) != 0 {
+		t.Errorf("the word the edit took out found %v", got)
+	}
+	if p := bruno.Handle(protocol.Search{Query: "segunda"}); p != nil {
+		t.Fatal(p)
+	}
+	res := take[protocol.SearchResults](bs)
+	if len(res) != 1 || len(res[0].Results) != 1 {
+		t.Fatalf("segunda answered %+v", res)
+	}
+	hit := res[0].Results[0]
+	var text strings.Builder
+	for _, part := range hit.Snippet {
+		text.WriteString(part.Text)
+	}
+	if hit.ID != ack.ID || hit.TS != ack.TS || text.String() != "a prova é na segunda" {
+		t.Errorf("hit %+v (snippet %q), want the message %s of %d as edited", hit, text.String(), ack.ID, ack.TS)
 	}
 }

@@ -102,6 +102,75 @@ ALTER TABLE messages ADD COLUMN target INTEGER;
 UPDATE messages SET target = ` + targetOf("body") + `;
 CREATE INDEX messages_target ON messages (room, target) WHERE target IS NOT NULL;
 `,
+	// v7: search finds a message by the words it has now. messages_fts
+	// holds, under each message's rowid (a message or a poll: not an
+	// event, not a tombstone), its current text: its newest edit's (as
+	// chat.Fold reads it: by its author, not masked by a delete), else its
+	// own. Edits are no longer indexed under their own rowids. An edit
+	// inserted, changed (masked by a delete) or pruned re-indexes the
+	// message it acts on. The migration takes the edits out of the index
+	// and re-indexes the messages they edited.
+	`
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+DELETE FROM messages_fts WHERE rowid IN (SELECT rowid FROM messages WHERE ` + isEdit("messages") + `);
+` + reindex(`(m.room, m.seq) IN (SELECT e.room, e.target FROM messages e WHERE `+isEdit("e")+`)`) + `;
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.target IS NULL BEGIN
+	` + indexNow("m.rowid = new.rowid") + `;
+END;
+CREATE TRIGGER messages_fts_edit AFTER INSERT ON messages WHEN ` + isEdit("new") + ` BEGIN
+	` + reindex("m.room = new.room AND m.seq = new.target") + `;
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body, deleted ON messages
+	WHEN new.target IS NULL OR ` + isEdit("new") + ` BEGIN
+	` + reindex("m.room = new.room AND m.seq = coalesce(new.target, new.seq)") + `;
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.target IS NULL BEGIN
+	DELETE FROM messages_fts WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER messages_fts_unedit AFTER DELETE ON messages WHEN ` + isEdit("old") + ` BEGIN
+	` + reindex("m.room = old.room AND m.seq = old.target") + `;
+END;
+`,
+}
+
+// isEdit, textNow, indexNow and reindex build migration 7 (and Search
+// reads with textNow): change them only together with a new migration.
+
+// isEdit is the SQL condition that the messages row a (a table alias, or
+// new or old in a trigger) is an edit.
+func isEdit(a string) string {
+	return `json_extract(` + a + `.body, '$.type') = 'edited'`
+}
+
+// textNow is the SQL expression for the text the message in row a shows
+// now, as chat.Fold reads it: its newest edit's by its author that a delete
+// did not mask, else its own. The unary + keeps the planner from walking
+// the room in seq order (sqlite_autoindex_messages_1) to save a sort:
+// messages_target finds the message's few events directly.
+func textNow(a string) string {
+	return `coalesce((SELECT json_extract(e.body, '$.text') FROM messages e
+		WHERE e.room = ` + a + `.room AND e.target = ` + a + `.seq AND ` + isEdit("e") + `
+		AND e.from_id = ` + a + `.from_id AND e.deleted = 0
+		ORDER BY +e.seq DESC LIMIT 1), json_extract(` + a + `.body, '$.text'))`
+}
+
+// indexNow is the SQL statement that indexes the current text (textNow) of
+// the messages m matching the condition where, leaving out events,
+// tombstones and messages without text.
+func indexNow(where string) string {
+	return `INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM (
+		SELECT m.rowid, ` + textNow("m") + ` AS text FROM messages m
+		WHERE m.target IS NULL AND m.deleted = 0 AND ` + where + `)
+	WHERE coalesce(text, '') != ''`
+}
+
+// reindex is the SQL statements that index afresh (indexNow) the messages
+// m matching the condition where.
+func reindex(where string) string {
+	return `DELETE FROM messages_fts WHERE rowid IN (SELECT m.rowid FROM messages m WHERE ` + where + `);
+	` + indexNow(where)
 }
 
 // targetOf is the SQL expression deriving the v6 column target from a

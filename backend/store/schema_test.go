@@ -25,6 +25,16 @@ func rawDB(t *testing.T, path string) (*sql.DB, *sql.Conn) {
 	return db, conn
 }
 
+// rawDBAt is rawDB of a database built as schema version v left it.
+func rawDBAt(t *testing.T, path string, v int) (*sql.DB, *sql.Conn) {
+	t.Helper()
+	db, conn := rawDB(t, path)
+	if err := migrate(context.Background(), conn, v); err != nil {
+		t.Fatal(err)
+	}
+	return db, conn
+}
+
 // schemaOf lists the database's tables and indexes as SQLite stores them.
 func schemaOf(t *testing.T, path string) []string {
 	t.Helper()
@@ -60,12 +70,13 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 6 {
+	if v := versionOf(t, path); v != SchemaVersion || SchemaVersion != 7 {
 		t.Fatalf("version %d, SchemaVersion %d", v, SchemaVersion)
 	}
 	schema := schemaOf(t, path)
 	for _, want := range []string{"table messages", "table rooms", "index messages_client", "index messages_ts", "index messages_recipient", "table meta",
-		"table messages_fts", "trigger messages_fts_insert", "trigger messages_fts_delete", "trigger messages_fts_update", "index messages_target"} {
+		"table messages_fts", "trigger messages_fts_insert", "trigger messages_fts_delete", "trigger messages_fts_update", "index messages_target",
+		"trigger messages_fts_edit", "trigger messages_fts_unedit"} {
 		if !slices.ContainsFunc(schema, func(s string) bool { return strings.HasPrefix(s, want+":") }) {
 			t.Errorf("schema lacks %s:\n%s", want, strings.Join(schema, "\n"))
 		}
@@ -92,11 +103,8 @@ func TestMigrateFromEmpty(t *testing.T) {
 func TestMigrateFromV1(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "v1.db")
-	_, conn := rawDB(t, path)
+	_, conn := rawDBAt(t, path, 1)
 	ctx := context.Background()
-	if err := migrate(ctx, conn, 1); err != nil {
-		t.Fatal(err)
-	}
 	_, err := conn.ExecContext(ctx, `
 INSERT INTO rooms (key, name, last_seq, topic, flags) VALUES ('general', 'General', 3, 'intro', '{"locked":true}');
 INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body) VALUES
@@ -169,11 +177,8 @@ INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body) VA
 // data and numbering, and the schema ends exactly like a fresh one.
 func TestMigrateFromV2(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v2.db")
-	_, conn := rawDB(t, path)
+	_, conn := rawDBAt(t, path, 2)
 	ctx := context.Background()
-	if err := migrate(ctx, conn, 2); err != nil {
-		t.Fatal(err)
-	}
 	_, err := conn.ExecContext(ctx, `
 INSERT INTO rooms (key, name, last_seq) VALUES ('general', 'Town Square', 2), ('@0a1b-2c3d', '@0a1b-2c3d', 1);
 INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted, recipient) VALUES
@@ -329,11 +334,8 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 // stored JSON (an event's, not a message's), so EventsOf finds them.
 func TestMigrateV3Events(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v3.db")
-	_, conn := rawDB(t, path)
+	_, conn := rawDBAt(t, path, 3)
 	ctx := context.Background()
-	if err := migrate(ctx, conn, 3); err != nil {
-		t.Fatal(err)
-	}
 	_, err := conn.ExecContext(ctx, `
 INSERT INTO rooms (key, name, last_seq) VALUES ('general', 'general', 3);
 INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body) VALUES

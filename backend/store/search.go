@@ -14,7 +14,10 @@ var _ chat.Searcher = (*Store)(nil)
 // every term as the start of one of its words (terms as
 // protocol.SearchTerms makes them), newest first (in the order they were
 // stored). Tombstones are never found: deleting a message takes it out of
-// the index (messages_fts, schema version 4), and so does retention.
+// the index (messages_fts, schema version 4), and so does retention. The
+// index holds each message's current text (schema version 7): an edited
+// message is found by its newest edit's words, and returned with them as
+// its Text; edits are never results of their own.
 func (s *Store) Search(terms, rooms []string, limit int) ([]chat.Found, error) {
 	if len(terms) == 0 || len(rooms) == 0 || limit <= 0 {
 		return nil, nil
@@ -24,7 +27,7 @@ func (s *Store) Search(terms, rooms []string, limit int) ([]chat.Found, error) {
 		return nil, err
 	}
 	rows, err := s.read.Query(`
-SELECT m.room, m.body FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
+SELECT m.room, m.body, coalesce(`+textNow("m")+`, '') FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
 WHERE messages_fts MATCH ?1
   AND m.room IN (SELECT value FROM json_each(?2))
   AND m.deleted = 0 AND m.recipient IS NULL
@@ -37,12 +40,14 @@ ORDER BY f.rowid DESC LIMIT ?3`, ftsQuery(terms), string(keys), limit)
 	for rows.Next() {
 		var f chat.Found
 		var body []byte
-		if err := rows.Scan(&f.Room, &body); err != nil {
+		var text string
+		if err := rows.Scan(&f.Room, &body, &text); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(body, &f.Message); err != nil {
 			return nil, fmt.Errorf("room %q: stored message: %w", f.Room, err)
 		}
+		f.Message.Text = text
 		out = append(out, f)
 	}
 	return out, rows.Err()

@@ -204,15 +204,146 @@ func TestSearchLimitNewestFirst(t *testing.T) {
 	}
 }
 
+// edit appends an edit by author of message target of room (as the hub
+// stores one: a message of its own, seq after the target's).
+func edit(t *testing.T, s chat.Store, room string, target uint64, author, text string) {
+	t.Helper()
+	e := protocol.Message{Type: protocol.TypeEdited, ID: fmt.Sprintf("e-%d", clockTick.Add(1)), Target: target,
+		From: protocol.Member{ID: author, Name: author}, Text: text,
+		TS: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(clockTick.Add(1)) * time.Second).UnixMilli()}
+	if _, _, err := s.Append(room, e); err != nil {
+		t.Fatalf("edit %s/%d: %v", room, target, err)
+	}
+}
+
+// TestSearchFindsCurrentText: an edited message is found by the words it
+// has now (its newest edit's, by its author, as chat.Fold shows it), at its
+// own seq and once; the words an edit took out no longer find it, and a
+// deleted message is found by none of them.
+func TestSearchFindsCurrentText(t *testing.T) {
+	cases := []struct {
+		name   string
+		edits  []string // texts of the author's edits of general/1 ("a prova é na sexta"), in order
+		other  string   // an edit of general/1 by another member, after them (Fold ignores it)
+		delete bool     // general/1 is deleted after its edits
+		text   string   // general/1's text as the search returns it, when found
+		want   map[string][]string
+	}{
+		{name: "not edited", text: "a prova é na sexta", want: map[string][]string{
+			"sexta": {"general/1"}, "prova": {"general/1"}, "segunda": {}}},
+		{name: "one edit", edits: []string{"a prova é na segunda"}, text: "a prova é na segunda", want: map[string][]string{
+			"sexta": {}, "segunda": {"general/1"}, "prova": {"general/1"}, "prova segunda": {"general/1"}, "prova sexta": {}}},
+		{name: "two edits", edits: []string{"a prova é na segunda", "a prova é na terça"}, text: "a prova é na terça", want: map[string][]string{
+			"sexta": {}, "segunda": {}, "terca": {"general/1"}, "prova": {"general/1"}}},
+		{name: "an edit emptied by the next", edits: []string{"adiada", ""}, want: map[string][]string{
+			"sexta": {}, "adiada": {}, "prova": {}}},
+		{name: "another member's edit", edits: []string{"a prova é na segunda"}, other: "a prova foi cancelada", text: "a prova é na segunda", want: map[string][]string{
+			"cancelada": {}, "segunda": {"general/1"}, "sexta": {}}},
+		{name: "edit then delete", edits: []string{"a prova é na segunda"}, delete: true, want: map[string][]string{
+			"sexta": {}, "segunda": {}, "prova": {}}},
+		{name: "two edits then delete", edits: []string{"a prova é na segunda", "a prova é na terça"}, delete: true, want: map[string][]string{
+			"sexta": {}, "segunda": {}, "terca": {}, "prova": {}}},
+	}
+	for kind, open := range searchStores() {
+		for _, c := range cases {
+			t.Run(kind+"/"+c.name, func(t *testing.T) {
+				s, _ := open(t, 0)
+				say(t, s, "general", 1, "a prova é na sexta")
+				say(t, s, "general", 2, "quem vem amanhã?")
+				seq := uint64(2)
+				for _, text := range c.edits {
+					edit(t, s, "general", 1, "m-1", text)
+					seq++
+				}
+				if c.other != "" {
+					edit(t, s, "general", 1, "m-2", c.other)
+					seq++
+				}
+				say(t, s, "general", int(seq+1), "nada a ver")
+				if c.delete {
+					if err := s.MarkDeleted("general", 1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for q, want := range c.want {
+					if got := found(t, s, q, []string{"general"}, 50); !slices.Equal(got, want) {
+						t.Errorf("%q found %v, want %v", q, got, want)
+					}
+				}
+				// Every message with a word starting with "a": each once, in
+				// the order stored (an edited one where it was posted),
+				// carrying what it says now.
+				res, err := s.Search(protocol.SearchTerms("a"), []string{"general"}, 50)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []uint64
+				for _, f := range res {
+					got = append(got, f.Message.Seq)
+					if f.Message.Seq == 1 && (f.Message.Text != c.text || f.Message.FrameType() != protocol.TypeMessage) {
+						t.Errorf("general/1 found as %q (%s), want %q", f.Message.Text, f.Message.FrameType(), c.text)
+					}
+				}
+				want := []uint64{seq + 1, 2}
+				if c.text != "" {
+					want = append(want, 1)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf(`"a" found %v, want %v`, got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestSearchPrunedEditedNotFound: once an edited message is no longer
+// kept, the words of its edits (still kept) find nothing.
+func TestSearchPrunedEditedNotFound(t *testing.T) {
+	for kind, open := range searchStores() {
+		t.Run(kind, func(t *testing.T) {
+			s, prune := open(t, 3)
+			say(t, s, "general", 1, "a prova é na sexta")
+			edit(t, s, "general", 1, "m-1", "a prova é na segunda")
+			say(t, s, "general", 3, "prova 3")
+			say(t, s, "general", 4, "prova 4")
+			prune()
+			if got := found(t, s, "segunda", []string{"general"}, 50); len(got) != 0 {
+				t.Errorf("the edit of a message no longer kept found %v", got)
+			}
+			if got := found(t, s, "prova", []string{"general"}, 50); !slices.Equal(got, []string{"general/4", "general/3"}) {
+				t.Errorf("after keeping 3: %v", got)
+			}
+		})
+	}
+}
+
+// TestSearchEditPrunedFirst: should retention take an edit and keep the
+// message it edits (by time, an edit stored with an older ts), the message
+// is found by what it says without that edit.
+func TestSearchEditPrunedFirst(t *testing.T) {
+	s, _ := openTemp(t, Options{Logger: quiet, noJanitor: true})
+	say(t, s, "general", 1, "a prova é na sexta")
+	edit(t, s, "general", 1, "m-1", "a prova é na segunda")
+	edit(t, s, "general", 1, "m-1", "a prova é na terça")
+	if err := s.do(func(*writeStmts) error {
+		_, err := s.wconn.ExecContext(context.Background(), `DELETE FROM messages WHERE room = 'general' AND seq = 3`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]string{"terca": {}, "segunda": {"general/1"}, "sexta": {}} {
+		if got := found(t, s, q, []string{"general"}, 50); !slices.Equal(got, want) {
+			t.Errorf("%q found %v, want %v", q, got, want)
+		}
+	}
+}
+
 // TestSearchIndexMigrated: a database written before the index (schema 3)
 // gets its messages indexed by the migration, tombstones left out.
 func TestSearchIndexMigrated(t *testing.T) {
 	path := t.TempDir() + "/v3.db"
-	_, conn := rawDB(t, path)
+	_, conn := rawDBAt(t, path, 3)
 	ctx := context.Background()
-	if err := migrate(ctx, conn, 3); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := conn.ExecContext(ctx, `
 INSERT INTO rooms (key, name, last_seq) VALUES ('general', 'General', 2);
 INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted) VALUES
@@ -233,6 +364,65 @@ INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, de
 	if got := found(t, s, "avaliacao", []string{"general"}, 10); !slices.Equal(got, []string{"general/3", "general/1"}) {
 		t.Errorf("after a new message: %v", got)
 	}
+}
+
+// TestSearchEditsMigrated: a database of schema 6 indexed an edit's text
+// under the edit and kept the message's old text; opening it (schema 7)
+// leaves each message indexed by what it says now, and new edits keep it so.
+func TestSearchEditsMigrated(t *testing.T) {
+	path := t.TempDir() + "/v6.db"
+	_, conn := rawDBAt(t, path, 6)
+	ctx := context.Background()
+	row := func(seq int, from, typ, extra, text string, deleted bool) string {
+		body := fmt.Sprintf(`{"type":%q,"room":"general","seq":%d,"id":"a%d","from":{"id":%q,"name":%q},"text":%q,"ts":%d%s}`,
+			typ, seq, seq, from, from, text, seq*1000, extra)
+		d := 0
+		if deleted {
+			d = 1
+		}
+		return fmt.Sprintf(`('general', %d, 'a%d', 'c-%d', %q, %q, %d, '%s', %d)`, seq, seq, seq, from, from, seq*1000, body, d)
+	}
+	rows := []string{
+		row(1, "m-1", "message", "", "a prova é na sexta", false),
+		row(2, "m-1", "edited", `,"target":1`, "a prova é na segunda", false),
+		row(3, "m-2", "reaction", `,"target":1,"emoji":"👍"`, "", false),
+		row(4, "m-1", "edited", `,"target":1`, "a prova é na terça", false),
+		row(5, "m-1", "message", "", "reunião amanhã", false),
+		row(6, "m-1", "message", "", "", true), // deleted, as v6 left it
+		row(7, "m-1", "edited", `,"target":6,"deleted":true`, "", true),
+		row(8, "m-2", "message", "", "a prova vale 40%", false),
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO rooms (key, name, last_seq) VALUES ('general', 'general', 8);
+INSERT INTO messages (room, seq, id, client_id, from_id, from_name, ts, body, deleted) VALUES `+strings.Join(rows, ",\n")+`;
+UPDATE messages SET target = `+targetOf("body")+`;`); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := rawDB(t, path)
+	if got := found(t, &Store{read: old}, "segunda", []string{"general"}, 10); !slices.Equal(got, []string{"general/2"}) {
+		t.Fatalf("schema 6 found the edit at its own seq: %v", got) // what the migration starts from
+	}
+	_ = conn.Close()
+	s, err := Open(path, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check := func(when string, want map[string][]string) {
+		t.Helper()
+		for q, w := range want {
+			if got := found(t, s, q, []string{"general"}, 10); !slices.Equal(got, w) {
+				t.Errorf("%s: %q found %v, want %v", when, q, got, w)
+			}
+		}
+	}
+	check("after migrating", map[string][]string{
+		"sexta": {}, "segunda": {}, "terca": {"general/1"}, "prova": {"general/8", "general/1"}, "reuniao": {"general/5"}})
+	edit(t, s, "general", 1, "m-1", "a prova é na quarta")
+	check("after a new edit", map[string][]string{"terca": {}, "quarta": {"general/1"}, "prova": {"general/8", "general/1"}})
+	if err := s.MarkDeleted("general", 1); err != nil {
+		t.Fatal(err)
+	}
+	check("after deleting it", map[string][]string{"quarta": {}, "prova": {"general/8"}})
 }
 
 // BenchmarkSearch searches 100,000 messages in 8 rooms (10 words each from
