@@ -45,10 +45,24 @@ func take[T protocol.Frame](s *fakeSink) []T {
 	return out
 }
 
-type clock struct{ now time.Time }
+// clock is the hub's time in tests. The hub's own timers (the presence
+// flush) read it on their goroutines, so it is locked.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *clock) Now() time.Time          { return c.now }
-func (c *clock) advance(d time.Duration) { c.now = c.now.Add(d) }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
 
 func newTestHub(t *testing.T, cfg Config) (*Hub, *clock) {
 	t.Helper()
