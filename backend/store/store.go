@@ -466,10 +466,15 @@ func (s *Store) MarkDeleted(room string, seq uint64) error {
 	})
 }
 
+// eventsOfQuery finds a message's events through messages_target: "+seq"
+// sorts the few it finds, where a plain ORDER BY seq makes SQLite walk the
+// whole room in seq order instead.
+const eventsOfQuery = `SELECT body FROM messages WHERE room = ? AND target = ? ORDER BY +seq`
+
 // EventsOf returns the events (reactions, edits, votes, a poll's closing)
 // acting on message target of room, oldest first.
 func (s *Store) EventsOf(room string, target uint64) ([]protocol.Message, error) {
-	msgs, _, err := s.query(room, `SELECT body FROM messages WHERE room = ? AND target = ? ORDER BY seq`, target)
+	msgs, _, err := s.query(room, eventsOfQuery, target)
 	return msgs, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -474,5 +475,31 @@ func TestPathsAreFileNames(t *testing.T) {
 	defer ro.Close()
 	if got, _, _ := ro.Since("general", 0, 10); len(got) != 2 {
 		t.Fatalf("read back %d messages", len(got))
+	}
+}
+
+// A message's events are found through messages_target, not by walking its
+// whole room: the plan SQLite makes for EventsOf's query says so.
+func TestEventsOfUsesTheTargetIndex(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	rows, err := s.read.Query(`EXPLAIN QUERY PLAN `+eventsOfQuery, "general", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "USING INDEX messages_target") }) {
+		t.Fatalf("EventsOf's plan does not use messages_target: %q", plan)
 	}
 }
