@@ -182,6 +182,7 @@ test('the author edits within the time; others see (edited); the host cannot edi
 test('ArrowUp in the empty composer edits one’s last message: Enter saves it, Escape gives the composer back', async () => {
   const page = u.ana.page;
   const area = page.locator('#composer');
+  assert.match(await page.locator('#composer-hint').textContent(), /↑\sedits your last message/);
   await send(u.ana, 'see you at 9');
   const mine = message(u.ana, 'see you at 9');
   await mine.locator('xpath=self::*[@data-state="sent"]').waitFor();
@@ -327,11 +328,12 @@ test('the host lets everyone post polls and turns edits off, from the session ca
   await mine.hover();
   await mine.getByRole('button', { name: 'Edit your message' }).waitFor({ state: 'detached' });
   await mine.getByRole('button', { name: 'React', exact: true }).waitFor();
-  // nor from the composer
+  // nor from the composer, whose hint no longer offers it
   const area = u.ana.page.locator('#composer');
   await area.fill('');
   await area.press('ArrowUp');
   assert.equal(await u.ana.page.getByTestId('edit-text').count(), 0, 'ArrowUp opens no editor');
+  assert.doesNotMatch(await u.ana.page.locator('#composer-hint').textContent(), /↑/);
 });
 
 test('a host kill -9 and the reconnect keep replies, reactions, edits and votes, none doubled; a reaction made while it was down goes out once', async () => {
