@@ -132,8 +132,23 @@ func TestTwoDesktopsChat(t *testing.T) {
 	xdo(t, b.display, "key", "Tab")
 	xdo(t, b.display, "type", "--delay", "30", "look at this")
 	xdo(t, b.display, "key", "Return")
-	obs.mustSee(t, "Beto's mention of Ana", func(f wire) bool {
+	mention := obs.mustSee(t, "Beto's mention of Ana", func(f wire) bool {
 		return f.Type == "message" && f.From.Name == "Beto" && strings.HasPrefix(f.Text, "@Ana ") && strings.HasSuffix(f.Text, "look at this")
+	})
+
+	// Beto edits that message from his empty composer: Up opens its editor,
+	// Ctrl+A selects its text, the new text replaces it and Return saves
+	// it. The observer gets the edit of that message.
+	edited := "Ana, look at this picture"
+	settle(t, b)
+	xdo(t, b.display, "windowfocus", "--sync", strconv.Itoa(int(b.win)))
+	xdo(t, b.display, "key", "Up")
+	settle(t, b)
+	xdo(t, b.display, "key", "ctrl+a")
+	xdo(t, b.display, "type", "--delay", "30", edited)
+	xdo(t, b.display, "key", "Return")
+	obs.mustSee(t, "Beto's edit of his mention", func(f wire) bool {
+		return f.Type == "edited" && f.From.Name == "Beto" && f.Target == mention.Seq && f.Text == edited
 	})
 
 	// Ana, the host, announces from her window: F6 twice takes her from
@@ -346,10 +361,12 @@ func differing(p, q []uint32) int {
 
 // wire is the part of a server frame the observer looks at.
 type wire struct {
-	Type string `json:"type"`
-	Room string `json:"room"`
-	Text string `json:"text"`
-	From struct {
+	Type   string `json:"type"`
+	Room   string `json:"room"`
+	Seq    int64  `json:"seq"`
+	Target int64  `json:"target"` // what an event (an edit, a reaction) acts on
+	Text   string `json:"text"`
+	From   struct {
 		Name string `json:"name"`
 	} `json:"from"`
 	Changes []struct {
@@ -416,8 +433,8 @@ func (o *observer) read() {
 	}
 }
 
-// mustSee waits for a frame that match accepts.
-func (o *observer) mustSee(t *testing.T, what string, match func(wire) bool) {
+// mustSee waits for a frame that match accepts and returns it.
+func (o *observer) mustSee(t *testing.T, what string, match func(wire) bool) wire {
 	t.Helper()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
@@ -425,8 +442,9 @@ func (o *observer) mustSee(t *testing.T, what string, match func(wire) bool) {
 		o.mu.Lock()
 		for ; i < len(o.frames); i++ {
 			if match(o.frames[i]) {
+				f := o.frames[i]
 				o.mu.Unlock()
-				return
+				return f
 			}
 		}
 		change := o.change

@@ -179,6 +179,63 @@ test('the author edits within the time; others see (edited); the host cannot edi
   assert.equal(await onTeacher.getByRole('button', { name: 'Edit your message' }).count(), 0, 'no edit on others’ messages');
 });
 
+test('ArrowUp in the empty composer edits one’s last message: Enter saves it, Escape gives the composer back', async () => {
+  const page = u.ana.page;
+  const area = page.locator('#composer');
+  assert.match(await page.locator('#composer-hint').textContent(), /↑\sedits your last message/);
+  await send(u.ana, 'see you at 9');
+  const mine = message(u.ana, 'see you at 9');
+  await mine.locator('xpath=self::*[@data-state="sent"]').waitFor();
+  const row = page.locator(`[data-key="${await mine.getAttribute('data-key')}"]`);
+  await send(u.bruno, 'combinado, às nove'); // someone else's message after it changes nothing
+  await message(u.ana, 'combinado, às nove').waitFor();
+  const editor = row.getByTestId('edit-text');
+  const focusedAtEnd = () => editor.evaluate((el) => el === document.activeElement && el.selectionStart === el.value.length && el.selectionEnd === el.value.length);
+
+  // with something typed, ArrowUp stays in the box
+  await area.fill('draft');
+  await area.press('ArrowUp');
+  assert.equal(await page.getByTestId('edit-text').count(), 0, 'no editor while the composer has text');
+  await area.fill('');
+
+  await area.press('ArrowUp');
+  await editor.waitFor();
+  assert.equal(await editor.inputValue(), 'see you at 9');
+  assert.equal(await focusedAtEnd(), true, 'the editor has the focus, the caret at the end');
+  await page.keyboard.type('.30');
+  await page.keyboard.press('Enter');
+  await editor.waitFor({ state: 'detached' });
+  await message(u.teacher, 'see you at 9.30').locator('[data-testid=edited]', { hasText: '(edited)' }).waitFor();
+  await message(u.bruno, 'see you at 9.30').locator('[data-testid=edited]', { hasText: '(editada)' }).waitFor();
+  assert.equal(await area.evaluate((el) => el === document.activeElement), true, 'saved: the composer has the focus again');
+
+  // Escape leaves the message as it was and gives the focus back to the composer
+  await area.press('ArrowUp');
+  await editor.waitFor();
+  assert.equal(await focusedAtEnd(), true);
+  await page.keyboard.type(' or 10');
+  await page.keyboard.press('Escape');
+  await editor.waitFor({ state: 'detached' });
+  assert.equal(await area.evaluate((el) => el === document.activeElement), true, 'cancelled: the composer has the focus again');
+  assert.equal(await area.inputValue(), '');
+  assert.equal(await row.locator('.body').textContent().then((t) => t.includes('see you at 9.30')), true, 'the text as it was');
+
+  // another message's editor opened meanwhile keeps the focus, and gives it to the composer when it closes
+  await area.press('ArrowUp');
+  await editor.waitFor();
+  // by its key: while it is edited its row shows the editor, not the text
+  const other = page.locator(`[data-key="${await message(u.ana, 'the test is on Friday').getAttribute('data-key')}"]`);
+  await other.hover();
+  await other.getByRole('button', { name: 'Edit your message' }).click();
+  await editor.waitFor({ state: 'detached' });
+  const otherEditor = other.getByTestId('edit-text');
+  await otherEditor.waitFor();
+  assert.equal(await otherEditor.evaluate((el) => el === document.activeElement), true, 'the other editor has the focus');
+  await otherEditor.press('Escape');
+  await otherEditor.waitFor({ state: 'detached' });
+  assert.equal(await area.evaluate((el) => el === document.activeElement), true, 'the composer has the focus again');
+});
+
 test('typing @ offers the room’s members, by keyboard and by touch; @todos from the host reaches everyone', async () => {
   const area = u.ana.page.locator('#composer');
   await area.fill('');
@@ -271,6 +328,12 @@ test('the host lets everyone post polls and turns edits off, from the session ca
   await mine.hover();
   await mine.getByRole('button', { name: 'Edit your message' }).waitFor({ state: 'detached' });
   await mine.getByRole('button', { name: 'React', exact: true }).waitFor();
+  // nor from the composer, whose hint no longer offers it
+  const area = u.ana.page.locator('#composer');
+  await area.fill('');
+  await area.press('ArrowUp');
+  assert.equal(await u.ana.page.getByTestId('edit-text').count(), 0, 'ArrowUp opens no editor');
+  assert.doesNotMatch(await u.ana.page.locator('#composer-hint').textContent(), /↑/);
 });
 
 test('a host kill -9 and the reconnect keep replies, reactions, edits and votes, none doubled; a reaction made while it was down goes out once', async () => {

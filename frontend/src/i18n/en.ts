@@ -115,6 +115,7 @@ export const en = {
   'composer.label': 'Message to {room}',
   'composer.placeholder': 'Write a message',
   'composer.hint': 'Enter sends · Shift+Enter for a new line',
+  'composer.hintEdit': 'Enter sends · Shift+Enter for a new line · ↑\u00a0edits your last message',
   'composer.chars.one': '{n} character',
   'composer.chars.other': '{n} characters',
   'composer.left.one': '{n} character left',

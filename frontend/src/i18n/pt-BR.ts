@@ -117,6 +117,7 @@ export const ptBR: Record<keyof typeof en, string> = {
   'composer.label': 'Mensagem para {room}',
   'composer.placeholder': 'Escreva uma mensagem',
   'composer.hint': 'Enter envia · Shift+Enter para nova linha',
+  'composer.hintEdit': 'Enter envia · Shift+Enter para nova linha · ↑\u00a0edita sua última mensagem',
   'composer.chars.one': '{n} caractere',
   'composer.chars.other': '{n} caracteres',
   'composer.left.one': 'resta {n} caractere',

@@ -6,6 +6,7 @@ import {
   conversationFields,
   firstLine,
   isOneEmoji,
+  lastEditable,
   mentionAt,
   mentionChoices,
   mentionsEveryone,
@@ -13,7 +14,7 @@ import {
   tally,
 } from './conversation';
 import type { Message } from './protocol';
-import type { MessageEntry } from './types';
+import type { Entry, MessageEntry, NoticeEntry } from './types';
 
 const ana = { id: 'm-ana', name: 'Ana' };
 const bia = { id: 'm-bia', name: 'Bia' };
@@ -87,6 +88,32 @@ describe('edits', () => {
     expect(canEdit(entry({ own: false }), 900, 0)).toBe(false);
     expect(canEdit(entry({ own: true, state: 'pending', seq: undefined }), 900, 0)).toBe(false);
     expect(canEdit(entry({ own: true, deleted: true }), 900, 0)).toBe(false);
+  });
+
+  it('from the composer take our last message, passing over deleted ones, polls, others’ and notices', () => {
+    const poll = { options: ['a', 'b'], votes: {}, counts: [0, 0], closed: false };
+    const notice: NoticeEntry = { kind: 'notice', key: 'n', room: 'general', event: 'joined', member: bia, ts: 5000 };
+    const first = entry({ key: 'a', seq: 1, own: true, ts: 1000 });
+    const entries: Entry[] = [
+      first,
+      entry({ key: 'b', seq: 2, own: false, from: bia, ts: 2000 }),
+      entry({ key: 'c', seq: 3, own: true, ts: 3000, deleted: true, text: '' }),
+      entry({ key: 'd', seq: 4, own: true, ts: 4000, poll }),
+      notice,
+    ];
+    expect(lastEditable(entries, 900, 5000)).toBe(first);
+    expect(lastEditable([], 900, 5000)).toBeUndefined();
+    expect(lastEditable(entries.slice(1), 900, 5000)).toBeUndefined();
+  });
+
+  it('from the composer, only while the host’s time lasts and once the last one is sent', () => {
+    const first = entry({ key: 'a', seq: 1, own: true, ts: 1000 });
+    expect(lastEditable([first], 900, 1000 + 899_000)).toBe(first);
+    expect(lastEditable([first], 900, 1000 + 901_000)).toBeUndefined();
+    expect(lastEditable([first], 0, 1000)).toBeUndefined();
+    // the newest is still on its way: not the one before it
+    const sending = entry({ key: 'b', seq: undefined, own: true, ts: 2000, state: 'pending' });
+    expect(lastEditable([first, sending], 900, 2000)).toBeUndefined();
   });
 });
 

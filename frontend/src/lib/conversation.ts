@@ -5,7 +5,7 @@
 // The host's chat.Fold does the same for transcripts.
 
 import { EVENT_TYPES, type Member, type Message } from './protocol';
-import type { MessageEntry, PollState, Reaction } from './types';
+import type { Entry, MessageEntry, PollState, Reaction } from './types';
 
 /** The quick-pick reactions. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '✅', '❓'] as const;
@@ -125,6 +125,20 @@ export function canEdit(e: MessageEntry, editSeconds: number | undefined, now: n
   if (!e.own || e.state !== 'sent' || e.deleted || e.poll || e.seq === undefined) return false;
   if (!editSeconds || editSeconds <= 0) return false;
   return now - e.ts <= editSeconds * 1000;
+}
+
+/**
+ * lastEditable is the message ArrowUp in an empty composer edits: our most
+ * recent message in entries (a deleted one or a poll passed over), when
+ * canEdit says it may still be edited; undefined otherwise (one still
+ * sending, say, does not give the turn to an older one).
+ */
+export function lastEditable(entries: readonly Entry[], editSeconds: number | undefined, now: number): MessageEntry | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i];
+    if (e.kind === 'message' && e.own && !e.deleted && !e.poll) return canEdit(e, editSeconds, now) ? e : undefined;
+  }
+  return undefined;
 }
 
 // ---- mentions ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 // What the conversation controls share between the message list and the
-// composer: the message being replied to, and a jump to a reply's original.
+// composer: the message being replied to, a jump to a reply's original, and
+// our last message opened for editing from the composer.
 // The rules themselves are in lib/conversation.ts.
 
 import { writable } from 'svelte/store';
@@ -51,6 +52,13 @@ export function quoteOf(reply: MessageEntry, entries: readonly { kind: string; s
 
 /** A jump asked for: scroll to message seq of a room once it is there. */
 export const jumping = writable<{ where: string; seq: number } | undefined>(undefined);
+
+/**
+ * Our message (by key) of a room being edited because ArrowUp was pressed in
+ * the room's empty composer: the message list opens its editor, and clears
+ * this once the editor closes; the composer then takes the focus back.
+ */
+export const editingLast = writable<{ where: string; key: string } | undefined>(undefined);
 
 /** mayPostPolls: hosts and co-hosts, and everyone when the host allows it. */
 export function mayPostPolls(me: Member | undefined, limits: Limits | undefined): boolean {
