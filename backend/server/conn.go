@@ -276,14 +276,15 @@ func (c *wsConn) serve(end func()) {
 }
 
 // reader reads a member's frames. An idle member's connection waits for
-// minutes, so waiting should cost little: after each frame it has handled,
-// the wait for the next one is parked with the server's poller (see
-// parking.go) and the goroutine ends; a fresh one reads when the socket is
-// ready. Where nothing can be parked, the fresh goroutine waits on the
-// socket itself before it reads (see waitReadable), with a stack of a few
-// hundred bytes (a hello, a join or a send grows a stack to several KiB,
-// and an idle goroutine's stack is never shrunk below four times what it
-// uses).
+// minutes, so waiting should cost little. After each frame it has handled,
+// reading goes on in a fresh goroutine (a hello, a join or a send grows a
+// stack to several KiB, and an idle goroutine's stack is never shrunk below
+// four times what it uses), which waits on the socket itself for up to
+// Config.ParkAfter (see waitReadable), as a member who is writing sends its
+// next frame soon; a quiet member's wait is then parked with the server's
+// poller (see parking.go) and the goroutine ends, and a fresh one reads when
+// the socket is ready. Where nothing can be parked, the goroutine goes on
+// waiting on the socket, with a stack of a few hundred bytes.
 type reader struct {
 	c      *wsConn
 	member *chat.Conn
@@ -291,14 +292,9 @@ type reader struct {
 	resume func() // r.woken, made once
 }
 
-// next waits for the next frame: parked, when nothing of it is buffered,
-// or else on a fresh goroutine.
-func (r *reader) next() {
-	if r.c.parkReader(r.resume) {
-		return
-	}
-	r.start(false)
-}
+// next waits for the next frame on a fresh goroutine, which parks the wait
+// when no frame comes for a while.
+func (r *reader) next() { r.start(false) }
 
 // woken resumes a parked reader.
 func (r *reader) woken() { r.start(true) }

@@ -2,9 +2,12 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
+	"os"
 	"syscall"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -60,31 +63,48 @@ const (
 // waitReadable waits until the next frame can be read without waiting: the
 // read buffer holds part of it, or the socket is readable (or failed, or
 // its read deadline passed: the read that follows says so). With woken, the
-// socket is known to be ready. The answers to the host's pings arrive while
-// a member is idle: a complete pong frame is taken here, with the same
-// effect as the library's pong handler, and the wait goes on (parked, with
-// resume, where it can be), so that the reader does not go on waiting
-// inside the library after one. It returns waitRead at once where the
-// socket cannot be watched (TLS, or no raw access), and waitEnd when the
-// connection is to end (the pong handler's verdict).
+// socket is known to be ready (the wait was parked). A wait that follows a
+// frame waits on the socket for up to Config.ParkAfter first; a quiet
+// member's wait is then parked, with resume to run when it ends. The
+// answers to the host's pings arrive while a member is idle: a complete
+// pong frame is taken here, with the same effect as the library's pong
+// handler, and the wait is parked again at once, so that the reader does
+// not go on waiting inside the library after one. It returns waitRead at
+// once where the socket cannot be watched (TLS, or no raw access), and
+// waitEnd when the connection is to end (cut off, or the pong handler's
+// verdict).
 func (c *wsConn) waitReadable(woken bool, resume func()) waitResult {
 	if c.br == nil {
 		return waitRead
 	}
 	raw := c.rawConn()
+	quietFirst := !woken
 	for {
 		if c.br.Buffered() == 0 && !woken {
 			if raw == nil {
 				return waitRead
 			}
-			if c.park(raw, resume) {
-				return waitParked
+			ready := false
+			if quietFirst {
+				switch c.waitQuiet(raw) {
+				case quietReady:
+					ready = true
+				case quietFailed:
+					return waitRead // the read reports it
+				case quietCut:
+					return waitEnd
+				}
 			}
-			if raw.Read(readReady) != nil {
-				return waitRead // a deadline or a closed socket: the read reports it
+			if !ready {
+				if c.park(raw, resume) {
+					return waitParked
+				}
+				if raw.Read(readReady) != nil {
+					return waitRead
+				}
 			}
 		}
-		woken = false
+		woken, quietFirst = false, false
 		took, err := c.takePong()
 		if !took {
 			return waitRead
@@ -95,14 +115,38 @@ func (c *wsConn) waitReadable(woken bool, resume func()) waitResult {
 	}
 }
 
-// parkReader parks the wait for the next frame when nothing of it is
-// buffered; it reports whether it did.
-func (c *wsConn) parkReader(resume func()) bool {
-	if c.br == nil || c.br.Buffered() > 0 {
-		return false
+// How a wait for a quiet spell ended.
+type quietResult int
+
+const (
+	quietReady  quietResult = iota // the socket is readable
+	quietQuiet                     // nothing came for ParkAfter
+	quietFailed                    // the socket failed, or its read deadline passed
+	quietCut                       // the connection was cut off meanwhile
+)
+
+// waitQuiet waits on the socket for up to Config.ParkAfter, within the
+// read deadline, which it then puts back (unless a cut-off moved it).
+func (c *wsConn) waitQuiet(raw syscall.RawConn) quietResult {
+	by := time.Unix(0, c.readBy.Load())
+	quiet := time.Now().Add(c.srv.cfg.ParkAfter)
+	if !quiet.Before(by) {
+		return quietQuiet // the read deadline comes first: parked, its timer tells
 	}
-	raw := c.rawConn()
-	return raw != nil && c.park(raw, resume)
+	conn := c.ws.NetConn()
+	_ = conn.SetReadDeadline(quiet)
+	err := raw.Read(readReady)
+	_ = conn.SetReadDeadline(by)
+	switch {
+	case c.isSlow():
+		return quietCut // cutOff's deadline must win: the reader ends
+	case err == nil:
+		return quietReady
+	case errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(by):
+		return quietQuiet
+	default:
+		return quietFailed
+	}
 }
 
 // rawConn is the socket under the connection, when nothing is buffered

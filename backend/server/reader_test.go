@@ -35,6 +35,26 @@ func goroutinesIn(fn string) int {
 	return count
 }
 
+// A member who has just sent a frame waits for its next one on a goroutine
+// of its own for Config.ParkAfter, not parked: a member who is writing
+// sends again soon, and a wait on the runtime's own poller costs less per
+// frame than parking it.
+func TestActiveMembersAreNotParkedAtOnce(t *testing.T) {
+	h := startHost(t, chat.Config{}, Config{ParkAfter: 30 * time.Second})
+	const n = 5
+	for i := range n {
+		c := join(t, h, fmt.Sprintf("member %02d", i))
+		joinRoom(c, "general")
+		sendText(c, "general", fmt.Sprint("m", i), "hello")
+	}
+	waitFor(t, "every member waiting on a goroutine", func() bool {
+		return goroutinesIn("lanchat/backend/server.(*wsConn).waitQuiet") == n
+	})
+	if p := h.srv.poller.Load(); p != nil && p.Parked() != 0 {
+		t.Fatalf("%d members parked at once", p.Parked())
+	}
+}
+
 // idleWaits counts the members waiting for their next frame the cheap way:
 // parked with the poller where there is one (and then no goroutine waits
 // for them), else on a fresh goroutine waiting on the socket. While some
@@ -60,7 +80,7 @@ func idleWaits(h *testHost) int {
 // the hello, nor inside the WebSocket read. Frames are still handled one
 // after another, in order, and nothing is left when the connections end.
 func TestIdleMembersWaitParked(t *testing.T) {
-	h := startHost(t, chat.Config{}, Config{})
+	h := startHost(t, chat.Config{}, Config{ParkAfter: 20 * time.Millisecond})
 	const n = 30
 	clients := make([]*client, n)
 	for i := range clients {

@@ -53,6 +53,10 @@ type Config struct {
 	PongWait     time.Duration // a silent connection is dead after this; default 45 s
 	WriteWait    time.Duration // default 10 s
 	HelloWait    time.Duration // default 10 s
+	// ParkAfter is how long a member's reader waits for its next frame on a
+	// goroutine before the wait is parked (see parking.go); default 2 s. A
+	// member who has just sent a frame often sends the next soon.
+	ParkAfter time.Duration
 	// HelloWaitBusy is the hello deadline of a connection that arrives
 	// while more than half of Pending.Total connections wait for theirs;
 	// default 2 s.
@@ -176,6 +180,7 @@ func New(cfg Config) *Server {
 	dur(&cfg.PingInterval, 20*time.Second)
 	dur(&cfg.PongWait, 45*time.Second)
 	dur(&cfg.WriteWait, 10*time.Second)
+	dur(&cfg.ParkAfter, 2*time.Second)
 	dur(&cfg.HelloWait, 10*time.Second)
 	dur(&cfg.HelloWaitBusy, 2*time.Second)
 	dur(&cfg.ReadHeaderTimeout, 10*time.Second)
