@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -56,9 +57,24 @@ func (f *Files) Put(ctx context.Context, id string, r io.Reader) error {
 	return nil
 }
 
+// missingWait is how long Get looks again for a file this box's replica
+// does not have yet.
+const missingWait = 5 * time.Second
+
 // Get writes the file id to w; os.ErrNotExist when the cluster has none.
+// A file is stored on a quorum of boxes before the message that names it
+// is sent, but this box's replica may be behind: a file it does not have
+// is looked for again, for up to missingWait, before it counts as missing.
 func (f *Files) Get(ctx context.Context, id string, w io.Writer) error {
 	res, err := f.obs.Get(ctx, id)
+	for wait := time.Now().Add(missingWait); errors.Is(err, jetstream.ErrObjectNotFound) && time.Now().Before(wait); {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		res, err = f.obs.Get(ctx, id)
+	}
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return os.ErrNotExist
 	}
