@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// run starts p and stops it when the test ends.
-func run(t *testing.T) *Poller {
+// run starts a poller; stop ends its Run (once) and returns Run's error.
+// The test's end stops it too.
+func run(t *testing.T) (p *Poller, stop func() error) {
 	t.Helper()
 	p, err := New()
 	if err != nil {
@@ -21,13 +22,16 @@ func run(t *testing.T) *Poller {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() {
+	stop = sync.OnceValue(func() error {
 		cancel()
-		if err := <-done; err != nil {
+		return <-done
+	})
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return p
+	return p, stop
 }
 
 // pairs returns n connected loopback TCP pairs: the server sides (parked in
@@ -78,7 +82,7 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 // its peer writes, and a socket parked again (the registration modified,
 // not added) wakes again.
 func TestParkedSocketsWakeOnceEach(t *testing.T) {
-	p := run(t)
+	p, _ := run(t)
 	const n = 500
 	servers, clients := pairs(t, n)
 	calls := make([]atomic.Int32, n)
@@ -120,7 +124,7 @@ func TestParkedSocketsWakeOnceEach(t *testing.T) {
 
 // A socket with bytes already waiting, or whose peer has gone, wakes at once.
 func TestReadyOrEndedSocketWakesAtOnce(t *testing.T) {
-	p := run(t)
+	p, _ := run(t)
 	servers, clients := pairs(t, 2)
 	if _, err := clients[0].Write([]byte("x")); err != nil {
 		t.Fatal(err)
@@ -147,7 +151,7 @@ func TestReadyOrEndedSocketWakesAtOnce(t *testing.T) {
 // An unparked wait never calls its function, even when its socket becomes
 // readable later; the socket can be parked again and then wakes.
 func TestUnparkedWaitStaysQuiet(t *testing.T) {
-	p := run(t)
+	p, _ := run(t)
 	servers, clients := pairs(t, 1)
 	var calls atomic.Int32
 	tk, err := p.Park(rawOf(t, servers[0]), func(Ticket) { calls.Add(1) })
@@ -179,7 +183,7 @@ func TestUnparkedWaitStaysQuiet(t *testing.T) {
 // the watch); its owner unparks it. A socket closed and its number reused
 // by a new one does not confuse the two.
 func TestClosedSocketIsUnparkedByItsOwner(t *testing.T) {
-	p := run(t)
+	p, _ := run(t)
 	servers, clients := pairs(t, 1)
 	var calls atomic.Int32
 	tk, err := p.Park(rawOf(t, servers[0]), func(Ticket) { calls.Add(1) })
@@ -208,13 +212,7 @@ func TestClosedSocketIsUnparkedByItsOwner(t *testing.T) {
 // When Run ends, the waits still parked are called (their readers find out
 // for themselves) and Park refuses new ones.
 func TestRunEndCallsParkedWaits(t *testing.T) {
-	p, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
+	p, stop := run(t)
 	servers, _ := pairs(t, 3)
 	var wg sync.WaitGroup
 	for _, s := range servers {
@@ -223,8 +221,7 @@ func TestRunEndCallsParkedWaits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait() // hangs (and the test times out) if a wait was left parked
