@@ -31,6 +31,10 @@ const advertiseWait = 2 * time.Second
 // stopWait bounds how long closing waits for the host to shut down.
 const stopWait = 10 * time.Second
 
+// quitGrace is how long the window is left to close on a signal's own
+// quit before it is quit from here (see Run).
+const quitGrace = stopWait
+
 //go:embed placeholder
 var placeholder embed.FS
 
@@ -151,6 +155,17 @@ func Run(ctx context.Context, opt Options) error {
 		defer wg.Done()
 		select {
 		case <-ctx.Done():
+			// SIGINT and SIGTERM, which end ctx, also reach the Wails
+			// runtime's own handler, which quits the window; quitting it
+			// from here as well calls gtk_main_quit twice from two
+			// goroutines at once, which once corrupted GTK's heap on the
+			// way out. The window is quit from here only if it is still
+			// open a while later (ctx ended for another reason).
+			select {
+			case <-closed:
+				return
+			case <-time.After(quitGrace):
+			}
 		case hostErr = <-hostDone:
 			hostEnded = true
 			log.Error("the host stopped", "err", hostErr)
