@@ -104,6 +104,7 @@ test('the header counts the people in the open room; the room list has unread ba
   const badge = ana.page.locator('button[data-room=projects] [data-testid=unread]');
   await badge.waitFor();
   assert.equal((await badge.innerText()).replace(/\s+/g, ' ').trim(), '1 1 unread message', 'the number, and its words for screen readers');
+  assert.match(await ana.page.locator('button[data-room=projects]').ariaSnapshot(), /projects 1 unread message"/, 'a screen reader hears the number once');
   assert.deepEqual(await headerBox(ana), before, 'an unread badge does not move the header');
 
   // someone joins the open room: the count changes, the header does not move
