@@ -195,6 +195,19 @@ export function track(name, context, page) {
   return x;
 }
 
+/** signIn opens base in a new browser context (a phone's, or a laptop's), goes in under name and waits until online. */
+export async function signIn(browser, base, name, { phone = false, locale = 'en-US' } = {}) {
+  const viewport = phone ? { width: 390, height: 844 } : { width: 1280, height: 800 };
+  const context = await browser.newContext({ locale, colorScheme: 'light', viewport, isMobile: phone, hasTouch: phone });
+  const page = await context.newPage();
+  const u = track(name, context, page);
+  await page.goto(base);
+  await page.locator('#app input').first().fill(name);
+  await page.locator('#app input').first().press('Enter');
+  await online(u);
+  return u;
+}
+
 /** teacher opens the desktop app's window on the host at addr, with the host's token, and goes in under the prefilled name. */
 export async function teacher(browser, addr, token) {
   const context = await desktopContext(browser, { self: await desktopSelf(addr, token) });

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import * as harness from './harness.mjs';
-import { OUT, TMP, axe, killServer, launchBrowser, online, openRoom, send } from './harness.mjs';
+import { OUT, TMP, axe, killServer, launchBrowser, openRoom, send } from './harness.mjs';
 
 const ADDR = '127.0.0.1:47925';
 const BASE = `http://${ADDR}/`;
@@ -30,16 +30,9 @@ after(async () => {
   await killServer(server);
 });
 
-async function person(name, { phone = true, locale = 'en-US' } = {}) {
-  const viewport = phone ? { width: 390, height: 844 } : { width: 1280, height: 800 };
-  const context = await browser.newContext({ locale, colorScheme: 'light', viewport, isMobile: phone, hasTouch: phone });
-  const page = await context.newPage();
-  const u = harness.track(name, context, page);
-  await page.goto(BASE);
-  await page.locator('#app input').first().fill(name);
-  await page.locator('#app input').first().press('Enter');
-  await online(u);
-  return u;
+/** person signs in from a phone unless told otherwise. */
+function person(name, { phone = true, locale = 'en-US' } = {}) {
+  return harness.signIn(browser, BASE, name, { phone, locale });
 }
 
 function shot(u, name) {
